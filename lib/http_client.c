@@ -1,0 +1,131 @@
+#include "http_client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HTTP_DEFAULT_TIMEOUT_MS 3000
+#define HTTP_DEFAULT_MAX_RESPONSE (1024 * 1024)
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    struct lbx_buf *b = userdata;
+    size_t n = size * nmemb;
+
+    /* Returning a short count makes curl abort the transfer with CURLE_WRITE_ERROR. */
+    return lbx_buf_append(b, data, n) == LBX_OK ? n : 0;
+}
+
+static lbx_err map_curl_error(CURLcode rc, const char *url, const char *detail, struct lbx_error *e)
+{
+    const char *text = detail[0] ? detail : curl_easy_strerror(rc);
+
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return lbx_error_set(e, LBX_ERR_BROKER_TIMEOUT, "%s: %s", url, text);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_USE_SSL_FAILED:
+        return lbx_error_set(e, LBX_ERR_TLS, "%s: %s", url, text);
+    case CURLE_WRITE_ERROR:
+        return lbx_error_set(e, LBX_ERR_TOO_LARGE, "%s: response too large", url);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: %s", url, text);
+    default:
+        return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "%s: %s", url, text);
+    }
+}
+
+static CURLcode apply_options(CURL *c, const struct lbx_http_opts *o, const char *method,
+                              const char *url, const char *body, struct curl_slist *headers,
+                              struct lbx_http_response *resp, char *errbuf)
+{
+    CURLcode rc = CURLE_OK;
+
+#define SET(opt, val)                                                                              \
+    if (rc == CURLE_OK)                                                                            \
+    rc = curl_easy_setopt(c, opt, val)
+    SET(CURLOPT_URL, url);
+    SET(CURLOPT_ERRORBUFFER, errbuf);
+    SET(CURLOPT_NOSIGNAL, 1L); /* we run inside sshd: no SIGALRM games */
+    SET(CURLOPT_PROTOCOLS_STR, "https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_PROXY, ""); /* never a proxy from the environment */
+    SET(CURLOPT_NOPROXY, "*");
+    SET(CURLOPT_TIMEOUT_MS, o->timeout_ms ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
+    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_CAINFO, o->ca_file);
+    SET(CURLOPT_CAPATH, NULL);
+    if (o->cert_file != NULL) {
+        SET(CURLOPT_SSLCERT, o->cert_file);
+        SET(CURLOPT_SSLKEY, o->key_file ? o->key_file : o->cert_file);
+    }
+    SET(CURLOPT_HTTPHEADER, headers);
+    SET(CURLOPT_WRITEFUNCTION, collect);
+    SET(CURLOPT_WRITEDATA, &resp->body);
+    SET(CURLOPT_CUSTOMREQUEST, method);
+    if (body != NULL) {
+        SET(CURLOPT_POSTFIELDS, body);
+        SET(CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else if (strcmp(method, "GET") != 0) {
+        SET(CURLOPT_POSTFIELDS, "");
+    }
+#undef SET
+    return rc;
+}
+
+lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, const char *url,
+                         const char *body, struct lbx_http_response *resp, struct lbx_error *e)
+{
+    char errbuf[CURL_ERROR_SIZE] = "", auth[600];
+    struct curl_slist *headers = NULL, *h;
+    CURLcode rc;
+    CURL *c;
+    lbx_err r = LBX_OK;
+
+    resp->status = 0;
+    lbx_buf_init(&resp->body, o->max_response ? o->max_response : HTTP_DEFAULT_MAX_RESPONSE);
+    if (o->ca_file == NULL || strncmp(url, "https://", 8) != 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "broker URL must be https:// with a CA file");
+    if ((c = curl_easy_init()) == NULL)
+        return lbx_error_set(e, LBX_ERR_NOMEM, "curl_easy_init");
+    h = curl_slist_append(NULL, "Accept: application/json");
+    if (h != NULL && body != NULL)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    if (h != NULL && o->bearer != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->bearer);
+        h = curl_slist_append(h, auth);
+        explicit_bzero(auth, sizeof(auth));
+    }
+    headers = h;
+    if (headers == NULL) {
+        r = lbx_error_set(e, LBX_ERR_NOMEM, "headers");
+        goto out;
+    }
+    if ((rc = apply_options(c, o, method, url, body, headers, resp, errbuf)) != CURLE_OK ||
+        (rc = curl_easy_perform(c)) != CURLE_OK) {
+        r = map_curl_error(rc, url, errbuf, e);
+        goto out;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+out:
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    if (r != LBX_OK)
+        lbx_buf_free(&resp->body);
+    return r;
+}
+
+void lbx_http_response_free(struct lbx_http_response *resp)
+{
+    lbx_buf_free(&resp->body);
+}

@@ -1,0 +1,31 @@
+/* The one HTTP client (libcurl): HTTPS only, CA pinned to the configured file, optional client
+ * certificate, no proxy taken from the environment, no redirects, one total deadline that
+ * includes DNS, bounded response size. Used by the PAM module, the reaper and lockboxctl. */
+#ifndef LBX_HTTP_CLIENT_H
+#define LBX_HTTP_CLIENT_H
+
+#include "buf.h"
+#include "lbx_err.h"
+
+struct lbx_http_opts {
+    const char *ca_file;   /* trust only this CA bundle (required) */
+    const char *cert_file; /* client certificate for mTLS (optional) */
+    const char *key_file;  /* its private key (optional) */
+    const char *bearer;    /* API token sent as "Authorization: Bearer" (optional) */
+    long timeout_ms;       /* whole request, DNS included; 0 = 3000 */
+    size_t max_response;   /* 0 = 1 MiB */
+};
+
+struct lbx_http_response {
+    long status;
+    struct lbx_buf body;
+};
+
+/* method: "GET", "POST", "PUT", "DELETE". body: JSON text or NULL. Transport failures map to
+ * LBX_ERR_BROKER_UNREACHABLE / LBX_ERR_BROKER_TIMEOUT / LBX_ERR_TLS; any HTTP status is
+ * LBX_OK with resp->status set. */
+lbx_err lbx_http_request(const struct lbx_http_opts *opts, const char *method, const char *url,
+                         const char *body, struct lbx_http_response *resp, struct lbx_error *e);
+void lbx_http_response_free(struct lbx_http_response *resp);
+
+#endif

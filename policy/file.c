@@ -1,0 +1,131 @@
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+lbx_err lbx_file_check_fd(int fd, const char *path, enum lbx_file_trust trust, struct lbx_error *e)
+{
+    struct stat st;
+    uid_t me = geteuid();
+
+    if (fstat(fd, &st) != 0)
+        return lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: not a regular file", path);
+    switch (trust) {
+    case LBX_FILE_ANY:
+        break;
+    case LBX_FILE_TRUSTED:
+        if (st.st_uid != 0 && st.st_uid != me)
+            return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: owned by uid %u", path,
+                                 (unsigned)st.st_uid);
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+            return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: writable by group or others", path);
+        break;
+    case LBX_FILE_SECRET:
+        if (st.st_uid != me)
+            return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: owned by uid %u, not %u", path,
+                                 (unsigned)st.st_uid, (unsigned)me);
+        if (st.st_mode & (S_IRWXG | S_IRWXO))
+            return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: accessible by group or others (mode %04o)",
+                                 path, (unsigned)(st.st_mode & 07777));
+        break;
+    }
+    return LBX_OK;
+}
+
+lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, char **out,
+                      size_t *outlen, struct lbx_error *e)
+{
+    struct lbx_buf b;
+    char chunk[4096];
+    ssize_t n;
+    lbx_err r;
+    int fd;
+
+    *out = NULL;
+    if (outlen != NULL)
+        *outlen = 0;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return lbx_error_set(e, errno == ELOOP ? LBX_ERR_FILE_PERM : LBX_ERR_IO, "%s: %s", path,
+                             errno == ELOOP ? "is a symbolic link" : strerror(errno));
+    if ((r = lbx_file_check_fd(fd, path, trust, e)) != LBX_OK) {
+        close(fd);
+        return r;
+    }
+    lbx_buf_init(&b, max);
+    for (;;) {
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        if ((r = lbx_buf_append(&b, chunk, (size_t)n)) != LBX_OK) {
+            lbx_error_set(e, r, "%s: larger than %zu bytes", path, max);
+            break;
+        }
+    }
+    explicit_bzero(chunk, sizeof(chunk));
+    close(fd);
+    if (n != 0) {
+        lbx_buf_free(&b);
+        return e ? e->code : LBX_ERR_IO;
+    }
+    if (outlen != NULL)
+        *outlen = b.len;
+    *out = lbx_buf_steal(&b);
+    return *out ? LBX_OK : LBX_ERR_NOMEM;
+}
+
+lbx_err lbx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                              struct lbx_error *e)
+{
+    char tmp[4096];
+    const char *p = data;
+    ssize_t n;
+    int fd;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+        return lbx_error_set(e, LBX_ERR_ARG, "path too long");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return lbx_error_set(e, LBX_ERR_IO, "%s: %s", tmp, strerror(errno));
+    if (fchmod(fd, mode) != 0)
+        goto fail;
+    while (len > 0) {
+        n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto fail;
+        p += n;
+        len -= (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    if (rename(tmp, path) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    return LBX_OK;
+fail:
+    lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return LBX_ERR_IO;
+}

@@ -1,0 +1,25 @@
+/* Reading files whose owner and mode decide whether lockbox may trust them. The checks run with
+ * fstat on the opened descriptor (O_NOFOLLOW), so a swapped symlink cannot slip past them. */
+#ifndef LBX_FILE_H
+#define LBX_FILE_H
+
+#include <stddef.h>
+
+#include "lbx_err.h"
+
+enum lbx_file_trust {
+    LBX_FILE_ANY,     /* no ownership requirement (tests, inputs that are verified later) */
+    LBX_FILE_TRUSTED, /* owned by root or by us; not writable by group or others */
+    LBX_FILE_SECRET,  /* owned by us; no permission at all for group or others */
+};
+
+/* Reads a whole regular file of at most max bytes into a malloc'd NUL-terminated buffer. */
+lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, char **out,
+                      size_t *outlen, struct lbx_error *e);
+/* Checks an already open descriptor against trust; path only names it in the error. */
+lbx_err lbx_file_check_fd(int fd, const char *path, enum lbx_file_trust trust, struct lbx_error *e);
+/* Writes data to path atomically (temp file + rename) with the given mode. */
+lbx_err lbx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                              struct lbx_error *e);
+
+#endif

@@ -1,0 +1,29 @@
+/* The one logger: syslog (authpriv) for the reaper and hook, stderr for the CLI, structured
+ * key=value lines on stderr for the broker. Every string is sanitized before it is written:
+ * a username or a justification can carry terminal escape sequences. */
+#ifndef LBX_LOG_H
+#define LBX_LOG_H
+
+#include <stddef.h>
+#include <syslog.h>
+
+enum lbx_log_sink {
+    LBX_LOG_STDERR,     /* "prog: message" — command-line tools */
+    LBX_LOG_SYSLOG,     /* syslog(LOG_AUTHPRIV) — root-side host programs */
+    LBX_LOG_STRUCTURED, /* "ts=... level=... func=... msg=..." on stderr — the daemon */
+};
+
+void lbx_log_init(const char *ident, enum lbx_log_sink sink, int max_level);
+void lbx_log_set_level(int max_level);
+void lbx_log(int level, const char *func, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define lbx_error_f(...) lbx_log(LOG_ERR, __func__, __VA_ARGS__)
+#define lbx_warn_f(...) lbx_log(LOG_WARNING, __func__, __VA_ARGS__)
+#define lbx_info_f(...) lbx_log(LOG_INFO, __func__, __VA_ARGS__)
+#define lbx_debug_f(...) lbx_log(LOG_DEBUG, __func__, __VA_ARGS__)
+
+/* Copies src into dst (always NUL-terminated), replacing control characters, DEL and bytes that
+ * are not part of valid UTF-8 with '?'. Returns dst. */
+char *lbx_sanitize(char *dst, size_t dstlen, const char *src);
+
+#endif

@@ -1,0 +1,20 @@
+# TAP helpers for integration scripts: source it, call ok/fail/check, end with tap_done.
+# Every script cleans up after itself through `tap_cleanup CMD` (run on exit, also on failure).
+TAP_N=0
+TAP_FAILED=0
+TAP_CLEANUPS=""
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+fail() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+# check "description" command args...: ok when the command succeeds
+check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+# check_fails "description" command args...: ok when the command fails
+check_fails() { d=$1; shift; if "$@"; then fail "$d"; else ok "$d"; fi; }
+diag() { echo "# $*"; }
+
+tap_cleanup() { TAP_CLEANUPS="$*; $TAP_CLEANUPS"; }
+tap_run_cleanups() { eval "$TAP_CLEANUPS" >/dev/null 2>&1; TAP_CLEANUPS=""; }
+trap 'tap_run_cleanups' EXIT
+trap 'tap_run_cleanups; exit 130' INT TERM
+
+tap_done() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; }
