@@ -25,12 +25,17 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(CFLAGS)
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-.PHONY: all deps check unit e2e asan valgrind bench demo clean install format
-all: $(DEPS_STAMP) programs
+.PHONY: all deps check unit e2e asan valgrind bench demo clean install format programs
+all: programs
 
-# Install the Debian packages the project needs when one is missing (root, apt-get).
-$(DEPS_STAMP): scripts/deps.sh
-	@sh scripts/deps.sh
+# Install the Debian packages the project needs when one is missing (root, apt-get) before
+# anything else is evaluated: pkg-config answers below depend on them.
+ifeq ($(filter clean deps format,$(MAKECMDGOALS)),)
+  ifneq ($(shell sh scripts/deps.sh >&2 && echo ok),ok)
+    $(error missing Debian packages: run 'make deps' as root)
+  endif
+endif
+$(DEPS_STAMP):
 	@mkdir -p $(BUILD) && touch $@
 deps:
 	@sh scripts/deps.sh --force
