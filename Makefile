@@ -10,16 +10,17 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmiss
             -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
 OPT      ?= -O2 -g
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -Ipolicy -Ilib
-LDFLAGS_BASE := -Wl,-z,relro,-z,now -Wl,--as-needed
+SANITIZE :=
+# make asan: the same build and tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+ifeq ($(SAN),1)
+  OPT      := -O1 -g -fno-omit-frame-pointer
+  HARDEN   := -fstack-protector-strong -fPIC
+  SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANITIZE) -I. -Ipolicy -Ilib
+LDFLAGS_BASE := -Wl,-z,relro,-z,now -Wl,--as-needed $(SANITIZE)
 EXE_LDFLAGS := -pie $(LDFLAGS_BASE)
 
-ifeq ($(SAN),1)
-  OPT := -O1 -g -fno-omit-frame-pointer
-  CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all
-  LDFLAGS_BASE += -fsanitize=address,undefined
-  HARDEN := -fstack-protector-strong -fPIC
-endif
 
 CFLAGS_ALL = $(CFLAGS_BASE) $(CFLAGS)
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
