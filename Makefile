@@ -51,6 +51,7 @@ include broker/module.mk
 include pam_lockbox/module.mk
 include sshd_hook/module.mk
 include tests/module.mk
+include packaging/module.mk
 
 programs: $(PROGRAMS)
 
