@@ -11,6 +11,7 @@ enum ctl_exit {
 
 int ctl_key_main(int argc, char **argv);
 int ctl_token_main(int argc, char **argv);
+int ctl_host_main(int argc, char **argv); /* ctl_enroll.c */
 
 /* Prints "lockboxctl: <message>" to stderr; returns code. */
 int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -15,6 +15,7 @@ struct ctl_group {
 static const struct ctl_group groups[] = {
     {"key", ctl_key_main, "key generate --out DIR"},
     {"token", ctl_token_main, "token mint|verify ... (offline signing and checking)"},
+    {"host", ctl_host_main, "host enroll --ca-cert CA.pem --ca-key CA.key --host ID --out DIR ..."},
     {NULL, NULL, NULL},
 };
 
