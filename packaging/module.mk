@@ -17,15 +17,18 @@ UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/sy
 PKG_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
                 -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 PKG_GEN   := $(BUILD)/packaging
+# Configuration files with commented defaults: packaging/etc/NAME.conf.in -> /etc/lockbox/NAME.conf
+PKG_CONFS := $(patsubst packaging/etc/%.in,$(PKG_GEN)/etc/%,$(wildcard packaging/etc/*.conf.in))
 PKG_FILES := $(PKG_GEN)/lockboxd.service $(PKG_GEN)/sshd-lockbox.conf \
-             $(PKG_GEN)/lockbox-host-setup $(PKG_GEN)/host.conf
+             $(PKG_GEN)/lockbox-host-setup $(PKG_CONFS)
 MAN_PAGES := $(wildcard packaging/man/*.[1-8])
 
 $(PKG_GEN)/lockboxd.service: packaging/systemd/lockboxd.service.in $(PKG_GEN)/paths
 $(PKG_GEN)/sshd-lockbox.conf: packaging/sshd/lockbox.conf.in $(PKG_GEN)/paths
 $(PKG_GEN)/lockbox-host-setup: packaging/lockbox-host-setup.in $(PKG_GEN)/paths
-$(PKG_GEN)/host.conf: packaging/etc/host.conf.in $(PKG_GEN)/paths
+$(PKG_CONFS): $(PKG_GEN)/etc/%: packaging/etc/%.in $(PKG_GEN)/paths
 $(PKG_FILES):
+	@mkdir -p $(dir $@)
 	$(PKG_SUBST) $(filter %.in,$^) >$@
 	@case $@ in *-setup) chmod 0755 $@ ;; esac
 # Paths baked into the generated files: rewritten (and so regenerating them) only when a
@@ -60,7 +63,7 @@ install: programs $(PKG_FILES)
 	install -D -m 0644 packaging/pam/lockbox $(DESTDIR)$(PAMCONFDIR)/lockbox
 	install -D -m 0644 $(PKG_GEN)/lockboxd.service $(DESTDIR)$(UNITDIR)/lockboxd.service
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/lockbox $(DESTDIR)$(SYSCONFDIR)/lockbox/keys
-	$(call install_conf,$(PKG_GEN)/host.conf,$(SYSCONFDIR)/lockbox/host.conf)
+	$(foreach c,$(PKG_CONFS),$(call install_conf,$(c),$(SYSCONFDIR)/lockbox/$(notdir $(c)));)
 	for m in $(MAN_PAGES); do \
 	    install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	@if [ -z "$(DESTDIR)" ] && [ -f $(BUILD)/lockbox-session ]; then \
