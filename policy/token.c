@@ -28,23 +28,28 @@ static lbx_err b64_json(json_t *obj, char **out)
     return r;
 }
 
+/* Every member or nothing: json_string() refuses text that is not UTF-8, and a claim silently
+ * left out would produce a token that says less than the caller asked for. */
 static json_t *claims_object(const struct lbx_claims *c)
 {
     json_t *o = json_object();
+    int bad = o == NULL;
 
-    if (o == NULL)
-        return NULL;
-    json_object_set_new(o, "iss", json_string(c->iss));
-    json_object_set_new(o, "sub", json_string(c->sub));
-    json_object_set_new(o, "aud", json_string(c->aud));
-    json_object_set_new(o, "jti", json_string(c->jti));
-    json_object_set_new(o, "iat", json_integer(c->iat));
-    json_object_set_new(o, "nbf", json_integer(c->nbf));
-    json_object_set_new(o, "exp", json_integer(c->exp));
+    bad = bad || json_object_set_new(o, "iss", json_string(c->iss)) != 0;
+    bad = bad || json_object_set_new(o, "sub", json_string(c->sub)) != 0;
+    bad = bad || json_object_set_new(o, "aud", json_string(c->aud)) != 0;
+    bad = bad || json_object_set_new(o, "jti", json_string(c->jti)) != 0;
+    bad = bad || json_object_set_new(o, "iat", json_integer(c->iat)) != 0;
+    bad = bad || json_object_set_new(o, "nbf", json_integer(c->nbf)) != 0;
+    bad = bad || json_object_set_new(o, "exp", json_integer(c->exp)) != 0;
     if (c->req != NULL)
-        json_object_set_new(o, "lbx_req", json_string(c->req));
+        bad = bad || json_object_set_new(o, "lbx_req", json_string(c->req)) != 0;
     if (c->ticket != NULL)
-        json_object_set_new(o, "lbx_ticket", json_string(c->ticket));
+        bad = bad || json_object_set_new(o, "lbx_ticket", json_string(c->ticket)) != 0;
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
