@@ -81,7 +81,7 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
     close(fd);
     if (n != 0) {
         lbx_buf_free(&b);
-        return e ? e->code : LBX_ERR_IO;
+        return r;
     }
     if (outlen != NULL)
         *outlen = b.len;
