@@ -347,6 +347,29 @@ static void test_verify_options(void **state)
     assert_int_equal(lbx_token_verify("..", 2, &o, &out, NULL), LBX_ERR_TOKEN_MALFORMED);
 }
 
+/* Claim text quoted in a refusal reaches syslog and a terminal: no escape sequence survives. */
+static void test_refusal_detail_is_sanitized(void **state)
+{
+    char *header = forge_printf("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+                                lbx_key_kid(fx.key));
+    char *tok = forge_token(fx.key, header,
+                            "{\"iss\":\"lbx\",\"sub\":\"support-alice\",\"aud\":\"node-7"
+                            "\\u001b]0;owned\\u0007\\n\\u009b31m\",\"jti\":\"g\",\"iat\":1700000000,"
+                            "\"nbf\":1700000000,\"exp\":1700003600}");
+    struct lbx_verify_opts o = opts(T0 + 5, -1);
+    struct lbx_claims c;
+    struct lbx_error e = {0};
+    const char *p;
+
+    assert_int_equal(lbx_token_verify(tok, strlen(tok), &o, &c, &e), LBX_ERR_TOKEN_AUDIENCE);
+    print_message("# %s\n", e.detail);
+    assert_non_null(strstr(e.detail, "node-7?]0;owned???31m"));
+    for (p = e.detail; *p; p++)
+        assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f);
+    free(header);
+    free(tok);
+}
+
 static int setup(void **state)
 {
     assert_int_equal(lbx_key_generate(&fx.key), LBX_OK);
@@ -378,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_key_rotation),
         cmocka_unit_test(test_mint_refusals),
         cmocka_unit_test(test_verify_options),
+        cmocka_unit_test(test_refusal_detail_is_sanitized),
     };
 
     return cmocka_run_group_tests_name("valid tokens and mint", tests, setup, teardown);
