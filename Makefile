@@ -10,27 +10,33 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmiss
             -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
 OPT      ?= -O2 -g
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -Ipolicy -Ilib
-LDFLAGS_BASE := -Wl,-z,relro,-z,now -Wl,--as-needed
+SANITIZE :=
+# make asan: the same build and tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+ifeq ($(SAN),1)
+  OPT      := -O1 -g -fno-omit-frame-pointer
+  HARDEN   := -fstack-protector-strong -fPIC
+  SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANITIZE) -I. -Ipolicy -Ilib
+LDFLAGS_BASE := -Wl,-z,relro,-z,now -Wl,--as-needed $(SANITIZE)
 EXE_LDFLAGS := -pie $(LDFLAGS_BASE)
 
-ifeq ($(SAN),1)
-  OPT := -O1 -g -fno-omit-frame-pointer
-  CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all
-  LDFLAGS_BASE += -fsanitize=address,undefined
-  HARDEN := -fstack-protector-strong -fPIC
-endif
 
 CFLAGS_ALL = $(CFLAGS_BASE) $(CFLAGS)
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-.PHONY: all deps check unit e2e asan valgrind bench demo clean install format
-all: $(DEPS_STAMP) programs
+.PHONY: all deps check unit e2e asan valgrind bench demo clean install format programs
+all: programs
 
-# Install the Debian packages the project needs when one is missing (root, apt-get).
-$(DEPS_STAMP): scripts/deps.sh
-	@sh scripts/deps.sh
+# Install the Debian packages the project needs when one is missing (root, apt-get) before
+# anything else is evaluated: pkg-config answers below depend on them.
+ifeq ($(filter clean deps format,$(MAKECMDGOALS)),)
+  ifneq ($(shell sh scripts/deps.sh >&2 && echo ok),ok)
+    $(error missing Debian packages: run 'make deps' as root)
+  endif
+endif
+$(DEPS_STAMP):
 	@mkdir -p $(BUILD) && touch $@
 deps:
 	@sh scripts/deps.sh --force
