@@ -350,7 +350,7 @@ static void add_file(const char *d, const char *name, const char *text, unsigned
 
 static void test_keyrings(void **state)
 {
-    char *d;
+    char *d, *p;
     size_t n;
 
     d = ring_dir("empty", 0);
@@ -373,6 +373,14 @@ static void test_keyrings(void **state)
     d = ring_dir("writable", 1);
     add_file(d, "w.pub", pub_pem, 0666);
     assert_int_equal(load_ring(d, &n), LBX_ERR_FILE_PERM);
+    free(d);
+    d = ring_dir("fifo", 1);
+    p = forge_printf("%s/planted.pub", d);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    alarm(10); /* a FIFO must be refused, not waited on */
+    assert_int_equal(load_ring(d, &n), LBX_ERR_FILE_PERM);
+    alarm(0);
+    free(p);
     free(d);
     d = ring_dir("max", LBX_KEYRING_MAX);
     assert_int_equal(load_ring(d, &n), LBX_OK);
