@@ -51,6 +51,7 @@ include broker/module.mk
 include pam_lockbox/module.mk
 include sshd_hook/module.mk
 include tests/module.mk
+include fuzz/module.mk
 include packaging/module.mk
 
 programs: $(PROGRAMS)
@@ -77,6 +78,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
