@@ -1,0 +1,117 @@
+# Helpers for the package tests: a throwaway sshd built from the INSTALLED configuration
+# (/etc/ssh/sshd_config with its sshd_config.d snippets, /etc/pam.d/sshd and the common-*
+# stack), logins through it, and a byte-for-byte snapshot of everything a package touches so
+# the machine is restored exactly, whatever happens. Source it after tests/support/tap.sh.
+# Other people's tests use sshd and PAM on this machine at the same time: nothing here kills a
+# process it did not start, and the system-wide window (packages installed) is kept short.
+
+PKG_SSHD=/usr/sbin/sshd
+PKG_PAM_FILES="common-account common-auth common-password common-session common-session-noninteractive"
+PKG_STATE_PATHS="/etc/lockbox /var/lib/lockbox /var/log/lockbox /var/spool/lockbox /run/lockbox
+/etc/ssh/sshd_config.d/lockbox.conf"
+PKG_NAMES="lockbox-host lockbox-broker lockbox-client"
+
+pkg_free_port() {
+    while :; do
+        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+        ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+    done
+}
+
+# pkg_snapshot DIR: what the packages may change, saved before they are installed.
+pkg_snapshot() {
+    mkdir -p "$1/pam.d" "$1/varlibpam"
+    for f in $PKG_PAM_FILES; do cp -p "/etc/pam.d/$f" "$1/pam.d/$f"; done
+    cp -p /var/lib/pam/* "$1/varlibpam/"
+    ls /etc/ssh/sshd_config.d >"$1/snippets"
+    : >"$1/absent"
+    getent passwd lockbox >/dev/null || echo "user lockbox" >>"$1/absent"
+    for g in lockbox-support lockbox-rec lockbox; do
+        getent group "$g" >/dev/null || echo "group $g" >>"$1/absent"
+    done
+    for p in $PKG_STATE_PATHS; do [ -e "$p" ] || echo "$p" >>"$1/absent"; done
+    dpkg-statoverride --list >"$1/statoverride"
+}
+
+# pkg_pam_unchanged DIR: the PAM stack is byte-for-byte what it was.
+pkg_pam_unchanged() {
+    for f in $PKG_PAM_FILES; do cmp -s "$1/pam.d/$f" "/etc/pam.d/$f" || return 1; done
+    return 0
+}
+
+# pkg_restore DIR: purge the packages, put back whatever the snapshot says was not there, and
+# the PAM files byte-for-byte. Safe to run more than once.
+pkg_restore() {
+    for p in $PKG_NAMES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -qv 'not-installed' &&
+            dpkg --purge --force-remove-reinstreq "$p" >/dev/null 2>&1
+    done
+    [ -f "$1/absent" ] || return 0
+    if ! pkg_pam_unchanged "$1"; then
+        for f in $PKG_PAM_FILES; do cp -p "$1/pam.d/$f" "/etc/pam.d/$f"; done
+        cp -p "$1"/varlibpam/* /var/lib/pam/
+    fi
+    while read -r what name; do
+        case "$what" in
+            user) getent passwd "$name" >/dev/null && userdel "$name" ;;
+            group) getent group "$name" >/dev/null && groupdel "$name" ;;
+            /*) rm -rf "$what" ;;
+        esac
+    done <"$1/absent"
+}
+
+# pkg_sshd_start WORK: an sshd on a free 127.0.0.1 port reading the installed configuration,
+# with its own host key, pid file and authorized keys (WORK/keys/<user>). Sets PKG_PORT and
+# PKG_SSHD_PID; returns non-zero when sshd does not come up.
+pkg_sshd_start() {
+    [ -f "$1/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$1/hostkey"
+    PKG_PORT=$(pkg_free_port)
+    cat >"$1/sshd_config" <<EOF
+Port $PKG_PORT
+ListenAddress 127.0.0.1
+HostKey $1/hostkey
+PidFile $1/sshd.pid
+AuthorizedKeysFile $1/keys/%u
+Include /etc/ssh/sshd_config
+EOF
+    mkdir -p /run/sshd
+    $PKG_SSHD -D -e -f "$1/sshd_config" >>"$1/sshd.log" 2>&1 &
+    PKG_SSHD_PID=$!
+    i=0
+    while [ $i -lt 50 ]; do
+        ss -Htln "sport = :$PKG_PORT" | grep -q . && return 0
+        kill -0 "$PKG_SSHD_PID" 2>/dev/null || return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+pkg_sshd_stop() {
+    [ -n "${PKG_SSHD_PID:-}" ] || return 0
+    kill "$PKG_SSHD_PID" 2>/dev/null
+    wait "$PKG_SSHD_PID" 2>/dev/null
+    PKG_SSHD_PID=
+}
+
+# pkg_user_key WORK USER: a key pair WORK/id_USER whose public half USER may log in with.
+pkg_user_key() {
+    mkdir -p "$1/keys"
+    chmod 755 "$1" "$1/keys"
+    [ -f "$1/id_$2" ] || ssh-keygen -q -t ed25519 -N '' -f "$1/id_$2"
+    cp "$1/id_$2.pub" "$1/keys/$2"
+    chmod 644 "$1/keys/$2"
+}
+
+# pkg_ssh WORK USER CMD...: logs in with the user's key; output in WORK/ssh.out (banner too).
+pkg_ssh() {
+    w=$1; u=$2; shift 2
+    timeout 20 ssh -F /dev/null -p "$PKG_PORT" -i "$w/id_$u" -o BatchMode=yes \
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
+        -o LogLevel=ERROR "$u@127.0.0.1" "$@" >"$w/ssh.out" 2>&1
+}
+
+# pkg_logs_in WORK USER: the user gets a shell command run (not just a connection).
+pkg_logs_in() {
+    pkg_ssh "$1" "$2" echo lbx-login-ok && grep -qx lbx-login-ok "$1/ssh.out"
+}
