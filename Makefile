@@ -79,4 +79,7 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz
 
+# Test objects are intermediate files; keep them so a second run does not rebuild.
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
