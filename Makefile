@@ -70,7 +70,7 @@ asan:
 demo: all
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
-bench: all
+bench: all $(BENCH_PROGRAMS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
 
 format:
