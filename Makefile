@@ -71,7 +71,7 @@ asan:
 demo: all
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
-bench: all
+bench: all $(BENCH_PROGRAMS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
 
 format:
@@ -79,5 +79,8 @@ format:
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# Test objects are intermediate files; keep them so a second run does not rebuild.
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
