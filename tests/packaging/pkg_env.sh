@@ -108,7 +108,7 @@ pkg_ssh() {
     w=$1; u=$2; shift 2
     timeout 20 ssh -F /dev/null -p "$PKG_PORT" -i "$w/id_$u" -o BatchMode=yes \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
-        -o LogLevel=ERROR "$u@127.0.0.1" "$@" >"$w/ssh.out" 2>&1
+        -o LogLevel=INFO "$u@127.0.0.1" "$@" >"$w/ssh.out" 2>&1
 }
 
 # pkg_logs_in WORK USER: the user gets a shell command run (not just a connection).

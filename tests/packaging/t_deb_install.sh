@@ -32,8 +32,8 @@ tap_cleanup "pkg_restore $snap"
 tap_cleanup "userdel $adm; userdel $sup"
 tap_cleanup "pkg_sshd_stop"
 
-check "make deb" sh -c "make --no-print-directory -s deb BUILD=$BUILD >$work/deb.log 2>&1" ||
-    { tail -20 "$work/deb.log"; tap_done; exit 1; }
+if make --no-print-directory -s deb BUILD="$BUILD" >"$work/deb.log" 2>&1; then ok "make deb"; else
+    fail "make deb"; tail -20 "$work/deb.log" | sed 's/^/# /'; tap_done; exit 1; fi
 debs=$BUILD/deb
 for p in $PKG_NAMES; do
     check "built $p" test -f "$debs/${p}_"*"_$(dpkg --print-architecture).deb"
@@ -63,6 +63,8 @@ lockout_safe() {
 support_refused() {
     pkg_sshd_start "$work"
     check_fails "$1: support user refused by ssh" pkg_logs_in "$work" "$sup"
+    check "$1: ... with lockbox's reason in the banner" grep -q "lockbox" "$work/ssh.out"
+    grep lockbox "$work/ssh.out" | head -2 | sed 's/^/#   /'
     check_fails "$1: support user refused by su and login" \
         sh -c "pamtester su $sup acct_mgmt || pamtester login $sup acct_mgmt" >/dev/null 2>&1
     pkg_sshd_stop
