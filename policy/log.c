@@ -26,10 +26,12 @@ void lbx_log_set_level(int max_level)
     logger.max_level = max_level;
 }
 
-static size_t utf8_sequence_length(const unsigned char *s)
+size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete)
 {
     size_t n, i;
 
+    if (incomplete != NULL)
+        *incomplete = 0;
     if (s[0] < 0x80)
         return 1;
     if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -40,9 +42,16 @@ static size_t utf8_sequence_length(const unsigned char *s)
         n = 4;
     else
         return 0;
-    for (i = 1; i < n; i++)
+    for (i = 1; i < n; i++) {
+        if (i >= avail) {
+            if (incomplete == NULL)
+                return 0;
+            *incomplete = 1;
+            return n;
+        }
         if ((s[i] & 0xc0) != 0x80)
             return 0;
+    }
     return n;
 }
 
@@ -54,7 +63,7 @@ char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
     if (dstlen == 0)
         return dst;
     while (*s != '\0' && o + 1 < dstlen) {
-        n = utf8_sequence_length(s);
+        n = lbx_utf8_seq_len(s, (size_t)-1, NULL);
         /* C1 controls (U+0080..U+009F) are encoded as 0xc2 0x80..0x9f. */
         if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f)) || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
             dst[o++] = '?';
