@@ -95,7 +95,8 @@ static int in_group(const char *user, gid_t primary, const char *group)
 lbx_err lbx_pam_begin(struct lbx_pam *p, pam_handle_t *pamh, int argc, const char **argv)
 {
     struct passwd pw, *pwp = NULL;
-    char buf[16384], fallback[256];
+    char buf[16384], fallback[LBX_FALLBACK_GROUPS][256];
+    int i, n, ours = 0;
     struct lbx_error e = {0};
     lbx_err r;
 
@@ -112,9 +113,10 @@ lbx_err lbx_pam_begin(struct lbx_pam *p, pam_handle_t *pamh, int argc, const cha
     r = lbx_host_config_load(&p->cfg, argc, argv, LBX_FILE_ROOT, &e);
     if (r != LBX_OK) {
         /* Still tell support users from everyone else, and refuse only the former. */
-        lbx_host_config_fallback_group(argc, argv, fallback, sizeof(fallback));
-        if (!in_group(p->user, p->gid, fallback) &&
-            !in_group(p->user, p->gid, LBX_SUPPORT_GROUP_DEFAULT))
+        n = lbx_host_config_fallback_groups(argc, argv, fallback);
+        for (i = 0; i < n && !ours; i++)
+            ours = in_group(p->user, p->gid, fallback[i]);
+        if (!ours)
             return LBX_ERR_NOT_MINE;
         lbx_pam_log(p, LOG_ERR, "configuration: %s", e.detail);
         snprintf(p->reason, sizeof(p->reason),

@@ -125,14 +125,13 @@ static int copy_group(const char *value, char *out, unsigned outlen)
     return 1;
 }
 
-/* Tolerant scan of a root-owned file for `support_group = NAME`, used only when the strict
- * parse failed elsewhere in the file. */
+/* Tolerant scan for `support_group = NAME`, used only when the strict parse failed. */
 static int scan_file_group(const char *path, char *out, unsigned outlen)
 {
     char *text = NULL, *line, *save = NULL, *v;
     int found = 0;
 
-    if (lbx_file_read(path, LBX_FILE_ROOT, LBX_CONFIG_MAX_SIZE, &text, NULL, NULL) != LBX_OK)
+    if (lbx_file_read(path, LBX_FILE_ANY, LBX_CONFIG_MAX_SIZE, &text, NULL, NULL) != LBX_OK)
         return 0;
     for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
         line += strspn(line, " \t");
@@ -148,18 +147,19 @@ static int scan_file_group(const char *path, char *out, unsigned outlen)
     return found;
 }
 
-void lbx_host_config_fallback_group(int argc, const char **argv, char *out, unsigned outlen)
+int lbx_host_config_fallback_groups(int argc, const char **argv,
+                                    char out[LBX_FALLBACK_GROUPS][256])
 {
     const char *path = LBX_HOST_CONFIG_PATH;
-    int i;
+    int i, n = 0;
 
     for (i = 0; i < argc; i++) {
-        if (strncmp(argv[i], "support_group=", 14) == 0 && copy_group(argv[i] + 14, out, outlen))
-            return;
+        if (strncmp(argv[i], "support_group=", 14) == 0 && n == 0)
+            n += copy_group(argv[i] + 14, out[n], 256);
         if (strncmp(argv[i], "config=", 7) == 0)
             path = argv[i] + 7;
     }
-    if (scan_file_group(path, out, outlen))
-        return;
-    snprintf(out, outlen, "%s", LBX_SUPPORT_GROUP_DEFAULT);
+    n += scan_file_group(path, out[n], 256);
+    snprintf(out[n++], 256, "%s", LBX_SUPPORT_GROUP_DEFAULT);
+    return n;
 }

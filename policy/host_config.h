@@ -47,9 +47,12 @@ void lbx_host_config_free(struct lbx_host_config *cfg);
 /* Fields the broker calls need, checked once: url, CA, certificate, key, host id. */
 lbx_err lbx_host_config_require_broker(const struct lbx_host_config *cfg, struct lbx_error *e);
 
-/* The support group to apply when the configuration could not be loaded: the module argument
- * if one was given, else a `support_group` line found in a root-owned file, else the default.
- * Written to out (size outlen). Never fails: an unknown group still means "fail closed". */
-void lbx_host_config_fallback_group(int argc, const char **argv, char *out, unsigned outlen);
+/* Groups whose members count as support users when the configuration could not be loaded
+ * (fail closed for them, leave everyone else alone): the module argument, a `support_group`
+ * line found in the file — read even when the file failed its ownership check, since a name
+ * found there can only add members — and the default. Returns how many names were written. */
+#define LBX_FALLBACK_GROUPS 3
+int lbx_host_config_fallback_groups(int argc, const char **argv,
+                                    char out[LBX_FALLBACK_GROUPS][256]);
 
 #endif

@@ -252,8 +252,9 @@ int main(int argc, char **argv)
      * session and removes what it made. */
     if (setup(&rp, &a) == 0 && run(&rp, &a) == 0)
         rc = 0;
+    /* The watcher thread may still be inside a TLS request: exit() would run OpenSSL's and
+     * curl's atexit cleanup under its feet (and can hang there). Nothing is buffered. */
     lbx_session_record_free(&rp.rec);
     lbx_host_config_free(&rp.cfg);
-    curl_global_cleanup();
-    return rc;
+    _exit(rc);
 }

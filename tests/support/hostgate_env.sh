@@ -176,6 +176,9 @@ hg_uid_procs() {
 
 hg_no_procs() { [ -z "$(hg_uid_procs "$1")" ]; }
 
+# A process is gone once it is a zombie (PID 1 here may take its time to reap orphans).
+hg_gone() { [ -z "$(ps -o stat= -p "$1" 2>/dev/null | grep -v '^Z')" ]; }
+
 # Waits up to $2 seconds (default 5) for a condition command to succeed.
 hg_wait() {
     _cmd=$1 _t=${2:-5}
