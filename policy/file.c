@@ -60,7 +60,9 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
     *out = NULL;
     if (outlen != NULL)
         *outlen = 0;
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO planted where a key or config is expected must not hang the
+     * caller (sshd's PAM stack) before fstat can tell it is not a regular file. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return lbx_error_set(e, errno == ELOOP ? LBX_ERR_FILE_PERM : LBX_ERR_IO, "%s: %s", path,
                              errno == ELOOP ? "is a symbolic link" : strerror(errno));
@@ -88,7 +90,7 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
     close(fd);
     if (n != 0) {
         lbx_buf_free(&b);
-        return e ? e->code : LBX_ERR_IO;
+        return r;
     }
     if (outlen != NULL)
         *outlen = b.len;

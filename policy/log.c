@@ -26,8 +26,11 @@ void lbx_log_set_level(int max_level)
     logger.max_level = max_level;
 }
 
+/* Well-formed UTF-8 only (RFC 3629): overlong forms, UTF-16 surrogates and code points above
+ * U+10FFFF are refused, since a terminal or log reader may decode them anyway. */
 size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete)
 {
+    unsigned char lo = 0x80, hi = 0xbf;
     size_t n, i;
 
     if (incomplete != NULL)
@@ -42,14 +45,22 @@ size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete)
         n = 4;
     else
         return 0;
+    if (s[0] == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (s[0] == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (s[0] == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (s[0] == 0xf4)
+        hi = 0x8f; /* above U+10FFFF */
     for (i = 1; i < n; i++) {
         if (i >= avail) {
             if (incomplete == NULL)
                 return 0;
-            *incomplete = 1;
+            *incomplete = 1; /* a valid start, cut off: the caller may wait for the rest */
             return n;
         }
-        if ((s[i] & 0xc0) != 0x80)
+        if (i == 1 ? (s[1] < lo || s[1] > hi) : (s[i] & 0xc0) != 0x80)
             return 0;
     }
     return n;
@@ -80,6 +91,21 @@ char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
     return dst;
 }
 
+/* Structured lines are key=value with msg="...": a '"' or '\\' inside the message must not
+ * end the value early and forge fields of its own. */
+static char *quote_value(char *dst, size_t dstlen, const char *src)
+{
+    size_t o = 0;
+
+    for (; *src != '\0' && o + 2 < dstlen; src++) {
+        if (*src == '"' || *src == '\\')
+            dst[o++] = '\\';
+        dst[o++] = *src;
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
 static const char *level_name(int level)
 {
     switch (level) {
@@ -94,7 +120,7 @@ static const char *level_name(int level)
 
 void lbx_log(int level, const char *func, const char *fmt, ...)
 {
-    char raw[1024], clean[1024], ts[32];
+    char raw[1024], clean[1024], quoted[2 * 1024], ts[32];
     struct tm tm;
     time_t now;
     va_list ap;
@@ -114,7 +140,8 @@ void lbx_log(int level, const char *func, const char *fmt, ...)
         now = time(NULL);
         gmtime_r(&now, &tm);
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(stderr, "ts=%s level=%s func=%s msg=\"%s\"\n", ts, level_name(level), func, clean);
+        fprintf(stderr, "ts=%s level=%s func=%s msg=\"%s\"\n", ts, level_name(level), func,
+                quote_value(quoted, sizeof(quoted), clean));
         break;
     case LBX_LOG_STDERR:
     default:

@@ -8,3 +8,7 @@ TEST_LIBS := $(call pkg_libs,cmocka)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(NET_LIB) $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(NET_LIB) $(POLICY_LIB) $(NET_LIBS) $(POLICY_LIBS) $(TEST_LIBS) $(call pkg_libs,libjwt)
+
+# Benchmarks (make bench): programs under tests/bench/, never run by make check.
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_PROGRAMS := $(BENCH_SRCS:%.c=$(BUILD)/%)
