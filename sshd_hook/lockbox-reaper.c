@@ -84,6 +84,16 @@ out:
     return r;
 }
 
+/* Not time(): that reads the coarse clock, which can still say "a second ago" when the timer
+ * for that second has already fired. */
+static int64_t now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
 static int arm_timer(int tfd, int64_t at)
 {
     struct itimerspec its = {{0, 0}, {(time_t)at, 0}};
@@ -130,14 +140,14 @@ static const char *on_watch(struct lbx_reaper *rp, int wfd, int tfd, int64_t *en
         *end = m.access_end;
         arm_timer(tfd, *end);
     }
-    return time(NULL) >= *end ? "expired" : NULL;
+    return now_s() >= *end ? "expired" : NULL;
 }
 
 static const char *on_tick(struct lbx_reaper *rp, int64_t end)
 {
     int procs;
 
-    if (time(NULL) >= end)
+    if (now_s() >= end)
         return "expired";
     if (!record_present(rp))
         return ""; /* pam_close_session ran: the session is over and cleaned up */
@@ -161,7 +171,9 @@ static const char *wait_for_end(struct lbx_reaper *rp, int tfd, int wfd, int sfd
             return "error";
         if (p[0].revents & POLLIN) {
             /* ECANCELED: the clock was set. Re-arm against the new clock and look again. */
-            if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno == ECANCELED)
+            if (read(tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+                return "expired";
+            if (errno == ECANCELED)
                 arm_timer(tfd, end);
         }
         if ((p[1].revents & POLLIN) && (why = on_watch(rp, wfd, tfd, &end)) != NULL)
@@ -187,7 +199,7 @@ static int setup(struct lbx_reaper *rp, const struct args *a)
     rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
     if (lbx_session_record_read(rp->sessions_dir, a->sid, 0, &rp->rec, &e) != LBX_OK ||
         check_token(rp, &e) != LBX_OK) {
-        lbx_error_f("session %s: %s", a->sid, e.detail);
+        lbx_error_f("session %s: %s (%s)", a->sid, lbx_strerror(e.code), e.detail);
         return -1;
     }
     return 0;

@@ -80,7 +80,7 @@ static void banner(struct pty_state *s)
 static void arm_next_warning(struct pty_state *s)
 {
     struct itimerspec its = {{0, 0}, {0, 0}};
-    int64_t now = time(NULL);
+    int64_t now = (int64_t)lbx_now();
 
     while (warn_before[s->next_warning] > 0 &&
            s->h->rec.exp - warn_before[s->next_warning] <= now)
@@ -98,7 +98,7 @@ static void on_timer(struct pty_state *s)
 
     /* ECANCELED means the clock was set: only re-arm against the new time. */
     if (read(s->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks) && before > 0 &&
-        time(NULL) >= s->h->rec.exp - before) {
+        (int64_t)lbx_now() >= s->h->rec.exp - before) {
         utc(s->h->rec.exp, until, sizeof(until));
         say(s, "\r\n*** lockbox: access ends in %d minute%s (%s) ***\r\n", before / 60,
             before == 60 ? "" : "s", until);

@@ -10,7 +10,7 @@ over mTLS and answers whatever the test put in its state directory:
   DIR/requests   log, one line per request: METHOD PATH CLIENT-CN BODY
   DIR/port       written once listening
 
-usage: fake_broker.py DIR CERT KEY CLIENT-CA
+usage: fake_broker.py DIR CERT KEY CLIENT-CA [PORT]
 """
 import http.server
 import json
@@ -21,6 +21,7 @@ import threading
 import time
 
 STATE, CERT, KEY, CLIENT_CA = sys.argv[1:5]
+PORT = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 LOCK = threading.Lock()
 
 
@@ -95,7 +96,8 @@ def main():
     ctx.load_cert_chain(CERT, KEY)
     ctx.load_verify_locations(CLIENT_CA)
     ctx.verify_mode = ssl.CERT_REQUIRED
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
     server.daemon_threads = True
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     with open(os.path.join(STATE, "port.tmp"), "w") as f:

@@ -48,11 +48,12 @@ hg_setup() {
     ssh-keygen -q -t ed25519 -N '' -f "$HG/id_user" && chmod 0600 "$HG/id_user"
 }
 
+# hg_fake_broker_start [CERT-NAME] [PORT]
 hg_fake_broker_start() {
     _cert=${1:-broker}
     rm -f "$HG/broker/port"
     $PYTHON "$TOP/tests/support/fake_broker.py" "$HG/broker" "$HG/pki/$_cert.crt" \
-        "$HG/pki/$_cert.key" "$HG/pki/ca.crt" 2>>"$HG/broker/stderr" &
+        "$HG/pki/$_cert.key" "$HG/pki/ca.crt" ${2:-} 2>>"$HG/broker/stderr" &
     HG_FAKE_PID=$!
     for _i in $(seq 100); do [ -s "$HG/broker/port" ] && break; sleep 0.05; done
     HG_BROKER_URL="https://127.0.0.1:$(cat "$HG/broker/port")"
