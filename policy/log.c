@@ -26,14 +26,15 @@ void lbx_log_set_level(int max_level)
     logger.max_level = max_level;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 when it is not one: overlong
- * forms, UTF-16 surrogates and code points above U+10FFFF are refused, since a terminal or log
- * reader may decode them anyway. */
-static size_t utf8_sequence_length(const unsigned char *s)
+/* Well-formed UTF-8 only (RFC 3629): overlong forms, UTF-16 surrogates and code points above
+ * U+10FFFF are refused, since a terminal or log reader may decode them anyway. */
+size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete)
 {
     unsigned char lo = 0x80, hi = 0xbf;
     size_t n, i;
 
+    if (incomplete != NULL)
+        *incomplete = 0;
     if (s[0] < 0x80)
         return 1;
     if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -52,11 +53,16 @@ static size_t utf8_sequence_length(const unsigned char *s)
         lo = 0x90; /* overlong */
     else if (s[0] == 0xf4)
         hi = 0x8f; /* above U+10FFFF */
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
+    for (i = 1; i < n; i++) {
+        if (i >= avail) {
+            if (incomplete == NULL)
+                return 0;
+            *incomplete = 1; /* a valid start, cut off: the caller may wait for the rest */
+            return n;
+        }
+        if (i == 1 ? (s[1] < lo || s[1] > hi) : (s[i] & 0xc0) != 0x80)
             return 0;
+    }
     return n;
 }
 
@@ -68,7 +74,7 @@ char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
     if (dstlen == 0)
         return dst;
     while (*s != '\0' && o + 1 < dstlen) {
-        n = utf8_sequence_length(s);
+        n = lbx_utf8_seq_len(s, (size_t)-1, NULL);
         /* C1 controls (U+0080..U+009F) are encoded as 0xc2 0x80..0x9f. */
         if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f)) || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
             dst[o++] = '?';
