@@ -42,7 +42,7 @@ done
 # Every lockboxctl command group its --help lists is in lockboxctl(1).
 if [ -x "$BUILD/lockboxctl" ] && [ -f "$MAN/lockboxctl.1" ]; then
     rendered "$MAN/lockboxctl.1" >"$work/ctl.txt"
-    for group in $("$BUILD/lockboxctl" --help | sed -n 's/^  \([a-z-]*\) .*/\1/p' | sort -u); do
+    for group in $(timeout 5 "$BUILD/lockboxctl" --help | sed -n 's/^  \([a-z-]*\) .*/\1/p' | sort -u); do
         check "lockboxctl(1) documents '$group'" grep -q "lockboxctl $group" "$work/ctl.txt"
     done
 fi
@@ -50,7 +50,7 @@ fi
 # Every option lockboxd's usage line names is in lockboxd(8).
 if [ -x "$BUILD/lockboxd" ] && [ -f "$MAN/lockboxd.8" ]; then
     rendered "$MAN/lockboxd.8" >"$work/d.txt"
-    for opt in $("$BUILD/lockboxd" --help 2>&1 | grep -o -- '--[a-z-]*' | sort -u); do
+    for opt in $(timeout 5 "$BUILD/lockboxd" --help 2>&1 | grep -o -- '--[a-z-]*' | sort -u); do
         check "lockboxd(8) documents $opt" grep -q -- "$opt" "$work/d.txt"
     done
 fi
