@@ -1,6 +1,5 @@
 # broker/ — lockboxctl (the command-line client) and lockboxd (the broker daemon).
-CTL_SRCS := broker/lockboxctl.c $(wildcard broker/ctl_*.c) broker/store.c broker/store_sql.c \
-            broker/store_sqlite.c broker/store_schema_sqlite.c
+CTL_SRCS := broker/lockboxctl.c $(wildcard broker/ctl_*.c)
 CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 CTL_BIN  := $(BUILD)/lockboxctl
 BROKERD_SRCS := $(filter-out broker/lockboxctl.c $(wildcard broker/ctl_*.c),$(wildcard broker/*.c))

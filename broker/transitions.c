@@ -234,9 +234,15 @@ static lbx_err start(struct transition *t, enum lbx_event ev, struct lbx_error *
         (r = policy_effective(t->b, t->b->store, row_str(t->row, "tenant"),
                               row_str(t->row, "subscription"), &t->p, e)) != LBX_OK)
         return r;
+    /* "approve" on a request in internal review is the review's approval. */
+    if (ev == LBX_EV_APPROVE && t->from == LBX_ST_INTERNAL_REVIEW)
+        ev = LBX_EV_REVIEW_APPROVE;
     if (lbx_lifecycle_next(t->from, ev, &t->to) != LBX_OK)
         return lbx_error_set(e, LBX_ERR_CONFLICT, "LBX-%lld is %s: cannot %s it",
                              (long long)t->id, lbx_status_name(t->from), lbx_event_name(ev));
+    /* Past its TTL a request is expired even before the timer has written it down. */
+    if (t->c != NULL && lbx_status_is_open(t->from) && t->now >= row_int(t->row, "request_expiry"))
+        return lbx_error_set(e, LBX_ERR_CONFLICT, "LBX-%lld expired unanswered", (long long)t->id);
     return LBX_OK;
 }
 
@@ -275,9 +281,7 @@ lbx_err request_decide(struct broker *b, const struct caller *c, int64_t id, enu
     t.row = NULL;
     if (r != LBX_OK)
         return r;
-    /* An approval applies to whatever is open (review or customer stage): the statuses a
-     * denial applies to. */
-    if (ev == LBX_EV_APPROVE && (r = start(&t, LBX_EV_DENY, e)) == LBX_OK)
+    if (ev == LBX_EV_APPROVE && (r = start(&t, ev, e)) == LBX_OK)
         r = t.from == LBX_ST_INTERNAL_REVIEW ? approve_review(&t, e) : approve_customer(&t, e);
     else if (ev == LBX_EV_DENY && (r = start(&t, ev, e)) == LBX_OK)
         r = deny(&t, e);
