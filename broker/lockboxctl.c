@@ -37,13 +37,16 @@ static const struct ctl_group groups[] = {
 
 int ctl_fail(int code, const char *fmt, ...)
 {
-    char raw[1024], clean[1024];
+    char raw[1024], clean[1024], *line, *save = NULL;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "lockboxctl: %s\n", lbx_sanitize(clean, sizeof(clean), raw));
+    /* Line by line: a message may span lines (usage), but no control character gets out. */
+    for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        fprintf(stderr, "%s%s\n", line == raw ? "lockboxctl: " : "",
+                lbx_sanitize(clean, sizeof(clean), line));
     return code;
 }
 
