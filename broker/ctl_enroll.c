@@ -430,11 +430,14 @@ static int parse_enroll(int argc, char **argv, struct enroll_opts *o)
     return 0;
 }
 
+/* "host enroll" is offline work done here; "host create|list" are the broker's directory. */
 int ctl_host_main(int argc, char **argv)
 {
     struct enroll_opts o = {0};
 
-    if (argc < 2 || strcmp(argv[1], "enroll") != 0 || parse_enroll(argc - 1, argv + 1, &o) != 0)
+    if (argc < 2 || strcmp(argv[1], "enroll") != 0)
+        return ctl_directory_main(argc, argv);
+    if (parse_enroll(argc - 1, argv + 1, &o) != 0)
         return ctl_fail(CTL_EXIT_USAGE, "%s", enroll_usage);
     return enroll(&o);
 }

@@ -50,7 +50,7 @@ fi
 # Every option lockboxd's usage line names is in lockboxd(8).
 if [ -x "$BUILD/lockboxd" ] && [ -f "$MAN/lockboxd.8" ]; then
     rendered "$MAN/lockboxd.8" >"$work/d.txt"
-    for opt in $(timeout 5 "$BUILD/lockboxd" --help 2>&1 | grep -o -- '--[a-z-]*' | sort -u); do
+    for opt in $(timeout 5 "$BUILD/lockboxd" --help 2>&1 | grep 'lockboxd --' | grep -o -- '--[a-z-]*' | sort -u); do
         check "lockboxd(8) documents $opt" grep -q -- "$opt" "$work/d.txt"
     done
 fi
