@@ -87,7 +87,8 @@ PidFile $1/sshd.pid
 AuthorizedKeysFile $1/keys/%u
 Include /etc/ssh/sshd_config
 EOF
-    $PKG_SSHD -D -e -f "$1/sshd_config" >"$1/sshd.try" 2>&1 &
+    : >"$1/sshd.try" # before the background start: the wait loop reads it at once
+    $PKG_SSHD -D -e -f "$1/sshd_config" >>"$1/sshd.try" 2>&1 &
     PKG_SSHD_PID=$!
     i=0
     while [ $i -lt 50 ]; do
@@ -124,6 +125,16 @@ pkg_user_key() {
 # The e2e tests' libssh client when it is built (it prints the PAM banner as "banner: ..."
 # even after a refusal), else OpenSSH's client.
 pkg_ssh() {
+    for _try in 1 2 3; do
+        pkg__ssh "$@" && return 0
+        # A refused connection (not a refused login) is retried: sshd may be restarting.
+        grep -q "Connection refused" "$1/ssh.out" || return 1
+        sleep 0.3
+    done
+    return 1
+}
+
+pkg__ssh() {
     w=$1; u=$2; shift 2
     if [ -x "${BUILD:-build}/tests/e2e/ssh_client" ]; then
         timeout 20 "${BUILD:-build}/tests/e2e/ssh_client" -p "$PKG_PORT" -i "$w/id_$u" "$u" "$*" \
@@ -138,4 +149,58 @@ pkg_ssh() {
 # pkg_logs_in WORK USER: the user gets a shell command run (not just a connection).
 pkg_logs_in() {
     pkg_ssh "$1" "$2" echo lbx-login-ok && grep -qx lbx-login-ok "$1/ssh.out"
+}
+
+# --- the broker, run the way the installed unit runs it -------------------------------------
+# pkg_broker_setup WORK: what lockboxd(8) tells an administrator to do after installing
+# lockbox-broker: a server certificate from the customer's CA (WORK/pki/ca.*), a signing key
+# made by the service user, a configuration listening on 127.0.0.1.
+pkg_broker_setup() {
+    . tests/support/pki.sh
+    mkdir -p "$1/pki"
+    pki_ca "$1/pki" ca && chmod 600 "$1/pki/ca.key" &&
+        pki_cert "$1/pki" ca broker localhost server || return 1
+    install -m 0644 "$1/pki/broker.crt" /etc/lockbox/broker.crt
+    install -m 0600 -o lockbox -g lockbox "$1/pki/broker.key" /etc/lockbox/broker.key
+    install -m 0644 "$1/pki/ca.crt" /etc/lockbox/ca.pem
+    install -d -o lockbox -g lockbox -m 0700 /var/lib/lockbox/keys
+    runuser -u lockbox -- lockboxctl key generate --out /var/lib/lockbox/keys >/dev/null || return 1
+    sed -i -e 's|^listen = .*|listen = 127.0.0.1:0|' \
+        -e 's|^#ready_file =.*|ready_file = /var/lib/lockbox/port|' /etc/lockbox/lockboxd.conf
+}
+
+# pkg_broker_start WORK: the unit's ExecStartPre and ExecStart lines, as its User= and UMask=.
+# Sets PKG_BROKER_PID and PKG_BROKER_URL.
+pkg_broker_start() {
+    unit=/lib/systemd/system/lockboxd.service
+    pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
+    cmd=$(sed -n 's/^ExecStart=//p' "$unit")
+    rm -f /var/lib/lockbox/port
+    # shellcheck disable=SC2086
+    setpriv --reuid=lockbox --regid=lockbox --init-groups $pre >>"$1/lockboxd.log" 2>&1 || return 1
+    # shellcheck disable=SC2086
+    (umask 077 && exec setpriv --reuid=lockbox --regid=lockbox --init-groups $cmd) \
+        >>"$1/lockboxd.log" 2>&1 &
+    PKG_BROKER_PID=$!
+    i=0
+    while [ ! -s /var/lib/lockbox/port ] && [ $i -lt 100 ]; do
+        kill -0 "$PKG_BROKER_PID" 2>/dev/null || return 1
+        sleep 0.05
+        i=$((i + 1))
+    done
+    [ -s /var/lib/lockbox/port ] || return 1
+    PKG_BROKER_URL="https://127.0.0.1:$(cat /var/lib/lockbox/port)"
+}
+
+pkg_broker_stop() {
+    [ -n "${PKG_BROKER_PID:-}" ] || return 0
+    kill -TERM "$PKG_BROKER_PID" 2>/dev/null
+    wait "$PKG_BROKER_PID" 2>/dev/null
+    PKG_BROKER_PID=
+}
+
+# pkg_ctl TOKEN ARGS...: the installed lockboxctl against the running broker.
+pkg_ctl() {
+    _tok=$1; shift
+    LOCKBOX_URL=$PKG_BROKER_URL LOCKBOX_CA=/etc/lockbox/ca.pem LOCKBOX_TOKEN=$_tok lockboxctl "$@"
 }

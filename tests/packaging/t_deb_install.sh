@@ -30,7 +30,7 @@ sup=lbxpkgs$$
 tap_cleanup "rm -rf $work"
 tap_cleanup "pkg_restore $snap"
 tap_cleanup "userdel $adm; userdel $sup"
-tap_cleanup "pkg_sshd_stop"
+tap_cleanup "pkg_sshd_stop; pkg_broker_stop"
 
 if make --no-print-directory -s deb BUILD="$BUILD" >"$work/deb.log" 2>&1; then ok "make deb"; else
     fail "make deb"; tail -20 "$work/deb.log" | sed 's/^/# /'; tap_done; exit 1; fi
@@ -131,17 +131,58 @@ check "installed: support user gets the ForceCommand" sh -c "$PKG_SSHD -T -C use
 check "installed: the admin does not" sh -c "$PKG_SSHD -T -C user=$adm,host=l,addr=127.0.0.1 |
     grep -qx 'forcecommand none'"
 
-# Enroll this host with a throwaway CA, through the installed lockboxctl; the broker is down.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca.key" \
-    -out "$work/ca.pem" -days 2 -subj /CN=lbxpkg-ca 2>/dev/null
-chmod 600 "$work/ca.key"
-lockboxctl key generate --out "$work" >/dev/null
-check "installed lockboxctl enrolls the host" sh -c "lockboxctl host enroll --ca-cert $work/ca.pem \
-    --ca-key $work/ca.key --host lbxpkg-node --out /etc/lockbox --broker-keys $work/signing.pub \
-    >$work/enroll.conf 2>/dev/null"
-# Port 1: nothing listens there, and no other test on this machine can start a server on it.
-{ echo "broker_url = https://127.0.0.1:1"; cat "$work/enroll.conf"; } >>/etc/lockbox/host.conf
+# --- a support login through the installed files, against the installed broker -----------
+# The broker set up as lockboxd(8) says and run from the unit's own command lines.
+broker_up=no
+if pkg_broker_setup "$work" && pkg_broker_start "$work"; then
+    ok "broker runs from the unit's ExecStartPre/ExecStart"
+    broker_up=yes
+else
+    fail "broker runs from the unit's ExecStartPre/ExecStart"
+    tail -5 "$work/lockboxd.log" | sed 's/^/#   /'
+fi
+if [ $broker_up = yes ]; then
+    check "  ... as user lockbox" sh -c "[ \"\$(ps -o user= -p $PKG_BROKER_PID)\" = lockbox ]"
+    admin_tok=$(runuser -u lockbox -- lockboxd --config /etc/lockbox/lockboxd.conf \
+        --create-admin admin 2>>"$work/lockboxd.log")
+    for cmd in "tenant create t1" "subscription create s1 --tenant t1" \
+        "host create lbxpkg-node --tenant t1 --subscription s1" "identity create eng --login $sup" \
+        "role assign eng engineer global" "identity create appr" "role assign appr owner subscription:s1"; do
+        # shellcheck disable=SC2086
+        pkg_ctl "$admin_tok" $cmd >>"$work/ctl.log" 2>&1 || fail "lockboxctl $cmd"
+    done
+    eng_tok=$(pkg_ctl "$admin_tok" api-token create eng 2>/dev/null | tail -1)
+    appr_tok=$(pkg_ctl "$admin_tok" api-token create appr 2>/dev/null | tail -1)
+fi
+# The broker's public key travels to wherever the CA key is (a key file must be owned by root
+# or the caller to be trusted; this one belongs to lockbox).
+install -m 0644 /var/lib/lockbox/keys/signing.pub "$work/broker-signing.pub"
+check "installed lockboxctl enrolls the host" sh -c "lockboxctl host enroll --ca-cert $work/pki/ca.crt \
+    --ca-key $work/pki/ca.key --host lbxpkg-node --out /etc/lockbox \
+    --broker-keys $work/broker-signing.pub >$work/enroll.conf 2>$work/enroll.err"
+sed 's/^/#   /' "$work/enroll.err"
+{ echo "broker_url = $PKG_BROKER_URL"; cat "$work/enroll.conf"; } >>/etc/lockbox/host.conf
 cp /etc/lockbox/host.conf "$work/host.conf.good"
+
+if [ $broker_up = yes ]; then
+    req=$(pkg_ctl "$eng_tok" request create --host lbxpkg-node --ticket T-1 --reason "package test" \
+        --duration 2m | awk 'NR == 1 { print $1 }')
+    check "engineer's request created ($req)" test -n "$req"
+    pkg_sshd_start "$work"
+    check_fails "before approval: support user refused" pkg_logs_in "$work" "$sup"
+    check "  ... told the request awaits approval" grep -q "request $req awaits approval" "$work/ssh.out"
+    sed 's/^/#   /' "$work/ssh.out" | head -2
+    check "approver approves" quiet pkg_ctl "$appr_tok" approve "$req"
+    if pkg_logs_in "$work" "$sup"; then ok "after approval: support user's command runs"; else
+        fail "after approval: support user's command runs"; sed 's/^/#   /' "$work/ssh.out"; fi
+    check "  ... recorded by the setgid hook in /var/log/lockbox/sessions" \
+        sh -c "ls /var/log/lockbox/sessions | grep -q -- '-$sup-'"
+    check "root logs in alongside" pkg_logs_in "$work" root
+    pkg_sshd_stop
+    check "audit log verifies" quiet pkg_ctl "$admin_tok" audit verify
+    pkg_broker_stop
+fi
+
 lockout_safe "broker down"
 support_refused "broker down"
 
