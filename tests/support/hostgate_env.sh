@@ -64,6 +64,7 @@ hg_fake_broker_stop() {
     HG_FAKE_PID=""
 }
 
+# hg_config [key=value...]: the test host.conf; a key given here replaces its default line.
 hg_config() {
     {
         echo "broker_url = $HG_BROKER_URL"
@@ -80,8 +81,12 @@ hg_config() {
         echo "spool_dir = $HG/spool"
         echo "reaper_path = $BUILD_ABS/lockbox-reaper"
         echo "cgroup_name = lockbox-test-$HG_ID"
-        for _kv in "$@"; do echo "$_kv"; done
     } >"$HG/host.conf.tmp"
+    for _kv in "$@"; do
+        _k=${_kv%%=*}
+        sed -i "/^$_k = /d" "$HG/host.conf.tmp"
+        echo "$_k = ${_kv#*=}" >>"$HG/host.conf.tmp"
+    done
     chmod 0644 "$HG/host.conf.tmp" && mv "$HG/host.conf.tmp" "$HG/host.conf"
 }
 
