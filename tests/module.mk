@@ -1,6 +1,6 @@
 # tests/ — cmocka unit tests (one program per tests/<area>/test_*.c) and end-to-end scripts.
 UNIT_TEST_SRCS := $(wildcard tests/policy/test_*.c tests/broker/test_*.c tests/lib/test_*.c)
-TEST_PROGRAMS  := $(UNIT_TEST_SRCS:%.c=$(BUILD)/%)
+TEST_PROGRAMS  += $(UNIT_TEST_SRCS:%.c=$(BUILD)/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 CFLAGS_tests := $(call pkg_cflags,cmocka openssl jansson libcurl) -Itests/support

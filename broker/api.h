@@ -1,0 +1,106 @@
+/* What every HTTP handler sees: the request, its authenticated caller, a parsed JSON body, and
+ * one way to answer (api_reply / api_fail). Handlers answer exactly once, or hand the request
+ * to a long-poll waiter. */
+#ifndef LBX_API_H
+#define LBX_API_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "approvers.h"
+#include "broker.h"
+#include "lbx_err.h"
+
+#define API_MAX_PARAMS 3
+#define API_REASON_MAX 4096
+#define API_TEXT_MAX 1024
+
+enum caller_kind { CALLER_NONE, CALLER_HOST, CALLER_PERSON };
+
+struct caller {
+    enum caller_kind kind;
+    char name[LBX_NAME_MAX + 1];  /* host id or identity name */
+    char login[LBX_NAME_MAX + 1]; /* a person's host login ("" when none) */
+    unsigned roles;               /* bit per enum lbx_role held on any scope */
+    json_t *assignments;          /* the person's active role rows */
+};
+
+struct api_req {
+    struct broker *b;
+    struct evhttp_request *req;
+    enum evhttp_cmd_type method;
+    struct evkeyvalq query;
+    char path[512];
+    const char *params[API_MAX_PARAMS]; /* the '*' segments of the route, in order */
+    char param_buf[512];
+    json_t *body; /* POST/PUT: the parsed object (empty object when no body) */
+    struct caller caller;
+    int answered;
+};
+
+/* Answers: api_reply steals obj (NULL = 204 No Content). All return 0, so that handlers (which
+ * return int for that reason) can end with `return api_fail(...)`. */
+int api_reply(struct api_req *ar, int status, json_t *obj);
+/* 4xx/5xx with {"error": code, "message": ...}; the status follows from the lbx_err code. */
+int api_fail(struct api_req *ar, lbx_err r, const struct lbx_error *e);
+int api_fail_msg(struct api_req *ar, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Body and query helpers: lbx_err with a detail naming the member. */
+lbx_err api_only_keys(struct api_req *ar, const char *const *allowed, struct lbx_error *e);
+lbx_err api_str(struct api_req *ar, const char *key, int required, size_t max, const char **out,
+                struct lbx_error *e);
+lbx_err api_query_int(struct api_req *ar, const char *key, int64_t min, int64_t max, int64_t dflt,
+                      int64_t *out, struct lbx_error *e);
+const char *api_query(struct api_req *ar, const char *key);
+/* A name/id: 1..64 of [A-Za-z0-9._-]. */
+int api_valid_name(const char *s);
+
+/* auth.c */
+lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e);
+void auth_caller_free(struct caller *c);
+int caller_has(const struct caller *c, enum lbx_role role);
+/* Holds role on exactly this scope string ("tenant:x", "subscription:y", "global"). */
+int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope);
+/* hex SHA-256 of an API token, as stored. */
+void auth_token_hash(const char *token, char out[65]);
+/* Creates a token for identity: *secret (shown once, wipe it), *id. Inside a transaction. */
+lbx_err auth_token_create(struct store *st, const char *identity, const char *label,
+                          char **secret, char **id, struct lbx_error *e);
+
+/* Handlers (api_*.c). */
+int api_health(struct api_req *ar);
+int api_whoami(struct api_req *ar);
+int api_host_token(struct api_req *ar);
+int api_host_grant(struct api_req *ar);
+int api_host_session(struct api_req *ar);
+int api_request_create(struct api_req *ar);
+int api_request_list(struct api_req *ar);
+int api_request_get(struct api_req *ar);
+int api_request_approve(struct api_req *ar);
+int api_request_deny(struct api_req *ar);
+int api_request_revoke(struct api_req *ar);
+int api_tenants(struct api_req *ar);
+int api_subscriptions(struct api_req *ar);
+int api_hosts(struct api_req *ar);
+int api_host_groups(struct api_req *ar);
+int api_host_group_members(struct api_req *ar);
+int api_identities(struct api_req *ar);
+int api_identity_delete(struct api_req *ar);
+int api_roles(struct api_req *ar);
+int api_role_delete(struct api_req *ar);
+int api_policy_get(struct api_req *ar);
+int api_policy_put(struct api_req *ar);
+int api_policy_list(struct api_req *ar);
+int api_tokens(struct api_req *ar);
+int api_token_delete(struct api_req *ar);
+int api_audit_list(struct api_req *ar);
+
+/* waiters.c: hands ar's request to a long-poll; answered when the grant/request changes from
+ * `status` or `wait` seconds pass. */
+enum waiter_kind { WAIT_GRANT, WAIT_REQUEST };
+int waiter_add(struct api_req *ar, enum waiter_kind kind, int64_t id, const char *status,
+                int64_t wait);
+
+#endif

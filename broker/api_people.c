@@ -1,0 +1,194 @@
+/* Admin endpoints for people and policy: identities (with their host login), role
+ * assignments, per-scope policy, API tokens; plus health and whoami. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "api_admin.h"
+#include "audit.h"
+#include "json.h"
+#include "requests.h"
+
+int api_health(struct api_req *ar)
+{
+    return api_reply(ar, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int api_whoami(struct api_req *ar)
+{
+    json_t *roles = json_array(), *a;
+    size_t i;
+
+    json_array_foreach(ar->caller.assignments, i, a) {
+        json_array_append_new(roles, json_pack("{s:s, s:s}", "role", row_str(a, "role"), "scope",
+                                               row_str(a, "scope")));
+    }
+    return api_reply(ar, 200, json_pack("{s:s, s:s, s:o}", "name", ar->caller.name, "login",
+                                        ar->caller.login, "roles", roles));
+}
+
+/* A Linux user name: [a-z_][a-z0-9_-]*, at most 32. */
+static int valid_login(const char *s)
+{
+    size_t n = strlen(s), i;
+
+    if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+        return 0;
+    for (i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* Safe to hand to a sendmail-compatible command as one argument. */
+static int valid_email(const char *s)
+{
+    const char *at = strchr(s, '@');
+
+    if (strlen(s) > 254 || s[0] == '-' || at == NULL || at == s || strchr(at + 1, '@') ||
+        at[1] == '\0')
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || strchr(",;<>\"'\\()", *s))
+            return 0;
+    return 1;
+}
+
+int api_identities(struct api_req *ar)
+{
+    static const char *const keys[] = {"name", "login", "email", NULL};
+    struct lbx_error e = {0};
+    const char *name, *login, *email;
+    lbx_err r;
+
+    if (!admin_only(ar))
+        return 0;
+    if (ar->method == EVHTTP_REQ_GET)
+        return admin_list(ar, Q_IDENTITY_LIST, "identities");
+    if ((r = api_only_keys(ar, keys, &e)) || (r = admin_name(ar, "name", 1, &name, &e)) ||
+        (r = api_str(ar, "login", 0, 32, &login, &e)) ||
+        (r = api_str(ar, "email", 0, 254, &email, &e)))
+        return api_fail(ar, r, &e);
+    if (login != NULL && !valid_login(login))
+        return api_fail_msg(ar, 400, "bad_request", "'login' must be a Linux user name");
+    if (email != NULL && !valid_email(email))
+        return api_fail_msg(ar, 400, "bad_request", "'email' is not a plain address");
+    struct admin_audit aa = {"identity_created", NULL,
+                             json_pack("{s:s, s:s*}", "identity", name, "login", login),
+                             "identity or login exists already", ""};
+    return admin_change(ar, Q_IDENTITY_INSERT,
+                        SV_PARAMS(SV_TEXT(name), SV_TEXT(login), SV_TEXT(email),
+                                  SV_INT(time(NULL))),
+                        &aa, json_pack("{s:s, s:s*}", "name", name, "login", login));
+}
+
+int api_identity_delete(struct api_req *ar)
+{
+    if (!admin_only(ar))
+        return 0;
+    struct admin_audit aa = {"identity_disabled", NULL,
+                             json_pack("{s:s}", "identity", ar->params[0]), "",
+                             "no such enabled identity"};
+    return admin_change(ar, Q_IDENTITY_DISABLE, SV_PARAMS(SV_TEXT(ar->params[0])), &aa, NULL);
+}
+
+static int scope_exists(struct api_req *ar, enum lbx_scope_type type, const char *id)
+{
+    json_t *row = NULL;
+
+    if (type == LBX_SCOPE_TENANT)
+        row = admin_must_exist(ar, Q_TENANT_GET, "tenant", id);
+    else if (type == LBX_SCOPE_SUBSCRIPTION)
+        row = admin_must_exist(ar, Q_SUB_GET, "subscription", id);
+    else
+        return 1;
+    json_decref(row);
+    return row != NULL;
+}
+
+static int role_assign(struct api_req *ar)
+{
+    static const char *const keys[] = {"identity", "role", "scope", NULL};
+    const char *identity, *role_name, *scope, *scope_id;
+    struct lbx_error e = {0};
+    enum lbx_scope_type type;
+    enum lbx_role role;
+    json_t *who, *row = NULL;
+    lbx_err r;
+
+    if ((r = api_only_keys(ar, keys, &e)) || (r = admin_name(ar, "identity", 1, &identity, &e)) ||
+        (r = api_str(ar, "role", 1, 32, &role_name, &e)) ||
+        (r = api_str(ar, "scope", 1, 128, &scope, &e)))
+        return api_fail(ar, r, &e);
+    if (lbx_role_parse(role_name, &role) != LBX_OK)
+        return api_fail_msg(ar, 400, "bad_request", "unknown role '%s'", role_name);
+    if ((r = lbx_scope_parse(scope, &type, &scope_id, &e)) != LBX_OK ||
+        (r = lbx_role_scope_check(role, type, &e)) != LBX_OK) {
+        struct audit_event ev = {.action = "role_refused", .actor = ar->caller.name,
+                                 .detail = json_pack("{s:s, s:s, s:s, s:s}", "identity", identity,
+                                                     "role", role_name, "scope", scope, "reason",
+                                                     e.detail)};
+        audit_record(ar->b->store, &ev);
+        return api_fail(ar, r, &e);
+    }
+    if ((who = admin_must_exist(ar, Q_IDENTITY_GET, "identity", identity)) == NULL)
+        return 0;
+    json_decref(who);
+    if (!scope_exists(ar, type, scope_id))
+        return 0;
+    struct audit_event ev = {.action = "role_assigned", .actor = ar->caller.name,
+                             .tenant = type == LBX_SCOPE_TENANT ? scope_id : NULL,
+                             .detail = json_pack("{s:s, s:s, s:s}", "identity", identity, "role",
+                                                 role_name, "scope", scope)};
+    if ((r = store_begin(ar->b->store, &e)) != LBX_OK) {
+        json_decref(ev.detail);
+        return api_fail(ar, r, &e);
+    }
+    r = store_row(ar->b->store, Q_ROLE_INSERT,
+                  SV_PARAMS(SV_TEXT(identity), SV_TEXT(role_name), SV_TEXT(scope),
+                            SV_INT(time(NULL))),
+                  &row, &e);
+    if (r == LBX_OK) {
+        json_object_set_new(ev.detail, "id", json_integer(row_int(row, "id")));
+        r = audit_append(ar->b->store, &ev, &e); /* consumes the detail */
+        ev.detail = NULL;
+        if (r == LBX_OK && (r = store_commit(ar->b->store, &e)) == LBX_OK)
+            return api_reply(ar, 201, row);
+    }
+    json_decref(ev.detail);
+    store_rollback(ar->b->store);
+    json_decref(row);
+    return api_fail(ar, r, &e);
+}
+
+int api_roles(struct api_req *ar)
+{
+    if (!admin_only(ar))
+        return 0;
+    if (ar->method == EVHTTP_REQ_GET)
+        return admin_list(ar, Q_ROLE_LIST, "roles");
+    return role_assign(ar);
+}
+
+int api_role_delete(struct api_req *ar)
+{
+    struct lbx_error e = {0};
+    int64_t id;
+    json_t *row;
+
+    if (!admin_only(ar))
+        return 0;
+    if (request_parse_id(ar->params[0], "", &id, &e) != LBX_OK ||
+        store_row(ar->b->store, Q_ROLE_GET, SV_PARAMS(SV_INT(id)), &row, &e) != LBX_OK)
+        return api_fail_msg(ar, 404, "not_found", "no role assignment %s", ar->params[0]);
+    struct admin_audit aa = {"role_removed", NULL,
+                             json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "identity",
+                                       row_str(row, "identity"), "role", row_str(row, "role"),
+                                       "scope", row_str(row, "scope")),
+                             "", "role assignment already removed"};
+    json_decref(row);
+    return admin_change(ar, Q_ROLE_REMOVE, SV_PARAMS(SV_INT(time(NULL)), SV_INT(id)), &aa, NULL);
+}

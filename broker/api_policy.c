@@ -1,0 +1,156 @@
+/* Admin endpoints: per-scope policy and API tokens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "api_admin.h"
+#include "audit.h"
+#include "buf.h"
+#include "json.h"
+#include "requests.h"
+
+int api_policy_list(struct api_req *ar)
+{
+    if (!admin_only(ar))
+        return 0;
+    return admin_list(ar, Q_POLICY_LIST, "policies");
+}
+
+/* A policy scope is an existing tenant or subscription. */
+static int policy_scope(struct api_req *ar, const char **tenant, const char **sub)
+{
+    enum lbx_scope_type type;
+    struct lbx_error e = {0};
+    const char *id;
+    json_t *row = NULL;
+
+    *tenant = *sub = NULL;
+    if (lbx_scope_parse(ar->params[0], &type, &id, &e) != LBX_OK ||
+        (type != LBX_SCOPE_TENANT && type != LBX_SCOPE_SUBSCRIPTION))
+        return api_fail_msg(ar, 400, "bad_request", "policy scope is tenant:ID or "
+                            "subscription:ID"), 0;
+    if (type == LBX_SCOPE_TENANT && (row = admin_must_exist(ar, Q_TENANT_GET, "tenant", id)))
+        *tenant = id;
+    if (type == LBX_SCOPE_SUBSCRIPTION &&
+        (row = admin_must_exist(ar, Q_SUB_GET, "subscription", id))) {
+        *sub = id;
+        /* The tenant's id lives in the row; keep it alive in the request's params buffer. */
+        snprintf(ar->param_buf, sizeof(ar->param_buf), "%s", row_str(row, "tenant"));
+        *tenant = ar->param_buf;
+    }
+    json_decref(row);
+    return row != NULL;
+}
+
+int api_policy_get(struct api_req *ar)
+{
+    const char *tenant, *sub, *text;
+    struct lbx_error e = {0};
+    struct policy_eff p;
+    json_t *row = NULL, *stored = NULL;
+    lbx_err r;
+
+    if (!admin_only(ar) || !policy_scope(ar, &tenant, &sub))
+        return 0;
+    if ((r = policy_effective(ar->b, ar->b->store, tenant, sub, &p, &e)) != LBX_OK)
+        return api_fail(ar, r, &e);
+    if (store_row(ar->b->store, Q_POLICY_GET, SV_PARAMS(SV_TEXT(ar->params[0])), &row, &e) ==
+            LBX_OK &&
+        (text = row_str(row, "body")) != NULL)
+        lbx_json_parse_object(text, strlen(text), 65536, 4, &stored, &e);
+    json_decref(row);
+    return api_reply(ar, 200,
+                     json_pack("{s:s, s:o, s:{s:b, s:I, s:I, s:I, s:b, s:s?, s:b}}", "scope",
+                               ar->params[0], "stored", stored ? stored : json_object(),
+                               "effective", "lockbox", p.lockbox, "request_ttl",
+                               (json_int_t)p.request_ttl, "access_duration",
+                               (json_int_t)p.access_duration, "approvals_required",
+                               (json_int_t)p.approvals_required, "internal_review",
+                               p.internal_review, "notify_webhook", p.webhook[0] ? p.webhook : NULL,
+                               "notify_email", p.notify_email));
+}
+
+int api_policy_put(struct api_req *ar)
+{
+    const char *tenant, *sub;
+    struct lbx_error e = {0};
+    char *text;
+    lbx_err r;
+
+    if (!admin_only(ar) || !policy_scope(ar, &tenant, &sub))
+        return 0;
+    if ((r = policy_validate(ar->body, &e)) != LBX_OK)
+        return api_fail(ar, r, &e);
+    if ((text = lbx_json_dump(ar->body)) == NULL)
+        return api_fail_msg(ar, 500, "internal", "out of memory");
+    struct admin_audit aa = {"policy_changed", tenant,
+                             json_pack("{s:s, s:O}", "scope", ar->params[0], "policy", ar->body),
+                             "", "policy not stored"};
+    r = admin_change(ar, Q_POLICY_PUT,
+                     SV_PARAMS(SV_TEXT(ar->params[0]), SV_TEXT(text), SV_INT(time(NULL))), &aa,
+                     json_pack("{s:s, s:O}", "scope", ar->params[0], "policy", ar->body));
+    free(text);
+    return r;
+}
+
+int api_tokens(struct api_req *ar)
+{
+    static const char *const keys[] = {"identity", "label", NULL};
+    const char *identity, *label;
+    struct lbx_error e = {0};
+    char *secret = NULL, *id = NULL;
+    json_t *who;
+    lbx_err r;
+
+    if (!admin_only(ar))
+        return 0;
+    if (ar->method == EVHTTP_REQ_GET)
+        return admin_list(ar, Q_TOKEN_LIST, "api_tokens");
+    if ((r = api_only_keys(ar, keys, &e)) || (r = admin_name(ar, "identity", 1, &identity, &e)) ||
+        (r = api_str(ar, "label", 0, 128, &label, &e)))
+        return api_fail(ar, r, &e);
+    if ((who = admin_must_exist(ar, Q_IDENTITY_GET, "identity", identity)) == NULL)
+        return 0;
+    json_decref(who);
+    if ((r = store_begin(ar->b->store, &e)) != LBX_OK)
+        return api_fail(ar, r, &e);
+    if ((r = auth_token_create(ar->b->store, identity, label, &secret, &id, &e)) == LBX_OK) {
+        struct audit_event ev = {.action = "api_token_created", .actor = ar->caller.name,
+                                 .detail = json_pack("{s:s, s:s, s:s*}", "token_id", id,
+                                                     "identity", identity, "label", label)};
+        if ((r = audit_append(ar->b->store, &ev, &e)) == LBX_OK)
+            r = store_commit(ar->b->store, &e);
+    }
+    if (r != LBX_OK) {
+        store_rollback(ar->b->store);
+        api_fail(ar, r, &e);
+    } else {
+        api_reply(ar, 201, json_pack("{s:s, s:s, s:s}", "id", id, "identity", identity, "token",
+                                     secret));
+    }
+    lbx_free_secret(secret);
+    free(id);
+    return 0;
+}
+
+int api_token_delete(struct api_req *ar)
+{
+    struct lbx_error e = {0};
+    json_t *row;
+
+    if (!admin_only(ar))
+        return 0;
+    if (!api_valid_name(ar->params[0]) ||
+        store_row(ar->b->store, Q_TOKEN_GET, SV_PARAMS(SV_TEXT(ar->params[0])), &row, &e) !=
+            LBX_OK)
+        return api_fail_msg(ar, 404, "not_found", "no API token %s", ar->params[0]);
+    struct admin_audit aa = {"api_token_revoked", NULL,
+                             json_pack("{s:s, s:s}", "token_id", ar->params[0], "identity",
+                                       row_str(row, "identity")),
+                             "", "API token already revoked"};
+    json_decref(row);
+    return admin_change(ar, Q_TOKEN_REVOKE, SV_PARAMS(SV_INT(time(NULL)), SV_TEXT(ar->params[0])),
+                        &aa, NULL);
+}

@@ -1,0 +1,153 @@
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit_chain.h"
+#include "json.h"
+#include "log.h"
+#include "random.h"
+
+#define AUDIT_PAGE 500
+
+static json_t *nullable_str(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *request_int(const json_t *row, const char *key)
+{
+    json_t *v = row ? json_object_get(row, key) : NULL;
+
+    return json_is_integer(v) ? json_incref(v) : json_null();
+}
+
+static json_t *request_id(const json_t *row)
+{
+    char id[32];
+
+    if (row == NULL)
+        return json_null();
+    snprintf(id, sizeof(id), "LBX-%lld", (long long)row_int(row, "id"));
+    return json_string(id);
+}
+
+static json_t *request_host(const json_t *row, const char *host)
+{
+    char buf[96];
+
+    if (host != NULL)
+        return json_string(host);
+    if (row != NULL && row_str(row, "host") != NULL)
+        return json_string(row_str(row, "host"));
+    if (row != NULL && row_str(row, "host_group") != NULL) {
+        snprintf(buf, sizeof(buf), "group:%s", row_str(row, "host_group"));
+        return json_string(buf);
+    }
+    return json_null();
+}
+
+/* The seeds' audit fields: event id, time, actor, tenant, request id, status, ticket id,
+ * request expiry, access expiry, host, justification. */
+static json_t *event_body(const struct audit_event *ev, int64_t seq, const char *prev,
+                          const char *event_id, int64_t now)
+{
+    const json_t *rq = ev->request;
+
+    return json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "seq", (json_int_t)seq, "prev_hash", prev, "event_id", event_id, "time",
+                     (json_int_t)now, "action", ev->action, "actor", nullable_str(ev->actor),
+                     "tenant", nullable_str(rq ? row_str(rq, "tenant") : ev->tenant),
+                     "request_id", request_id(rq), "status",
+                     nullable_str(rq ? row_str(rq, "status") : NULL), "ticket",
+                     nullable_str(rq ? row_str(rq, "ticket") : NULL), "request_expiry",
+                     request_int(rq, "request_expiry"), "access_expiry",
+                     request_int(rq, "access_end"), "host", request_host(rq, ev->host),
+                     "justification", nullable_str(rq ? row_str(rq, "reason") : NULL), "detail",
+                     ev->detail ? json_incref(ev->detail) : json_object());
+}
+
+lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_error *e)
+{
+    char prev[LBX_AUDIT_HASH_HEX + 1] = LBX_AUDIT_GENESIS, hash[LBX_AUDIT_HASH_HEX + 1];
+    char *rnd = NULL, event_id[40], *text = NULL;
+    int64_t seq = 1, now = (int64_t)time(NULL);
+    json_t *last = NULL, *body = NULL;
+    lbx_err r;
+
+    if ((r = store_row(st, Q_AUDIT_LAST, NULL, &last, e)) == LBX_OK) {
+        seq = row_int(last, "seq") + 1;
+        snprintf(prev, sizeof(prev), "%s", row_str(last, "hash") ? row_str(last, "hash") : "");
+    } else if (r != LBX_ERR_NOT_FOUND) {
+        goto out;
+    }
+    if ((r = lbx_random_b64url(12, &rnd)) != LBX_OK) {
+        lbx_error_set(e, r, "event id");
+        goto out;
+    }
+    snprintf(event_id, sizeof(event_id), "E-%s", rnd);
+    if ((body = event_body(ev, seq, prev, event_id, now)) == NULL ||
+        (text = lbx_json_dump(body)) == NULL) {
+        r = lbx_error_set(e, LBX_ERR_NOMEM, "audit event");
+        goto out;
+    }
+    if ((r = lbx_audit_hash(text, strlen(text), hash)) != LBX_OK)
+        goto out;
+    r = store_exec(st, Q_AUDIT_INSERT,
+                   SV_PARAMS(SV_INT(seq), SV_TEXT(event_id), SV_INT(now), SV_TEXT(ev->action),
+                             SV_TEXT(text), SV_TEXT(hash)),
+                   NULL, NULL, e);
+out:
+    json_decref(ev->detail);
+    json_decref(last);
+    json_decref(body);
+    free(text);
+    free(rnd);
+    return r;
+}
+
+void audit_record(struct store *st, const struct audit_event *ev)
+{
+    struct lbx_error e = {0};
+
+    if (store_begin(st, &e) != LBX_OK) {
+        json_decref(ev->detail);
+    } else if (audit_append(st, ev, &e) != LBX_OK) {
+        store_rollback(st);
+    } else if (store_commit(st, &e) == LBX_OK) {
+        return;
+    }
+    lbx_error_f("audit %s not recorded: %s", ev->action, e.detail);
+}
+
+lbx_err audit_verify_store(struct store *st, int64_t *count, char head[65], struct lbx_error *e)
+{
+    struct lbx_audit_verifier v;
+    int64_t after = 0;
+    json_t *rows = NULL, *row;
+    size_t i;
+    lbx_err r;
+
+    lbx_audit_verify_init(&v);
+    for (;;) {
+        if ((r = store_exec(st, Q_AUDIT_ALL, SV_PARAMS(SV_INT(after), SV_INT(AUDIT_PAGE)), &rows,
+                            NULL, e)) != LBX_OK)
+            break;
+        json_array_foreach(rows, i, row) {
+            after = row_int(row, "seq");
+            if ((r = lbx_audit_verify_next(&v, after, row_str(row, "body"), row_str(row, "hash"),
+                                           e)) != LBX_OK)
+                break;
+        }
+        if (r != LBX_OK || json_array_size(rows) < AUDIT_PAGE)
+            break;
+        json_decref(rows);
+        rows = NULL;
+    }
+    json_decref(rows);
+    *count = v.count;
+    memcpy(head, v.prev, LBX_AUDIT_HASH_HEX + 1);
+    return r;
+}

@@ -1,0 +1,31 @@
+/* The audit log: every state change and every access decision, appended to a SHA-256 hash
+ * chain (policy/audit_chain.h) in the same transaction as the change it records. */
+#ifndef LBX_AUDIT_H
+#define LBX_AUDIT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct audit_event {
+    const char *action;    /* "request_created", "token_issued", ... */
+    const char *actor;     /* identity, "host:ID", or "broker" for timers */
+    const json_t *request; /* a request row: fills tenant, request id, status, ticket, expiries,
+                              host and justification (optional) */
+    const char *tenant;    /* when there is no request */
+    const char *host;
+    json_t *detail;        /* extra members (reference stolen; may be NULL) */
+};
+
+/* Appends ev inside the caller's write transaction. */
+lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_error *e);
+/* Appends ev in a transaction of its own (for refusals and other lone events). Never fails
+ * the caller: a failure is logged. */
+void audit_record(struct store *st, const struct audit_event *ev);
+
+/* Walks the whole chain in st; on the first bad event returns LBX_ERR_CONFLICT with e naming it.
+ * *count = events verified, head = last good hash. */
+lbx_err audit_verify_store(struct store *st, int64_t *count, char head[65], struct lbx_error *e);
+
+#endif

@@ -1,0 +1,220 @@
+/* Who is calling: a host by its client certificate (CN = host id, issued by the customer CA),
+ * a person by API token (stored as SHA-256) or by a client certificate naming an identity.
+ * Refusals are audited: they are what an attacker's probing looks like. */
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "audit.h"
+#include "buf.h"
+#include "random.h"
+
+#define BEARER_MAX 256
+
+/* The verified client certificate's single CN, or -1 when none / unverified / malformed. */
+static int peer_common_name(struct evhttp_request *req, char *out, size_t outlen)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    X509_NAME *subject;
+    unsigned char *utf8 = NULL;
+    int idx, len, rc = -1;
+
+    if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+        return -1;
+    subject = X509_get_subject_name(cert);
+    idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+    if (idx < 0 || X509_NAME_get_index_by_NID(subject, NID_commonName, idx) >= 0)
+        return -1; /* none, or ambiguous */
+    len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx)));
+    if (len > 0 && (size_t)len < outlen && memchr(utf8, '\0', (size_t)len) == NULL) {
+        memcpy(out, utf8, (size_t)len);
+        out[len] = '\0';
+        rc = api_valid_name(out) ? 0 : -1;
+    }
+    OPENSSL_free(utf8);
+    return rc;
+}
+
+static void audit_refusal(struct api_req *ar, const char *who, const char *why)
+{
+    struct audit_event ev = {
+        .action = "access_refused",
+        .actor = who,
+        .detail = json_pack("{s:s, s:s, s:s}", "path", ar->path, "method",
+                            ar->method == EVHTTP_REQ_GET ? "GET" : "other", "reason", why),
+    };
+
+    audit_record(ar->b->store, &ev);
+}
+
+static lbx_err resolve_host(struct api_req *ar, struct lbx_error *e)
+{
+    char cn[LBX_NAME_MAX + 1], actor[LBX_NAME_MAX + 8];
+    struct lbx_error ignore = {0};
+    json_t *host = NULL;
+
+    if (peer_common_name(ar->req, cn, sizeof(cn)) != 0) {
+        audit_refusal(ar, NULL, "no valid host client certificate");
+        return lbx_error_set(e, LBX_ERR_AUTH, "a client certificate from the customer CA is "
+                             "required");
+    }
+    snprintf(actor, sizeof(actor), "host:%s", cn);
+    if (store_row(ar->b->store, Q_HOST_GET, SV_PARAMS(SV_TEXT(cn)), &host, &ignore) != LBX_OK) {
+        audit_refusal(ar, actor, "certificate names an unknown host");
+        return lbx_error_set(e, LBX_ERR_FORBIDDEN, "host '%s' is not in the directory", cn);
+    }
+    json_decref(host);
+    ar->caller.kind = CALLER_HOST;
+    snprintf(ar->caller.name, sizeof(ar->caller.name), "%s", cn);
+    return LBX_OK;
+}
+
+void auth_token_hash(const char *token, char out[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    int i;
+
+    EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL);
+    for (i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Bearer token -> identity name; or a verified client certificate naming an identity. */
+static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lbx_error *e)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(ar->req), "Authorization");
+    struct lbx_error ignore = {0};
+    char hash[65], cn[LBX_NAME_MAX + 1];
+    json_t *row = NULL;
+    lbx_err r = LBX_OK;
+
+    if (h == NULL) {
+        if (peer_common_name(ar->req, cn, sizeof(cn)) == 0 &&
+            store_row(ar->b->store, Q_IDENTITY_GET, SV_PARAMS(SV_TEXT(cn)), &row, &ignore) ==
+                LBX_OK &&
+            row_int(row, "disabled") == 0)
+            snprintf(name, len, "%s", cn);
+        else
+            r = lbx_error_set(e, LBX_ERR_AUTH, "an API token (Authorization: Bearer) is required");
+        json_decref(row);
+        return r;
+    }
+    if (strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) == 0 || strlen(h + 7) > BEARER_MAX) {
+        audit_refusal(ar, NULL, "malformed Authorization header");
+        return lbx_error_set(e, LBX_ERR_AUTH, "Authorization must be 'Bearer <token>'");
+    }
+    auth_token_hash(h + 7, hash);
+    if (store_row(ar->b->store, Q_TOKEN_BY_HASH, SV_PARAMS(SV_TEXT(hash)), &row, &ignore) !=
+        LBX_OK) {
+        audit_refusal(ar, NULL, "unknown or revoked API token");
+        return lbx_error_set(e, LBX_ERR_AUTH, "unknown or revoked API token");
+    }
+    snprintf(name, len, "%s", row_str(row, "identity"));
+    json_decref(row);
+    return LBX_OK;
+}
+
+static lbx_err resolve_person(struct api_req *ar, struct lbx_error *e)
+{
+    struct caller *c = &ar->caller;
+    json_t *who = NULL, *a;
+    enum lbx_role role;
+    size_t i;
+    lbx_err r;
+
+    if ((r = person_name(ar, c->name, sizeof(c->name), e)) != LBX_OK)
+        return r;
+    if ((r = store_row(ar->b->store, Q_IDENTITY_GET, SV_PARAMS(SV_TEXT(c->name)), &who, e)) !=
+            LBX_OK ||
+        (r = store_exec(ar->b->store, Q_ROLES_OF_IDENTITY, SV_PARAMS(SV_TEXT(c->name)),
+                        &c->assignments, NULL, e)) != LBX_OK) {
+        json_decref(who);
+        return r == LBX_ERR_NOT_FOUND ? lbx_error_set(e, LBX_ERR_AUTH, "unknown identity") : r;
+    }
+    snprintf(c->login, sizeof(c->login), "%s", row_str(who, "login") ? row_str(who, "login") : "");
+    json_decref(who);
+    json_array_foreach(c->assignments, i, a) {
+        if (lbx_role_parse(row_str(a, "role"), &role) == LBX_OK)
+            c->roles |= 1u << role;
+    }
+    c->kind = CALLER_PERSON;
+    return LBX_OK;
+}
+
+lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e)
+{
+    return want_host ? resolve_host(ar, e) : resolve_person(ar, e);
+}
+
+void auth_caller_free(struct caller *c)
+{
+    json_decref(c->assignments);
+    c->assignments = NULL;
+}
+
+int caller_has(const struct caller *c, enum lbx_role role)
+{
+    return c->kind == CALLER_PERSON && (c->roles & (1u << role)) != 0;
+}
+
+int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope)
+{
+    json_t *a;
+    size_t i;
+
+    if (c->kind != CALLER_PERSON || scope == NULL)
+        return 0;
+    json_array_foreach(c->assignments, i, a) {
+        if (strcmp(row_str(a, "role"), lbx_role_name(role)) == 0 &&
+            strcmp(row_str(a, "scope"), scope) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+lbx_err auth_token_create(struct store *st, const char *identity, const char *label,
+                          char **secret, char **id, struct lbx_error *e)
+{
+    char hash[65], *rnd = NULL, *tok = NULL, *tid = NULL;
+    struct lbx_buf b;
+    lbx_err r;
+
+    *secret = *id = NULL;
+    lbx_buf_init(&b, 128);
+    if ((r = lbx_random_b64url(32, &rnd)) != LBX_OK || (r = lbx_buf_printf(&b, "lbx_%s", rnd)) !=
+                                                           LBX_OK)
+        goto out;
+    tok = lbx_buf_steal(&b);
+    lbx_free_secret(rnd);
+    if ((r = lbx_random_b64url(9, &rnd)) != LBX_OK || (r = lbx_buf_printf(&b, "T-%s", rnd)) !=
+                                                          LBX_OK)
+        goto out;
+    tid = lbx_buf_steal(&b);
+    auth_token_hash(tok, hash);
+    r = store_exec(st, Q_TOKEN_INSERT,
+                   SV_PARAMS(SV_TEXT(tid), SV_TEXT(identity), SV_TEXT(hash), SV_TEXT(label),
+                             SV_INT(time(NULL))),
+                   NULL, NULL, e);
+out:
+    lbx_free_secret(rnd);
+    lbx_buf_free(&b);
+    if (r != LBX_OK) {
+        lbx_free_secret(tok);
+        free(tid);
+        return e && e->code ? r : lbx_error_set(e, r, "api token");
+    }
+    *secret = tok;
+    *id = tid;
+    return LBX_OK;
+}

@@ -1,0 +1,118 @@
+#include "broker_config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "config.h"
+#include "lifecycle.h"
+#include "token.h"
+
+#define C(field) offsetof(struct broker_config, field)
+static const struct lbx_opt broker_opts[] = {
+    {"listen", LBX_OPT_STRING, C(listen), 0, 0},
+    {"ready_file", LBX_OPT_STRING, C(ready_file), 0, 0},
+    {"tls_cert", LBX_OPT_STRING, C(tls_cert), 0, 0},
+    {"tls_key", LBX_OPT_STRING, C(tls_key), 0, 0},
+    {"client_ca", LBX_OPT_STRING, C(client_ca), 0, 0},
+    {"database", LBX_OPT_STRING, C(database), 0, 0},
+    {"signing_key", LBX_OPT_STRING, C(signing_key), 0, 0},
+    {"issuer", LBX_OPT_STRING, C(issuer), 0, 0},
+    {"log_level", LBX_OPT_STRING, C(log_level), 0, 0},
+    {"lockbox", LBX_OPT_BOOL, C(lockbox), 0, 1},
+    {"request_ttl", LBX_OPT_DURATION, C(request_ttl), 1, LBX_REQUEST_TTL_MAX},
+    {"access_duration", LBX_OPT_DURATION, C(access_duration), 1, LBX_GRANT_MAX_LIFETIME},
+    {"approvals_required", LBX_OPT_INT, C(approvals_required), 1, 16},
+    {"internal_review", LBX_OPT_BOOL, C(internal_review), 0, 1},
+    {"max_body", LBX_OPT_INT, C(max_body), 1024, 1024 * 1024},
+    {"client_timeout", LBX_OPT_DURATION, C(client_timeout), 1, 300},
+    {"tick", LBX_OPT_DURATION, C(tick), 1, 60},
+    {"notify_webhook", LBX_OPT_STRING, C(notify_webhook), 0, 0},
+    {"notify_command", LBX_OPT_STRING, C(notify_command), 0, 0},
+    {"notify_ca", LBX_OPT_STRING, C(notify_ca), 0, 0},
+    {"notify_max_attempts", LBX_OPT_INT, C(notify_max_attempts), 1, 50},
+    {"notify_backoff", LBX_OPT_DURATION, C(notify_backoff), 1, 3600},
+    {"notify_timeout", LBX_OPT_DURATION, C(notify_timeout), 1, 120},
+    {NULL, 0, 0, 0, 0},
+};
+#undef C
+
+static void set_defaults(struct broker_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->lockbox = 1;
+    cfg->request_ttl = LBX_REQUEST_TTL_DEFAULT;
+    cfg->access_duration = LBX_GRANT_MAX_LIFETIME;
+    cfg->approvals_required = 1;
+    cfg->max_body = 64 * 1024;
+    cfg->client_timeout = 10;
+    cfg->tick = 1;
+    cfg->notify_max_attempts = 5;
+    cfg->notify_backoff = 2;
+    cfg->notify_timeout = 5;
+}
+
+int broker_config_log_level(const struct broker_config *cfg)
+{
+    static const struct {
+        const char *name;
+        int level;
+    } levels[] = {{"error", LOG_ERR}, {"warn", LOG_WARNING}, {"info", LOG_INFO},
+                  {"debug", LOG_DEBUG}};
+    size_t i;
+
+    if (cfg->log_level == NULL)
+        return LOG_INFO;
+    for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (strcasecmp(cfg->log_level, levels[i].name) == 0)
+            return levels[i].level;
+    return -1;
+}
+
+static lbx_err check_required(const struct broker_config *cfg, const char *path,
+                              struct lbx_error *e)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } required[] = {
+        {"listen", offsetof(struct broker_config, listen)},
+        {"tls_cert", offsetof(struct broker_config, tls_cert)},
+        {"tls_key", offsetof(struct broker_config, tls_key)},
+        {"client_ca", offsetof(struct broker_config, client_ca)},
+        {"database", offsetof(struct broker_config, database)},
+        {"signing_key", offsetof(struct broker_config, signing_key)},
+        {"issuer", offsetof(struct broker_config, issuer)},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+        if (*(char **)((const char *)cfg + required[i].offset) == NULL)
+            return lbx_error_set(e, LBX_ERR_CONFIG, "%s: '%s' is required", path,
+                                 required[i].name);
+    if (broker_config_log_level(cfg) < 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: log_level must be error, warn, info or debug",
+                             path);
+    if (cfg->notify_webhook != NULL && cfg->notify_ca == NULL)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: notify_webhook needs notify_ca", path);
+    return LBX_OK;
+}
+
+lbx_err broker_config_load(const char *path, struct broker_config *cfg, struct lbx_error *e)
+{
+    lbx_err r;
+
+    set_defaults(cfg);
+    if ((r = lbx_config_load(path, LBX_FILE_TRUSTED, broker_opts, cfg, e)) == LBX_OK)
+        r = check_required(cfg, path, e);
+    if (r != LBX_OK)
+        broker_config_free(cfg);
+    return r;
+}
+
+void broker_config_free(struct broker_config *cfg)
+{
+    lbx_config_free(broker_opts, cfg);
+}

@@ -1,0 +1,44 @@
+/* lockboxd's configuration: one file (policy/config.h format), loaded at start and on SIGHUP. */
+#ifndef LBX_BROKER_CONFIG_H
+#define LBX_BROKER_CONFIG_H
+
+#include <stdint.h>
+
+#include "lbx_err.h"
+
+struct broker_config {
+    char *listen;      /* "127.0.0.1:8443"; port 0 picks a free one (see ready_file) */
+    char *ready_file;  /* written with the bound port once serving (optional) */
+    char *tls_cert;    /* server certificate chain (PEM) */
+    char *tls_key;     /* its private key */
+    char *client_ca;   /* the customer CA that issues host (and people) client certificates */
+    char *database;    /* SQLite file (or "sqlite:PATH") */
+    char *signing_key; /* ES256 private key for grant tokens (lockboxctl key generate) */
+    char *issuer;      /* "iss" of grant tokens; hosts check it */
+    char *log_level;   /* error, warn, info, debug */
+    /* Defaults of the per-tenant/subscription policy. */
+    int lockbox;                /* consent required */
+    int64_t request_ttl;        /* unanswered requests expire after this */
+    int64_t access_duration;    /* default and maximum access window (<= 8 h always) */
+    long approvals_required;    /* distinct approvers needed */
+    int internal_review;        /* a support manager approves before the customer is asked */
+    /* HTTP limits. */
+    long max_body;              /* bytes of a request body */
+    int64_t client_timeout;     /* idle read/write timeout per connection */
+    int64_t tick;               /* how often timers look for expiries */
+    /* Notifications. */
+    char *notify_webhook;       /* default webhook URL (https) for every scope (optional) */
+    char *notify_command;       /* sendmail-compatible command (optional) */
+    char *notify_ca;            /* CA bundle that webhook receivers are verified against */
+    long notify_max_attempts;
+    int64_t notify_backoff;     /* first retry delay; doubles each attempt */
+    int64_t notify_timeout;
+};
+
+/* Loads path into cfg (defaults first). e names file:line for a bad line. */
+lbx_err broker_config_load(const char *path, struct broker_config *cfg, struct lbx_error *e);
+void broker_config_free(struct broker_config *cfg);
+/* syslog level for log_level, or -1. */
+int broker_config_log_level(const struct broker_config *cfg);
+
+#endif

@@ -1,0 +1,228 @@
+/* The host's question "may LOGIN log in here now?": a grant token for an active grant, or a
+ * refusal with a reason code and, for a pending request, who must approve it. A host only
+ * ever gets tokens with its own host id as audience. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "log.h"
+#include "requests.h"
+#include "token.h"
+
+struct decision {
+    int status;
+    json_t *body;
+    const json_t *row; /* the request decided on, for the audit event */
+};
+
+static lbx_err mint(struct broker *b, const char *host, const char *login, const json_t *row,
+                    int64_t now, struct decision *d, struct lbx_error *e)
+{
+    char grant[32], req[32], *token = NULL;
+    struct lbx_claims claims = {0};
+    lbx_err r;
+
+    snprintf(grant, sizeof(grant), "G-%lld", (long long)row_int(row, "id"));
+    snprintf(req, sizeof(req), "LBX-%lld", (long long)row_int(row, "id"));
+    claims.iss = b->cfg.issuer;
+    claims.sub = (char *)login;
+    claims.aud = (char *)host;
+    claims.jti = grant;
+    claims.req = req;
+    claims.ticket = (char *)row_str(row, "ticket");
+    claims.iat = claims.nbf = now;
+    claims.exp = row_int(row, "access_end");
+    if ((r = lbx_token_mint(b->signing_key, &claims, &token, e)) != LBX_OK)
+        return r;
+    d->status = 200;
+    d->body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "token", token, "grant_id", grant,
+                        "request_id", req, "ticket", row_str(row, "ticket"), "approved_by",
+                        row_str(row, "decided_by") ? row_str(row, "decided_by") : "",
+                        "access_end", (json_int_t)claims.exp);
+    lbx_free_secret(token);
+    return d->body ? LBX_OK : lbx_error_set(e, LBX_ERR_NOMEM, "answer");
+}
+
+static void refuse(struct decision *d, const char *code, const json_t *row, const char *awaiting,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void refuse(struct decision *d, const char *code, const json_t *row, const char *awaiting,
+                   const char *fmt, ...)
+{
+    char msg[300], id[32];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    d->status = 403;
+    d->row = row;
+    d->body = json_pack("{s:s, s:s}", "error", code, "message", msg);
+    if (row != NULL) {
+        snprintf(id, sizeof(id), "LBX-%lld", (long long)row_int(row, "id"));
+        json_object_set_new(d->body, "request_id", json_string(id));
+    }
+    if (awaiting != NULL)
+        json_object_set_new(d->body, "awaiting", json_string(awaiting));
+}
+
+/* "subscription owner (carol, dave)" or "support manager (mike)". */
+static void awaiting_text(const json_t *row, char *out, size_t len)
+{
+    int review = strcmp(row_str(row, "status"), "internal-review") == 0;
+    const char *stage = review ? "review" : "customer";
+    size_t off;
+    json_t *a;
+    size_t i;
+    int first = 1;
+
+    off = (size_t)snprintf(out, len, "%s (", review ? "support manager"
+                                               : row_str(row, "subscription") ? "subscription owner"
+                                                                              : "tenant global administrator");
+    json_array_foreach(json_object_get(row, "approvers"), i, a) {
+        if (strcmp(row_str(a, "stage"), stage) != 0 || off >= len)
+            continue;
+        off += (size_t)snprintf(out + off, len - off, "%s%s", first ? "" : ", ",
+                                row_str(a, "identity"));
+        first = 0;
+    }
+    if (off < len)
+        snprintf(out + off, len - off, ")");
+}
+
+static void refuse_for(const json_t *row, int64_t now, struct decision *d)
+{
+    const char *st = row_str(row, "status"), *by = row_str(row, "decided_by");
+    long long id = (long long)row_int(row, "id");
+    char awaiting[256];
+
+    if (!strcmp(st, "pending") || !strcmp(st, "internal-review")) {
+        awaiting_text(row, awaiting, sizeof(awaiting));
+        refuse(d, "pending", row, awaiting, "LBX-%lld awaits approval by %s", id, awaiting);
+    } else if (!strcmp(st, "denied")) {
+        refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s", id, by ? by : "?");
+    } else if (!strcmp(st, "expired")) {
+        refuse(d, "expired", row, NULL, "LBX-%lld expired unanswered", id);
+    } else if (!strcmp(st, "revoked")) {
+        refuse(d, "revoked", row, NULL, "LBX-%lld was revoked by %s", id,
+               row_str(row, "revoked_by") ? row_str(row, "revoked_by") : "?");
+    } else {
+        refuse(d, "ended", row, NULL, "the access window of LBX-%lld is over", id);
+    }
+    (void)now;
+}
+
+/* Lockbox off: no consent needed, but the login still gets a capped grant of its own. */
+static lbx_err auto_grant(struct broker *b, const json_t *host_row, const json_t *who,
+                          const struct policy_eff *p, json_t **row, struct lbx_error *e)
+{
+    struct caller c = {.kind = CALLER_PERSON, .roles = 1u << LBX_ROLE_ENGINEER};
+    struct request_input in = {.host = row_str(host_row, "id"), .ticket = "lockbox-off",
+                               .reason = "lockbox is off for this scope: consent not required",
+                               .duration = p->access_duration};
+    lbx_err r;
+
+    snprintf(c.name, sizeof(c.name), "%s", row_str(who, "name"));
+    snprintf(c.login, sizeof(c.login), "%s", row_str(who, "login"));
+    c.assignments = json_pack("[{s:s, s:s}]", "role", "engineer", "scope", "global");
+    r = request_create(b, &c, &in, row, e);
+    json_decref(c.assignments);
+    return r;
+}
+
+static lbx_err decide(struct broker *b, const char *host, const char *login, json_t *rows,
+                      struct decision *d, json_t **made, struct lbx_error *e)
+{
+    int64_t now = (int64_t)time(NULL);
+    struct policy_eff p;
+    json_t *row, *hrow = NULL, *who = NULL;
+    size_t i;
+    lbx_err r;
+
+    json_array_foreach(rows, i, row) {
+        if (grant_status(row, now) != NULL && !strcmp(grant_status(row, now), "active")) {
+            d->row = row;
+            return mint(b, host, login, row, now, d, e);
+        }
+    }
+    if ((r = store_row(b->store, Q_HOST_GET, SV_PARAMS(SV_TEXT(host)), &hrow, e)) != LBX_OK ||
+        (r = policy_effective(b, b->store, row_str(hrow, "tenant"), row_str(hrow, "subscription"),
+                              &p, e)) != LBX_OK)
+        goto out;
+    if (!p.lockbox) {
+        if ((r = store_row(b->store, Q_IDENTITY_BY_LOGIN, SV_PARAMS(SV_TEXT(login)), &who, e)) ==
+                LBX_OK &&
+            (r = auto_grant(b, hrow, who, &p, made, e)) == LBX_OK) {
+            d->row = *made;
+            r = mint(b, host, login, *made, now, d, e);
+        }
+        goto out;
+    }
+    /* The newest request decides the refusal; loaded whole for its approvers. */
+    if (json_array_size(rows) == 0)
+        refuse(d, "no_request", NULL, NULL, "no lockbox request for %s on %s: ask with "
+               "'lockboxctl request create --host %s'", login, host, host);
+    else if ((r = request_load(b->store, row_int(json_array_get(rows, 0), "id"), made, e)) ==
+             LBX_OK)
+        refuse_for(*made, now, d);
+out:
+    json_decref(hrow);
+    json_decref(who);
+    return r;
+}
+
+static void audit_decision(struct broker *b, const char *host, const char *login,
+                           const struct decision *d)
+{
+    char actor[LBX_NAME_MAX + 8];
+    struct audit_event ev = {
+        .action = d->status == 200 ? "token_issued" : "token_refused",
+        .actor = actor,
+        .request = d->row,
+        .host = host,
+        .detail = json_pack("{s:s, s:s}", "login", login, "result",
+                            d->status == 200 ? "issued"
+                                             : json_string_value(json_object_get(d->body, "error"))),
+    };
+
+    snprintf(actor, sizeof(actor), "host:%s", host);
+    audit_record(b->store, &ev);
+}
+
+lbx_err host_token_decide(struct broker *b, const char *host, const char *login, int *status,
+                          json_t **body, struct lbx_error *e)
+{
+    struct decision d = {0};
+    json_t *rows = NULL, *who = NULL, *made = NULL;
+    lbx_err r;
+
+    *body = NULL;
+    r = store_row(b->store, Q_IDENTITY_BY_LOGIN, SV_PARAMS(SV_TEXT(login)), &who, e);
+    if (r == LBX_ERR_NOT_FOUND) {
+        refuse(&d, "unknown_login", NULL, NULL, "%s is not a support login known to lockbox",
+               login);
+        r = LBX_OK;
+    } else if (r == LBX_OK &&
+               (r = store_exec(b->store, Q_REQ_FOR_LOGIN_HOST,
+                               SV_PARAMS(SV_TEXT(login), SV_TEXT(host), SV_TEXT(host)), &rows, NULL,
+                               e)) == LBX_OK) {
+        r = decide(b, host, login, rows, &d, &made, e);
+    }
+    if (r == LBX_OK && d.body == NULL)
+        r = lbx_error_set(e, LBX_ERR_NOMEM, "answer");
+    if (r == LBX_OK) {
+        audit_decision(b, host, login, &d);
+        *status = d.status;
+        *body = d.body;
+    } else {
+        json_decref(d.body);
+    }
+    json_decref(rows);
+    json_decref(who);
+    json_decref(made);
+    return r;
+}

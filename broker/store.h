@@ -1,0 +1,117 @@
+/* The broker's store, behind a small interface so that a PostgreSQL backend can follow without
+ * touching the handlers: a backend opens a database, runs transactions, and executes named
+ * queries (enum store_q; portable SQL text in store_sql.c, '?' placeholders) with typed
+ * parameters, returning rows as JSON objects (column name -> integer, string or null).
+ *
+ * Every state transition runs as: store_begin (a write transaction), the precondition update
+ * ("... WHERE status = 'pending'", changes must be 1), its audit event and outbox entries,
+ * store_commit. A crash anywhere before commit leaves nothing behind. */
+#ifndef LBX_STORE_H
+#define LBX_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "lbx_err.h"
+
+#define STORE_QUERIES(X)                                                                           \
+    X(TENANT_INSERT) X(TENANT_LIST) X(TENANT_GET)                                                  \
+    X(SUB_INSERT) X(SUB_LIST) X(SUB_GET)                                                           \
+    X(HOST_INSERT) X(HOST_LIST) X(HOST_GET)                                                        \
+    X(GROUP_INSERT) X(GROUP_LIST) X(GROUP_GET) X(GROUP_MEMBER_ADD) X(GROUP_MEMBERS)                \
+    X(IDENTITY_INSERT) X(IDENTITY_LIST) X(IDENTITY_GET) X(IDENTITY_BY_LOGIN) X(IDENTITY_DISABLE)   \
+    X(ROLE_INSERT) X(ROLE_LIST) X(ROLE_GET) X(ROLE_REMOVE) X(ROLES_OF_IDENTITY) X(ROLE_HOLDERS)    \
+    X(POLICY_GET) X(POLICY_PUT) X(POLICY_LIST)                                                     \
+    X(TOKEN_INSERT) X(TOKEN_LIST) X(TOKEN_GET) X(TOKEN_BY_HASH) X(TOKEN_REVOKE)                    \
+    X(REQ_INSERT) X(REQ_GET) X(REQ_LIST) X(REQ_FOR_LOGIN_HOST) X(REQ_TRANSITION)                   \
+    X(REQ_TOUCH) X(REQ_SET_DECISION) X(REQ_SET_ACCESS) X(REQ_SET_REVOKED)                          \
+    X(REQ_DUE_EXPIRY) X(REQ_DUE_END)                                                               \
+    X(APPROVER_INSERT) X(APPROVERS_OF) X(APPROVAL_INSERT) X(APPROVALS_OF)                          \
+    X(AUDIT_LAST) X(AUDIT_INSERT) X(AUDIT_LIST) X(AUDIT_ALL)                                       \
+    X(OUTBOX_INSERT) X(OUTBOX_DUE) X(OUTBOX_CLAIM) X(OUTBOX_DONE) X(OUTBOX_RETRY) X(OUTBOX_GIVE_UP)
+
+enum store_q {
+#define STORE_Q_ENUM(name) Q_##name,
+    STORE_QUERIES(STORE_Q_ENUM)
+#undef STORE_Q_ENUM
+        Q__COUNT
+};
+
+/* Portable SQL per query ('?' placeholders, RETURNING where a new id is needed). */
+extern const char *const store_sql[Q__COUNT];
+extern const char *const store_query_names[Q__COUNT];
+
+enum store_val_type { SV_END_T, SV_NULL_T, SV_INT_T, SV_TEXT_T };
+struct store_val {
+    enum store_val_type type;
+    int64_t i;
+    const char *s;
+};
+#define SV_END ((struct store_val){SV_END_T, 0, NULL})
+#define SV_INT(x) ((struct store_val){SV_INT_T, (int64_t)(x), NULL})
+/* A NULL string binds SQL NULL. */
+#define SV_TEXT(x) store_text(x)
+static inline struct store_val store_text(const char *s)
+{
+    return (struct store_val){s ? SV_TEXT_T : SV_NULL_T, 0, s};
+}
+#define SV_PARAMS(...) ((const struct store_val[]){__VA_ARGS__, SV_END})
+
+struct store;
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *st);
+    /* A write transaction: taken at once, so two writers never deadlock on an upgrade. */
+    lbx_err (*begin)(struct store *st, struct lbx_error *e);
+    lbx_err (*commit)(struct store *st, struct lbx_error *e);
+    void (*rollback)(struct store *st);
+    /* rows (may be NULL) receives a JSON array of row objects; changes (may be NULL) the number
+     * of rows an INSERT/UPDATE/DELETE touched. A unique or foreign-key violation is
+     * LBX_ERR_CONFLICT, anything else LBX_ERR_STORE. */
+    lbx_err (*exec)(struct store *st, enum store_q q, const struct store_val *params, json_t **rows,
+                    int64_t *changes, struct lbx_error *e);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* "sqlite:PATH" or a plain PATH (SQLite). Creates and migrates the schema. */
+lbx_err store_open(const char *location, struct store **out, struct lbx_error *e);
+lbx_err store_sqlite_open(const char *path, struct store **out, struct lbx_error *e);
+
+static inline void store_close(struct store *st)
+{
+    if (st != NULL)
+        st->ops->close(st);
+}
+static inline lbx_err store_begin(struct store *st, struct lbx_error *e)
+{
+    return st->ops->begin(st, e);
+}
+static inline lbx_err store_commit(struct store *st, struct lbx_error *e)
+{
+    return st->ops->commit(st, e);
+}
+static inline void store_rollback(struct store *st)
+{
+    st->ops->rollback(st);
+}
+
+/* Runs q; rows/changes as in store_ops.exec. */
+lbx_err store_exec(struct store *st, enum store_q q, const struct store_val *params, json_t **rows,
+                   int64_t *changes, struct lbx_error *e);
+/* Runs q and returns its first row (a new reference) or LBX_ERR_NOT_FOUND. */
+lbx_err store_row(struct store *st, enum store_q q, const struct store_val *params, json_t **row,
+                  struct lbx_error *e);
+/* Runs q and checks that it changed exactly one row: LBX_ERR_CONFLICT otherwise (the
+ * precondition of a transition did not hold: somebody else got there first). */
+lbx_err store_change_one(struct store *st, enum store_q q, const struct store_val *params,
+                         struct lbx_error *e);
+
+/* Row field helpers: NULL / 0 when absent or null. */
+const char *row_str(const json_t *row, const char *key);
+int64_t row_int(const json_t *row, const char *key);
+
+#endif

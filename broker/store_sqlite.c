@@ -1,0 +1,257 @@
+/* The SQLite backend: WAL mode, a busy timeout so brokers and tools sharing the file wait for
+ * each other, foreign keys on, synchronous=FULL (an audit event acknowledged is on disk), one
+ * prepared statement per query cached on the connection. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_sqlite.h"
+
+#define SQLITE_BUSY_MS 10000
+
+struct store_sqlite {
+    struct store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmts[Q__COUNT];
+    int in_tx;
+};
+
+static lbx_err db_error(struct store_sqlite *s, int rc, const char *what, struct lbx_error *e)
+{
+    int base = rc & 0xff;
+
+    if (base == SQLITE_CONSTRAINT)
+        return lbx_error_set(e, LBX_ERR_CONFLICT, "%s: %s", what, sqlite3_errmsg(s->db));
+    return lbx_error_set(e, LBX_ERR_STORE, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static lbx_err exec_plain(struct store_sqlite *s, const char *sql, struct lbx_error *e)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? LBX_OK : db_error(s, rc, sql, e);
+}
+
+static lbx_err sq_begin(struct store *st, struct lbx_error *e)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+    lbx_err r;
+
+    if (s->in_tx)
+        return lbx_error_set(e, LBX_ERR_INTERNAL, "nested transaction");
+    if ((r = exec_plain(s, "BEGIN IMMEDIATE", e)) == LBX_OK)
+        s->in_tx = 1;
+    return r;
+}
+
+static lbx_err sq_commit(struct store *st, struct lbx_error *e)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+    lbx_err r = exec_plain(s, "COMMIT", e);
+
+    if (r != LBX_OK)
+        exec_plain(s, "ROLLBACK", NULL);
+    s->in_tx = 0;
+    return r;
+}
+
+static void sq_rollback(struct store *st)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+
+    if (s->in_tx)
+        exec_plain(s, "ROLLBACK", NULL);
+    s->in_tx = 0;
+}
+
+static lbx_err bind_params(struct store_sqlite *s, sqlite3_stmt *stmt,
+                           const struct store_val *params, struct lbx_error *e)
+{
+    int i, rc = SQLITE_OK;
+
+    for (i = 0; params != NULL && params[i].type != SV_END_T && rc == SQLITE_OK; i++) {
+        if (params[i].type == SV_INT_T)
+            rc = sqlite3_bind_int64(stmt, i + 1, params[i].i);
+        else if (params[i].type == SV_TEXT_T)
+            rc = sqlite3_bind_text(stmt, i + 1, params[i].s, -1, SQLITE_STATIC);
+        else
+            rc = sqlite3_bind_null(stmt, i + 1);
+    }
+    if (rc != SQLITE_OK || i != sqlite3_bind_parameter_count(stmt))
+        return lbx_error_set(e, LBX_ERR_INTERNAL, "bad parameters for query");
+    return LBX_OK;
+}
+
+static json_t *column_json(sqlite3_stmt *stmt, int col)
+{
+    json_t *v;
+
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(stmt, col));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(stmt, col));
+    case SQLITE_TEXT:
+        v = json_stringn((const char *)sqlite3_column_text(stmt, col),
+                         (size_t)sqlite3_column_bytes(stmt, col));
+        return v ? v : json_null(); /* not UTF-8: never written by us */
+    default:
+        return json_null();
+    }
+}
+
+static lbx_err collect_rows(sqlite3_stmt *stmt, json_t *rows, int *rc)
+{
+    json_t *row;
+    int i;
+
+    while ((*rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (rows == NULL)
+            continue;
+        if ((row = json_object()) == NULL || json_array_append_new(rows, row) != 0)
+            return LBX_ERR_NOMEM;
+        for (i = 0; i < sqlite3_column_count(stmt); i++)
+            if (json_object_set_new(row, sqlite3_column_name(stmt, i), column_json(stmt, i)) != 0)
+                return LBX_ERR_NOMEM;
+    }
+    return LBX_OK;
+}
+
+static lbx_err sq_exec(struct store *st, enum store_q q, const struct store_val *params,
+                       json_t **rows, int64_t *changes, struct lbx_error *e)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+    json_t *out = NULL;
+    sqlite3_stmt *stmt;
+    int rc;
+    lbx_err r;
+
+    if ((unsigned)q >= Q__COUNT)
+        return lbx_error_set(e, LBX_ERR_INTERNAL, "bad query");
+    if (s->stmts[q] == NULL &&
+        (rc = sqlite3_prepare_v3(s->db, store_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[q],
+                                 NULL)) != SQLITE_OK)
+        return db_error(s, rc, store_query_names[q], e);
+    stmt = s->stmts[q];
+    if ((r = bind_params(s, stmt, params, e)) != LBX_OK)
+        goto out;
+    if (rows != NULL && (out = json_array()) == NULL) {
+        r = lbx_error_set(e, LBX_ERR_NOMEM, "rows");
+        goto out;
+    }
+    if ((r = collect_rows(stmt, out, &rc)) != LBX_OK) {
+        lbx_error_set(e, r, "rows");
+        goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        r = db_error(s, rc, store_query_names[q], e);
+        goto out;
+    }
+    if (changes != NULL)
+        *changes = sqlite3_changes64(s->db);
+    if (rows != NULL) {
+        *rows = out;
+        out = NULL;
+    }
+out:
+    json_decref(out);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return r;
+}
+
+static void sq_close(struct store *st)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+    int i;
+
+    sq_rollback(st);
+    for (i = 0; i < Q__COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .exec = sq_exec,
+};
+
+static lbx_err user_version(struct store_sqlite *s, int *version, struct lbx_error *e)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        *version = sqlite3_column_int(stmt, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_OK ? LBX_OK : db_error(s, rc, "user_version", e);
+}
+
+static lbx_err migrate(struct store_sqlite *s, struct lbx_error *e)
+{
+    char pragma[64];
+    int version, target;
+    lbx_err r;
+
+    for (target = 1; store_sqlite_migrations[target - 1] != NULL; target++) {
+        if ((r = sq_begin(&s->base, e)) != LBX_OK)
+            return r;
+        if ((r = user_version(s, &version, e)) == LBX_OK && version < target) {
+            snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", target);
+            if ((r = exec_plain(s, store_sqlite_migrations[target - 1], e)) == LBX_OK &&
+                (r = exec_plain(s, pragma, e)) == LBX_OK)
+                lbx_info_f("store schema migrated to version %d", target);
+        }
+        if (r != LBX_OK) {
+            sq_rollback(&s->base);
+            return r;
+        }
+        if ((r = sq_commit(&s->base, e)) != LBX_OK)
+            return r;
+    }
+    if ((r = user_version(s, &version, e)) == LBX_OK && version > target - 1)
+        return lbx_error_set(e, LBX_ERR_STORE, "database schema version %d is newer than this "
+                             "broker (%d)", version, target - 1);
+    return r;
+}
+
+lbx_err store_sqlite_open(const char *path, struct store **out, struct lbx_error *e)
+{
+    struct store_sqlite *s;
+    int rc;
+    lbx_err r;
+
+    *out = NULL;
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return lbx_error_set(e, LBX_ERR_NOMEM, "store");
+    s->base.ops = &sqlite_ops;
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+                             SQLITE_OPEN_FULLMUTEX,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        r = lbx_error_set(e, LBX_ERR_STORE, "%s: %s", path,
+                          s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, SQLITE_BUSY_MS);
+    sqlite3_extended_result_codes(s->db, 1);
+    if ((r = exec_plain(s, "PRAGMA journal_mode = WAL", e)) != LBX_OK ||
+        (r = exec_plain(s, "PRAGMA synchronous = FULL", e)) != LBX_OK ||
+        (r = exec_plain(s, "PRAGMA foreign_keys = ON", e)) != LBX_OK ||
+        (r = migrate(s, e)) != LBX_OK)
+        goto fail;
+    *out = &s->base;
+    return LBX_OK;
+fail:
+    sq_close(&s->base);
+    return r;
+}

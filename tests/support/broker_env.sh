@@ -1,0 +1,186 @@
+# broker_env.sh — a real lockboxd on 127.0.0.1 over real TLS, with certificates made here by the
+# openssl CLI. For tests (source after tap.sh: cleanups go through tap_cleanup) and demos.
+#
+#   benv_init                  BENV_DIR (mktemp), a CA, the broker's certificate, a signing key
+#   benv_host_cert ID          client certificate CN=ID from the CA: $BENV_DIR/certs/ID.{crt,key}
+#   benv_config [LINE...]      writes $BENV_DIR/lockboxd.conf; extra "key = value" lines go last
+#                              (benv_start calls it with no lines when no config exists yet)
+#   benv_start                 starts lockboxd; sets BENV_PID, BENV_PORT, BENV_URL; waits until it
+#                              serves. Extra environment for the daemon: BENV_DAEMON_ENV="A=1 B=2"
+#   benv_stop                  SIGTERM by pid, waits for the exit (status in BENV_EXIT)
+#   benv_kill9                 SIGKILL by pid
+#   benv_admin                 bootstraps identity "admin": token in BENV_TOKEN_admin
+#   benv_seed                  tenant contoso with subscription prod; hosts node-7 (in prod) and
+#                              node-9 (tenant level); tenant fabrikam with subscription fab, host
+#                              fab-1; identities with API tokens in BENV_TOKEN_<name>:
+#                                alice  engineer (login support-alice), email alice@example.test
+#                                bob    engineer (login support-bob)
+#                                carol  owner of subscription:prod  (carol@example.test)
+#                                dave   owner of subscription:prod
+#                                gina   global-admin of tenant:contoso
+#                                fred   owner of subscription:fab (another tenant)
+#                                mike   support-manager
+#                                audrey auditor
+#                              and host certificates for node-7, node-9 and fab-1.
+#   benv_api NAME METHOD PATH [JSON]     curl as identity NAME (its token); body on stdout,
+#                                        HTTP status in $BENV_DIR/status (benv_status prints it)
+#   benv_host_api HOST METHOD PATH [JSON] the same with HOST's client certificate
+#   benv_ctl NAME ARGS...      build/lockboxctl as NAME (LOCKBOX_URL, LOCKBOX_TOKEN, LOCKBOX_CA)
+#   benv_json EXPR             reads JSON on stdin, prints python3's eval of EXPR over it as `j`
+#                              (e.g. benv_json 'j["status"]')
+#   benv_sql SQL               sqlite3 on the broker's database
+BENV_BUILD=${BUILD:-build}
+BENV_TOP=$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)
+
+benv__openssl_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
+
+benv_init() {
+    BENV_DIR=$(mktemp -d /tmp/lbx-broker.XXXXXX)
+    if command -v tap_cleanup >/dev/null 2>&1; then
+        tap_cleanup "benv_stop; rm -rf '$BENV_DIR'"
+    else
+        trap 'benv_stop; rm -rf "$BENV_DIR"' EXIT
+    fi
+    mkdir -p "$BENV_DIR/certs"
+    benv__openssl_key "$BENV_DIR/certs/ca.key"
+    openssl req -x509 -new -key "$BENV_DIR/certs/ca.key" -out "$BENV_DIR/certs/ca.crt" -days 2 \
+        -subj "/CN=lockbox test CA" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    benv__sign server localhost "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth"
+    "$BENV_BUILD/lockboxctl" key generate --out "$BENV_DIR/signing" >/dev/null
+}
+
+# benv__sign NAME CN EXTENSIONS
+benv__sign() {
+    benv__openssl_key "$BENV_DIR/certs/$1.key"
+    printf '%s\n' "$3" >"$BENV_DIR/certs/$1.ext"
+    openssl req -new -key "$BENV_DIR/certs/$1.key" -subj "/CN=$2" -out "$BENV_DIR/certs/$1.csr" 2>/dev/null
+    openssl x509 -req -in "$BENV_DIR/certs/$1.csr" -CA "$BENV_DIR/certs/ca.crt" \
+        -CAkey "$BENV_DIR/certs/ca.key" -CAcreateserial -days 2 \
+        -extfile "$BENV_DIR/certs/$1.ext" -out "$BENV_DIR/certs/$1.crt" 2>/dev/null
+}
+
+benv_host_cert() { benv__sign "$1" "$1" "extendedKeyUsage=clientAuth"; }
+
+benv_config() {
+    {
+        echo "# lockboxd test configuration"
+        echo "listen = 127.0.0.1:0"
+        echo "ready_file = $BENV_DIR/port"
+        echo "tls_cert = $BENV_DIR/certs/server.crt"
+        echo "tls_key = $BENV_DIR/certs/server.key"
+        echo "client_ca = $BENV_DIR/certs/ca.crt"
+        echo "database = $BENV_DIR/lockbox.db"
+        echo "signing_key = $BENV_DIR/signing/signing.key"
+        echo "issuer = lockbox-test"
+        echo "log_level = debug"
+        for line in "$@"; do echo "$line"; done
+    } >"$BENV_DIR/lockboxd.conf"
+}
+
+benv_start() {
+    [ -f "$BENV_DIR/lockboxd.conf" ] || benv_config
+    rm -f "$BENV_DIR/port"
+    # shellcheck disable=SC2086
+    env $BENV_DAEMON_ENV "$BENV_BUILD/lockboxd" --config "$BENV_DIR/lockboxd.conf" \
+        >>"$BENV_DIR/lockboxd.log" 2>&1 &
+    BENV_PID=$!
+    i=0
+    while [ ! -s "$BENV_DIR/port" ] && [ $i -lt 100 ]; do
+        kill -0 "$BENV_PID" 2>/dev/null || break
+        sleep 0.1; i=$((i + 1))
+    done
+    if [ ! -s "$BENV_DIR/port" ]; then
+        echo "# lockboxd did not start:"; sed 's/^/#   /' "$BENV_DIR/lockboxd.log" | tail -5
+        return 1
+    fi
+    BENV_PORT=$(cat "$BENV_DIR/port")
+    BENV_URL="https://127.0.0.1:$BENV_PORT"
+}
+
+benv_stop() {
+    [ -n "${BENV_PID:-}" ] || return 0
+    kill -TERM "$BENV_PID" 2>/dev/null
+    wait "$BENV_PID" 2>/dev/null
+    BENV_EXIT=$?
+    BENV_PID=
+}
+
+benv_kill9() {
+    [ -n "${BENV_PID:-}" ] || return 0
+    kill -KILL "$BENV_PID" 2>/dev/null
+    wait "$BENV_PID" 2>/dev/null
+    BENV_PID=
+}
+
+benv_admin() {
+    BENV_TOKEN_admin=$("$BENV_BUILD/lockboxd" --config "$BENV_DIR/lockboxd.conf" --create-admin admin 2>>"$BENV_DIR/lockboxd.log")
+}
+
+benv_status() { cat "$BENV_DIR/status"; }
+
+benv_api() {
+    _tok=$(eval echo "\${BENV_TOKEN_$1:-}")
+    _m=$2; _p=$3; shift 3
+    if [ $# -gt 0 ]; then
+        curl -sS --max-time 70 --cacert "$BENV_DIR/certs/ca.crt" -H "Authorization: Bearer $_tok" \
+            -H 'Content-Type: application/json' -X "$_m" --data-binary "$1" \
+            -o "$BENV_DIR/body" -w '%{http_code}' "$BENV_URL$_p" >"$BENV_DIR/status" 2>/dev/null
+    else
+        curl -sS --max-time 70 --cacert "$BENV_DIR/certs/ca.crt" -H "Authorization: Bearer $_tok" \
+            -X "$_m" -o "$BENV_DIR/body" -w '%{http_code}' "$BENV_URL$_p" >"$BENV_DIR/status" 2>/dev/null
+    fi
+    cat "$BENV_DIR/body"
+}
+
+benv_host_api() {
+    _h=$1; _m=$2; _p=$3; shift 3
+    set -- "$@" ""
+    curl -sS --max-time 70 --cacert "$BENV_DIR/certs/ca.crt" --cert "$BENV_DIR/certs/$_h.crt" \
+        --key "$BENV_DIR/certs/$_h.key" -H 'Content-Type: application/json' -X "$_m" \
+        ${1:+--data-binary "$1"} -o "$BENV_DIR/body" -w '%{http_code}' "$BENV_URL$_p" \
+        >"$BENV_DIR/status" 2>/dev/null
+    cat "$BENV_DIR/body"
+}
+
+benv_ctl() {
+    _who=$1; shift
+    LOCKBOX_URL=$BENV_URL LOCKBOX_CA="$BENV_DIR/certs/ca.crt" \
+        LOCKBOX_TOKEN=$(eval echo "\${BENV_TOKEN_$_who:-}") "$BENV_BUILD/lockboxctl" "$@"
+}
+
+benv_json() { python3 -c 'import json,sys; j=json.load(sys.stdin); r=eval(sys.argv[1]); print(r if not isinstance(r,(dict,list,bool)) and r is not None else json.dumps(r))' "$1"; }
+
+benv_sql() { sqlite3 "$BENV_DIR/lockbox.db" "$1"; }
+
+# benv__person NAME LOGIN EMAIL ROLE SCOPE
+benv__person() {
+    body="{\"name\":\"$1\""
+    [ -n "$2" ] && body="$body,\"login\":\"$2\""
+    [ -n "$3" ] && body="$body,\"email\":\"$3\""
+    benv_api admin POST /v1/identities "$body}" >/dev/null
+    [ -n "$4" ] && benv_api admin POST /v1/roles "{\"identity\":\"$1\",\"role\":\"$4\",\"scope\":\"$5\"}" >/dev/null
+    tok=$(benv_api admin POST /v1/api-tokens "{\"identity\":\"$1\"}" | benv_json 'j["token"]')
+    eval "BENV_TOKEN_$1=\$tok"
+}
+
+benv_seed() {
+    [ -n "${BENV_TOKEN_admin:-}" ] || benv_admin
+    benv_api admin POST /v1/tenants '{"id":"contoso","name":"Contoso"}' >/dev/null
+    benv_api admin POST /v1/subscriptions '{"id":"prod","tenant":"contoso"}' >/dev/null
+    benv_api admin POST /v1/hosts '{"id":"node-7","tenant":"contoso","subscription":"prod"}' >/dev/null
+    benv_api admin POST /v1/hosts '{"id":"node-9","tenant":"contoso"}' >/dev/null
+    benv_api admin POST /v1/tenants '{"id":"fabrikam"}' >/dev/null
+    benv_api admin POST /v1/subscriptions '{"id":"fab","tenant":"fabrikam"}' >/dev/null
+    benv_api admin POST /v1/hosts '{"id":"fab-1","tenant":"fabrikam","subscription":"fab"}' >/dev/null
+    benv__person alice support-alice alice@example.test engineer global
+    benv__person bob support-bob "" engineer global
+    benv__person carol "" carol@example.test owner subscription:prod
+    benv__person dave "" "" owner subscription:prod
+    benv__person gina "" "" global-admin tenant:contoso
+    benv__person fred "" "" owner subscription:fab
+    benv__person mike "" "" support-manager global
+    benv__person audrey "" "" auditor global
+    for h in node-7 node-9 fab-1; do benv_host_cert "$h"; done
+}
