@@ -8,9 +8,9 @@
 . tests/support/grants.sh
 
 hg_setup || { fail "setup"; tap_done; exit 1; }
-grants_start || { fail "broker"; tap_done; exit 1; }
-hg_config poll_interval=1s
 S=lbxe2e${HG_ID}s
+grants_start "$S" || { fail "broker"; tap_done; exit 1; }
+hg_config poll_interval=1s
 hg_user "$S" support
 U=$(id -u "$S")
 hg_sshd_start || { fail "sshd did not start"; tap_done; exit 1; }
@@ -37,7 +37,7 @@ check "pty: the shell ran the typed commands" sh -c "echo '$out' | grep -q MARK-
 # -- recording: where the user cannot reach it, and it replays the session's output
 cast=$(ls -t "$HG/rec/"*.cast | head -1)
 check "recording: asciicast written" test -s "$cast"
-check "recording: replays the output" sh -c "$PYTHON -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); h=json.loads(l[0]); assert h[\"version\"]==2; print(\"\".join(e[2] for e in map(json.loads,l[1:]) if e[1]==\"o\"))' '$cast' | grep -q MARK-42"
+check "recording: replays the output" sh -c "$PYTHON -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); h=json.loads(l[0]); assert h[\"version\"]==2; print(\"\".join(e[2] for e in map(json.loads,l[1:]) if e[1]==\"o\"))' '$cast' 2>/dev/null | grep -q MARK-42"
 check_fails "recording: the user cannot list the recordings" sh -c "setpriv --reuid=$U --regid=$U --init-groups ls $HG/rec 2>/dev/null"
 check_fails "recording: the user cannot open its own recording" sh -c "setpriv --reuid=$U --regid=$U --init-groups cat $cast 2>/dev/null"
 log=$(ls -t "$HG/rec/"*.json | head -1)
@@ -110,7 +110,7 @@ hg_kill_uid "$U"
 hg_wait "hg_gone $c1" 3
 
 # -- teardown at expiry: every way of staying behind, several sessions under one grant
-grant_approve "$S" 8s
+grant_approve "$S" 10s
 sessions() {
     # 1: a command that daemonizes in every way we know, then waits
     hg_ssh "$S" 'nohup sleep 1001 >/dev/null 2>&1 &
@@ -122,20 +122,20 @@ sessions() {
         command -v screen >/dev/null && screen -dmS lbx sleep 1006
         echo started; sleep 1000' >"$HG/s1.out" 2>&1 </dev/null &
     c1=$!
-    # 2: an interactive session whose hook gets SIGSTOPped; 3: one whose hook is killed
+    # 2-4: interactive sessions; one hook gets SIGSTOPped, one is killed, one is left alone
     (echo 'echo two; sleep 1000'; sleep 30) | hg_ssh "$S" -t >"$HG/s2.out" 2>&1 &
     c2=$!
     (echo 'echo three; sleep 1000'; sleep 30) | hg_ssh "$S" -t >"$HG/s3.out" 2>&1 &
     c3=$!
-    hg_wait "grep -q started '$HG/s1.out' && grep -q two '$HG/s2.out' && grep -q three '$HG/s3.out'" 5
+    (echo 'echo four; sleep 1000'; sleep 30) | hg_ssh "$S" -t >"$HG/s4.out" 2>&1 &
+    c4=$!
+    hg_wait "grep -q started '$HG/s1.out' && grep -q two '$HG/s2.out' && grep -q three '$HG/s3.out' && grep -q four '$HG/s4.out'" 8
 }
 sessions
-hooks=$(ps -u "$S" -o pid=,comm= | awk '$2 == "lockbox-session" {print $1}')
-check "expiry: three sessions, three hooks running" test "$(echo $hooks | wc -w)" -ge 3
-h1=$(echo $hooks | cut -d' ' -f2)
-h2=$(echo $hooks | cut -d' ' -f3)
-kill -STOP "$h1"
-kill -KILL "$h2"
+pty_hooks=$(ps -u "$S" -o pid=,tty=,comm= | awk '$3 == "lockbox-session" && $2 != "?" {print $1}')
+check "expiry: four sessions, three interactive hooks running" test "$(echo $pty_hooks | wc -w)" -eq 3
+kill -STOP "$(echo $pty_hooks | cut -d' ' -f1)"
+kill -KILL "$(echo $pty_hooks | cut -d' ' -f2)"
 diag "processes of the support user before expiry: $(hg_uid_procs "$U" | wc -l)"
 check "expiry: tmux/screen/daemons running before the end" test "$(hg_uid_procs "$U" | wc -l)" -ge 10
 exp=$(grant_exp)
@@ -144,8 +144,8 @@ late=$(($(now_ms) - exp * 1000))
 check "expiry: no process of the support user 1 s after exp (last gone ${late} ms after)" test "$late" -le 1000
 check "expiry: nothing ended early" test "$late" -ge 0
 hg_uid_procs "$U" | sed 's/^/# left: /'
-check "expiry: the interactive client saw the last line" hg_wait "grep -q 'lockbox: grant .* expired' '$HG/s2.out' '$HG/s3.out'" 3
-check "expiry: connections closed" hg_wait "hg_gone $c1 && hg_gone $c2 && hg_gone $c3" 5
+check "expiry: the untouched interactive client saw the last line" hg_wait "grep -q 'lockbox: grant .* expired' '$HG/s2.out' '$HG/s3.out' '$HG/s4.out'" 3
+check "expiry: connections closed" hg_wait "hg_gone $c1 && hg_gone $c2 && hg_gone $c3 && hg_gone $c4" 5
 check "expiry: no session cgroup left" test -z "$(ls -d /sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-* 2>/dev/null)"
 out=$(hg_ssh "$S" true 2>&1 </dev/null)
 check "after expiry: refused" sh -c "echo '$out' | grep -q 'auth: denied'"
@@ -173,4 +173,13 @@ check "after revocation: refused" sh -c "echo '$out' | grep -q 'auth: denied'"
 grant_deny "$S"
 out=$(hg_ssh "$S" true 2>&1 </dev/null)
 check "after a denial: refused with the reason" sh -c "echo '$out' | grep -q 'auth: denied' && echo '$out' | grep -q '^banner: lockbox: '"
+if [ "$GRANTS" = real ]; then
+    benv_api admin GET "/v1/audit?action=session_ended" >"$HG/audit.json"
+    reasons=$($PYTHON -c 'import json,sys
+for l in open(sys.argv[1]):
+    print(json.loads(json.loads(l)["body"])["detail"]["reason"])' "$HG/audit.json" | sort -u | tr '\n' ' ')
+    check "broker audit: sessions ended by exit, expiry and revocation ($reasons)" test "$reasons" = "exited expired revoked "
+    benv_api admin GET "/v1/audit?action=session_started" >"$HG/audit.json"
+    check "broker audit: session starts from this host" grep -q "$HG_HOST" "$HG/audit.json"
+fi
 tap_done

@@ -68,12 +68,12 @@ hg_fake_broker_stop() {
 hg_config() {
     {
         echo "broker_url = $HG_BROKER_URL"
-        echo "ca_file = $HG/pki/ca.crt"
-        echo "cert_file = $HG/pki/host.crt"
-        echo "key_file = $HG/pki/host.key"
+        echo "ca_file = ${HG_CA:-$HG/pki/ca.crt}"
+        echo "cert_file = ${HG_CERT:-$HG/pki/host.crt}"
+        echo "key_file = ${HG_KEY:-$HG/pki/host.key}"
         echo "host_id = $HG_HOST"
-        echo "issuer = lockbox"
-        echo "trusted_keys = $HG/keys/signing.pub"
+        echo "issuer = ${HG_ISSUER:-lockbox}"
+        echo "trusted_keys = ${HG_KEYS:-$HG/keys/signing.pub}"
         echo "support_group = $HG_SUPPORT"
         echo "record_group = $HG_RECGROUP"
         echo "run_dir = $HG/run"
