@@ -110,7 +110,7 @@ hg_kill_uid "$U"
 hg_wait "hg_gone $c1" 3
 
 # -- teardown at expiry: every way of staying behind, several sessions under one grant
-grant_approve "$S" 10s
+grant_approve "$S" 14s
 sessions() {
     # 1: a command that daemonizes in every way we know, then waits
     hg_ssh "$S" 'nohup sleep 1001 >/dev/null 2>&1 &
@@ -136,8 +136,9 @@ pty_hooks=$(ps -u "$S" -o pid=,tty=,comm= | awk '$3 == "lockbox-session" && $2 !
 check "expiry: four sessions, three interactive hooks running" test "$(echo $pty_hooks | wc -w)" -eq 3
 kill -STOP "$(echo $pty_hooks | cut -d' ' -f1)"
 kill -KILL "$(echo $pty_hooks | cut -d' ' -f2)"
+hg_wait "[ \$(hg_uid_procs $U | wc -l) -ge 20 ]" 5
 diag "processes of the support user before expiry: $(hg_uid_procs "$U" | wc -l)"
-check "expiry: tmux/screen/daemons running before the end" test "$(hg_uid_procs "$U" | wc -l)" -ge 10
+check "expiry: tmux/screen/daemons running before the end" test "$(hg_uid_procs "$U" | wc -l)" -ge 16
 exp=$(grant_exp)
 hg_wait "hg_no_procs $U" $((exp - $(date +%s) + 3))
 late=$(($(now_ms) - exp * 1000))
