@@ -59,10 +59,9 @@ static json_t *event_body(const struct audit_event *ev, int64_t seq, const char 
     return json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "seq", (json_int_t)seq, "prev_hash", prev, "event_id", event_id, "time",
                      (json_int_t)now, "action", ev->action, "actor", nullable_str(ev->actor),
-                     "tenant", nullable_str(rq ? row_str(rq, "tenant") : ev->tenant),
-                     "request_id", request_id(rq), "status",
-                     nullable_str(rq ? row_str(rq, "status") : NULL), "ticket",
-                     nullable_str(rq ? row_str(rq, "ticket") : NULL), "request_expiry",
+                     "tenant", nullable_str(rq ? row_str(rq, "tenant") : ev->tenant), "request_id",
+                     request_id(rq), "status", nullable_str(rq ? row_str(rq, "status") : NULL),
+                     "ticket", nullable_str(rq ? row_str(rq, "ticket") : NULL), "request_expiry",
                      request_int(rq, "request_expiry"), "access_expiry",
                      request_int(rq, "access_end"), "host", request_host(rq, ev->host),
                      "justification", nullable_str(rq ? row_str(rq, "reason") : NULL), "detail",
@@ -135,7 +134,8 @@ lbx_err audit_verify_store(struct store *st, int64_t *count, char head[65], stru
         if ((r = store_exec(st, Q_AUDIT_ALL, SV_PARAMS(SV_INT(after), SV_INT(AUDIT_PAGE)), &rows,
                             NULL, e)) != LBX_OK)
             break;
-        json_array_foreach(rows, i, row) {
+        json_array_foreach(rows, i, row)
+        {
             after = row_int(row, "seq");
             if ((r = lbx_audit_verify_next(&v, after, row_str(row, "body"), row_str(row, "hash"),
                                            e)) != LBX_OK)

@@ -15,7 +15,7 @@ struct audit_event {
                               host and justification (optional) */
     const char *tenant;    /* when there is no request */
     const char *host;
-    json_t *detail;        /* extra members (reference stolen; may be NULL) */
+    json_t *detail; /* extra members (reference stolen; may be NULL) */
 };
 
 /* Appends ev inside the caller's write transaction. */

@@ -3,9 +3,7 @@
 # engineer, owner, global admin, support manager, auditor) against every endpoint.
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
-benv_init
-benv_start || { fail "lockboxd starts"; tap_done; exit 1; }
-benv_seed
+benv_boot || exit 1
 benv_api alice POST /v1/requests '{"host":"node-7","ticket":"T","reason":"r","duration":600}' >/dev/null
 benv_api carol POST /v1/requests/LBX-1/approve '{}' >/dev/null
 BENV_TOKEN_bad=lbx_0123456789abcdef0123456789abcdef0123456789a
@@ -83,4 +81,5 @@ check "revoked token: 401" test "$(benv_status)" = 401
 benv_api admin DELETE /v1/identities/dave >/dev/null
 benv_api dave GET /v1/whoami >/dev/null
 check "a disabled identity's token: 401" test "$(benv_status)" = 401
+benv_stop
 tap_done

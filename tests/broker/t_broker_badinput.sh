@@ -129,4 +129,5 @@ check "junk on the socket: still serving" test "$code" = 200
 check "the daemon is alive" kill -0 "$BENV_PID"
 out=$($BENV_BUILD/lockboxctl audit verify --db "$BENV_DIR/lockbox.db")
 check "the audit chain is intact" test "${out#audit chain OK}" != "$out"
+benv_stop
 tap_done

@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
 CTL=$BENV_BUILD/lockboxctl
-benv_init
-benv_start || { fail "lockboxd starts"; tap_done; exit 1; }
-benv_seed
+benv_boot || exit 1
 ask() { benv_host_api "$1" POST /v1/host/token "{\"host\":\"$2\",\"login\":\"$3\"}"; }
 
 out=$(curl -sS --cacert "$BENV_DIR/certs/ca.crt" "$BENV_URL/v1/health")

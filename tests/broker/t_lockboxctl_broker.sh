@@ -84,4 +84,5 @@ tid=$(A --json api-token list | benv_json '[t["id"] for t in j["api_tokens"] if 
 check "api-token revoke" A api-token revoke "$tid"
 benv_ctl carol whoami 2>/dev/null
 check "a revoked token: exit 4" test $? -eq 4
+benv_stop
 tap_done
