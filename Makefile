@@ -51,6 +51,7 @@ include broker/module.mk
 include pam_lockbox/module.mk
 include sshd_hook/module.mk
 include tests/module.mk
+include fuzz/module.mk
 
 programs: $(PROGRAMS)
 
@@ -69,13 +70,16 @@ asan:
 demo: all
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
-bench: all
+bench: all $(BENCH_PROGRAMS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+# Test objects are intermediate files; keep them so a second run does not rebuild.
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

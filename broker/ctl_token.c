@@ -136,7 +136,10 @@ static char *read_token_stdin(size_t *len)
             lbx_buf_free(&b);
             return NULL;
         }
+    /* One trailing line ending, Unix or DOS, is how a token arrives from a pipe or a file. */
     if (b.len > 0 && b.data[b.len - 1] == '\n')
+        b.data[--b.len] = '\0';
+    if (b.len > 0 && b.data[b.len - 1] == '\r')
         b.data[--b.len] = '\0';
     *len = b.len;
     return lbx_buf_steal(&b);

@@ -29,6 +29,13 @@ lbx_err lbx_file_check_fd(int fd, const char *path, enum lbx_file_trust trust, s
         if (st.st_mode & (S_IWGRP | S_IWOTH))
             return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: writable by group or others", path);
         break;
+    case LBX_FILE_ROOT:
+        if (st.st_uid != 0)
+            return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: owned by uid %u, not root", path,
+                                 (unsigned)st.st_uid);
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+            return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: writable by group or others", path);
+        break;
     case LBX_FILE_SECRET:
         if (st.st_uid != me)
             return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: owned by uid %u, not %u", path,
@@ -53,7 +60,9 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
     *out = NULL;
     if (outlen != NULL)
         *outlen = 0;
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO planted where a key or config is expected must not hang the
+     * caller (sshd's PAM stack) before fstat can tell it is not a regular file. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return lbx_error_set(e, errno == ELOOP ? LBX_ERR_FILE_PERM : LBX_ERR_IO, "%s: %s", path,
                              errno == ELOOP ? "is a symbolic link" : strerror(errno));
@@ -81,7 +90,7 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
     close(fd);
     if (n != 0) {
         lbx_buf_free(&b);
-        return e ? e->code : LBX_ERR_IO;
+        return r;
     }
     if (outlen != NULL)
         *outlen = b.len;
@@ -89,12 +98,33 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
     return *out ? LBX_OK : LBX_ERR_NOMEM;
 }
 
+lbx_err lbx_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return LBX_ERR_IO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return LBX_OK;
+}
+
 lbx_err lbx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
                               struct lbx_error *e)
 {
+    return lbx_file_write_atomic_group(path, data, len, mode, (gid_t)-1, e);
+}
+
+lbx_err lbx_file_write_atomic_group(const char *path, const void *data, size_t len, unsigned mode,
+                                    gid_t gid, struct lbx_error *e)
+{
     char tmp[4096];
-    const char *p = data;
-    ssize_t n;
     int fd;
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
@@ -102,17 +132,10 @@ lbx_err lbx_file_write_atomic(const char *path, const void *data, size_t len, un
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return lbx_error_set(e, LBX_ERR_IO, "%s: %s", tmp, strerror(errno));
-    if (fchmod(fd, mode) != 0)
+    if ((gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) || fchmod(fd, mode) != 0)
         goto fail;
-    while (len > 0) {
-        n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            goto fail;
-        p += n;
-        len -= (size_t)n;
-    }
+    if (lbx_write_all(fd, data, len) != LBX_OK)
+        goto fail;
     if (fsync(fd) != 0 || close(fd) != 0) {
         fd = -1;
         goto fail;

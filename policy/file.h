@@ -4,6 +4,7 @@
 #define LBX_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lbx_err.h"
 
@@ -11,6 +12,8 @@ enum lbx_file_trust {
     LBX_FILE_ANY,     /* no ownership requirement (tests, inputs that are verified later) */
     LBX_FILE_TRUSTED, /* owned by root or by us; not writable by group or others */
     LBX_FILE_SECRET,  /* owned by us; no permission at all for group or others */
+    LBX_FILE_ROOT,    /* owned by root; not writable by group or others (read by setgid or
+                         user-side programs, where "owned by us" would mean the caller) */
 };
 
 /* Reads a whole regular file of at most max bytes into a malloc'd NUL-terminated buffer. */
@@ -18,8 +21,13 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
                       size_t *outlen, struct lbx_error *e);
 /* Checks an already open descriptor against trust; path only names it in the error. */
 lbx_err lbx_file_check_fd(int fd, const char *path, enum lbx_file_trust trust, struct lbx_error *e);
+/* write(2) until all of len is written, retrying on EINTR. LBX_ERR_IO on failure (errno set). */
+lbx_err lbx_write_all(int fd, const void *data, size_t len);
 /* Writes data to path atomically (temp file + rename) with the given mode. */
 lbx_err lbx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
                               struct lbx_error *e);
+/* The same, with the file's group set before it appears under its name ((gid_t)-1 keeps it). */
+lbx_err lbx_file_write_atomic_group(const char *path, const void *data, size_t len, unsigned mode,
+                                    gid_t gid, struct lbx_error *e);
 
 #endif

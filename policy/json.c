@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "log.h"
+
 /* Depth of nesting measured on the raw text (strings skipped) before jansson builds anything,
  * so a hostile "[[[[[[..." costs a scan, not thousands of allocations. */
 static int nesting_too_deep(const char *s, size_t len, int max_depth)
@@ -85,6 +87,7 @@ lbx_err lbx_json_only_keys(const json_t *obj, const char *const *allowed, struct
 {
     const char *key;
     json_t *value;
+    char shown[65];
     size_t i;
 
     json_object_foreach((json_t *)obj, key, value) {
@@ -92,7 +95,8 @@ lbx_err lbx_json_only_keys(const json_t *obj, const char *const *allowed, struct
             if (strcmp(key, allowed[i]) == 0)
                 break;
         if (allowed[i] == NULL)
-            return lbx_error_set(e, LBX_ERR_TOKEN_CLAIM_UNKNOWN, "unexpected member '%.64s'", key);
+            return lbx_error_set(e, LBX_ERR_TOKEN_CLAIM_UNKNOWN, "unexpected member '%s'",
+                                 lbx_sanitize(shown, sizeof(shown), key));
     }
     return LBX_OK;
 }

@@ -200,6 +200,14 @@ out:
     return r;
 }
 
+/* OpenSSL's default callback prompts on the terminal (or reads stdin) for an encrypted key:
+ * lockbox keys are never encrypted, and a daemon must not block on a prompt. */
+static int refuse_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
 lbx_err lbx_key_from_pem(const char *pem, size_t len, int is_private, struct lbx_key **out,
                          struct lbx_error *e)
 {
@@ -210,8 +218,8 @@ lbx_err lbx_key_from_pem(const char *pem, size_t len, int is_private, struct lbx
     *out = NULL;
     if (len > KEY_FILE_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
         return lbx_error_set(e, LBX_ERR_KEY, "key too large");
-    pkey = is_private ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
-                      : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    pkey = is_private ? PEM_read_bio_PrivateKey(bio, NULL, refuse_passphrase, NULL)
+                      : PEM_read_bio_PUBKEY(bio, NULL, refuse_passphrase, NULL);
     BIO_free(bio);
     if (pkey == NULL)
         return lbx_error_set(e, LBX_ERR_KEY, "not a PEM %s key", is_private ? "private" : "public");

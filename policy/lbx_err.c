@@ -17,19 +17,23 @@ const char *lbx_strerror(lbx_err code)
     return lbx_err_text[code];
 }
 
+/* Formats into a copy first: callers naturally wrap an earlier detail
+ * (`lbx_error_set(e, r, "%s: %s", path, e->detail)`), and vsnprintf into the buffer it reads
+ * from is undefined behaviour. */
 lbx_err lbx_error_set(struct lbx_error *e, lbx_err code, const char *fmt, ...)
 {
+    char detail[sizeof(e->detail)] = "";
     va_list ap;
 
     if (e == NULL)
         return code;
-    e->code = code;
-    e->detail[0] = '\0';
     if (fmt != NULL) {
         va_start(ap, fmt);
-        vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+        vsnprintf(detail, sizeof(detail), fmt, ap);
         va_end(ap);
     }
+    e->code = code;
+    memcpy(e->detail, detail, sizeof(detail));
     return code;
 }
 

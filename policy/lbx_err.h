@@ -47,6 +47,8 @@
     X(LBX_ERR_NO_GRANT, "no approved grant")                                                       \
     X(LBX_ERR_STORE, "store error")                                                                \
     X(LBX_ERR_SYSTEM, "system error")                                                              \
+    X(LBX_ERR_NOT_MINE, "not a support user")                                                      \
+    X(LBX_ERR_UNGUARDED, "session not guarded")                                                    \
     X(LBX_ERR_INTERNAL, "internal error")
 
 typedef enum {

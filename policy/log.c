@@ -26,10 +26,15 @@ void lbx_log_set_level(int max_level)
     logger.max_level = max_level;
 }
 
-static size_t utf8_sequence_length(const unsigned char *s)
+/* Well-formed UTF-8 only (RFC 3629): overlong forms, UTF-16 surrogates and code points above
+ * U+10FFFF are refused, since a terminal or log reader may decode them anyway. */
+size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete)
 {
+    unsigned char lo = 0x80, hi = 0xbf;
     size_t n, i;
 
+    if (incomplete != NULL)
+        *incomplete = 0;
     if (s[0] < 0x80)
         return 1;
     if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -40,9 +45,24 @@ static size_t utf8_sequence_length(const unsigned char *s)
         n = 4;
     else
         return 0;
-    for (i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
+    if (s[0] == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (s[0] == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (s[0] == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (s[0] == 0xf4)
+        hi = 0x8f; /* above U+10FFFF */
+    for (i = 1; i < n; i++) {
+        if (i >= avail) {
+            if (incomplete == NULL)
+                return 0;
+            *incomplete = 1; /* a valid start, cut off: the caller may wait for the rest */
+            return n;
+        }
+        if (i == 1 ? (s[1] < lo || s[1] > hi) : (s[i] & 0xc0) != 0x80)
             return 0;
+    }
     return n;
 }
 
@@ -54,7 +74,7 @@ char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
     if (dstlen == 0)
         return dst;
     while (*s != '\0' && o + 1 < dstlen) {
-        n = utf8_sequence_length(s);
+        n = lbx_utf8_seq_len(s, (size_t)-1, NULL);
         /* C1 controls (U+0080..U+009F) are encoded as 0xc2 0x80..0x9f. */
         if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f)) || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
             dst[o++] = '?';
@@ -66,6 +86,21 @@ char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
         memcpy(dst + o, s, n);
         o += n;
         s += n;
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+/* Structured lines are key=value with msg="...": a '"' or '\\' inside the message must not
+ * end the value early and forge fields of its own. */
+static char *quote_value(char *dst, size_t dstlen, const char *src)
+{
+    size_t o = 0;
+
+    for (; *src != '\0' && o + 2 < dstlen; src++) {
+        if (*src == '"' || *src == '\\')
+            dst[o++] = '\\';
+        dst[o++] = *src;
     }
     dst[o] = '\0';
     return dst;
@@ -85,7 +120,7 @@ static const char *level_name(int level)
 
 void lbx_log(int level, const char *func, const char *fmt, ...)
 {
-    char raw[1024], clean[1024], ts[32];
+    char raw[1024], clean[1024], quoted[2 * 1024], ts[32];
     struct tm tm;
     time_t now;
     va_list ap;
@@ -105,7 +140,8 @@ void lbx_log(int level, const char *func, const char *fmt, ...)
         now = time(NULL);
         gmtime_r(&now, &tm);
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(stderr, "ts=%s level=%s func=%s msg=\"%s\"\n", ts, level_name(level), func, clean);
+        fprintf(stderr, "ts=%s level=%s func=%s msg=\"%s\"\n", ts, level_name(level), func,
+                quote_value(quoted, sizeof(quoted), clean));
         break;
     case LBX_LOG_STDERR:
     default:

@@ -22,6 +22,11 @@ void lbx_log(int level, const char *func, const char *fmt, ...) __attribute__((f
 #define lbx_info_f(...) lbx_log(LOG_INFO, __func__, __VA_ARGS__)
 #define lbx_debug_f(...) lbx_log(LOG_DEBUG, __func__, __VA_ARGS__)
 
+/* Length (1..4) of the UTF-8 sequence starting at s, 0 when it is not valid UTF-8. When only
+ * `avail` bytes are there and they are a valid start of a longer sequence, returns its full
+ * length and sets *incomplete (a stream split mid-character); incomplete may be NULL. */
+size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete);
+
 /* Copies src into dst (always NUL-terminated), replacing control characters, DEL and bytes that
  * are not part of valid UTF-8 with '?'. Returns dst. */
 char *lbx_sanitize(char *dst, size_t dstlen, const char *src);

@@ -7,6 +7,7 @@
 #include "b64url.h"
 #include "buf.h"
 #include "json.h"
+#include "log.h"
 
 #define TOKEN_JSON_MAX_DEPTH 4
 
@@ -28,23 +29,28 @@ static lbx_err b64_json(json_t *obj, char **out)
     return r;
 }
 
+/* Every member or nothing: json_string() refuses text that is not UTF-8, and a claim silently
+ * left out would produce a token that says less than the caller asked for. */
 static json_t *claims_object(const struct lbx_claims *c)
 {
     json_t *o = json_object();
+    int bad = o == NULL;
 
-    if (o == NULL)
-        return NULL;
-    json_object_set_new(o, "iss", json_string(c->iss));
-    json_object_set_new(o, "sub", json_string(c->sub));
-    json_object_set_new(o, "aud", json_string(c->aud));
-    json_object_set_new(o, "jti", json_string(c->jti));
-    json_object_set_new(o, "iat", json_integer(c->iat));
-    json_object_set_new(o, "nbf", json_integer(c->nbf));
-    json_object_set_new(o, "exp", json_integer(c->exp));
+    bad = bad || json_object_set_new(o, "iss", json_string(c->iss)) != 0;
+    bad = bad || json_object_set_new(o, "sub", json_string(c->sub)) != 0;
+    bad = bad || json_object_set_new(o, "aud", json_string(c->aud)) != 0;
+    bad = bad || json_object_set_new(o, "jti", json_string(c->jti)) != 0;
+    bad = bad || json_object_set_new(o, "iat", json_integer(c->iat)) != 0;
+    bad = bad || json_object_set_new(o, "nbf", json_integer(c->nbf)) != 0;
+    bad = bad || json_object_set_new(o, "exp", json_integer(c->exp)) != 0;
     if (c->req != NULL)
-        json_object_set_new(o, "lbx_req", json_string(c->req));
+        bad = bad || json_object_set_new(o, "lbx_req", json_string(c->req)) != 0;
     if (c->ticket != NULL)
-        json_object_set_new(o, "lbx_ticket", json_string(c->ticket));
+        bad = bad || json_object_set_new(o, "lbx_ticket", json_string(c->ticket)) != 0;
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -99,6 +105,14 @@ out:
 }
 
 /* ---- verification ---- */
+
+/* Token text quoted in an error detail is the attacker's: bounded, control characters and
+ * invalid UTF-8 replaced, since the detail reaches syslog and the engineer's terminal. */
+#define SHOWN_MAX 65
+static const char *shown(char buf[SHOWN_MAX], const char *s)
+{
+    return lbx_sanitize(buf, SHOWN_MAX, s);
+}
 
 struct segments {
     const char *part[3];
@@ -156,12 +170,13 @@ static lbx_err check_header(const json_t *h, const struct lbx_keyring *keys,
 {
     struct lbx_error unknown;
     const char *alg, *typ, *kid;
+    char buf[SHOWN_MAX];
 
     /* The algorithm first: nothing else about a non-ES256 token deserves attention. */
     if (lbx_json_get_string(h, "alg", &alg) != LBX_OK)
         return lbx_error_set(e, LBX_ERR_TOKEN_ALG, "alg missing or not a string");
     if (strcmp(alg, "ES256") != 0)
-        return lbx_error_set(e, LBX_ERR_TOKEN_ALG, "alg '%.16s'", alg);
+        return lbx_error_set(e, LBX_ERR_TOKEN_ALG, "alg '%s'", shown(buf, alg));
     if (lbx_json_only_keys(h, header_members, &unknown) != LBX_OK)
         return lbx_error_set(e, LBX_ERR_TOKEN_HEADER, "%s", unknown.detail);
     if (lbx_json_get_string(h, "typ", &typ) != LBX_OK || strcmp(typ, "JWT") != 0)
@@ -169,7 +184,7 @@ static lbx_err check_header(const json_t *h, const struct lbx_keyring *keys,
     if (lbx_json_get_string(h, "kid", &kid) != LBX_OK)
         return lbx_error_set(e, LBX_ERR_TOKEN_KID, "kid missing or not a string");
     if ((*key = lbx_keyring_find(keys, kid)) == NULL)
-        return lbx_error_set(e, LBX_ERR_TOKEN_KID, "kid '%.64s' not trusted", kid);
+        return lbx_error_set(e, LBX_ERR_TOKEN_KID, "kid '%s' not trusted", shown(buf, kid));
     return LBX_OK;
 }
 
@@ -240,13 +255,14 @@ static lbx_err check_claims(const struct lbx_claims *c, const struct lbx_verify_
                             struct lbx_error *e)
 {
     int64_t leeway = o->leeway < 0 ? LBX_LEEWAY_DEFAULT : o->leeway;
+    char buf[SHOWN_MAX];
 
     if (strcmp(c->iss, o->iss) != 0)
-        return lbx_error_set(e, LBX_ERR_TOKEN_ISSUER, "iss '%.64s'", c->iss);
+        return lbx_error_set(e, LBX_ERR_TOKEN_ISSUER, "iss '%s'", shown(buf, c->iss));
     if (strcmp(c->aud, o->aud) != 0)
-        return lbx_error_set(e, LBX_ERR_TOKEN_AUDIENCE, "aud '%.64s'", c->aud);
+        return lbx_error_set(e, LBX_ERR_TOKEN_AUDIENCE, "aud '%s'", shown(buf, c->aud));
     if (strcmp(c->sub, o->sub) != 0)
-        return lbx_error_set(e, LBX_ERR_TOKEN_SUBJECT, "sub '%.64s'", c->sub);
+        return lbx_error_set(e, LBX_ERR_TOKEN_SUBJECT, "sub '%s'", shown(buf, c->sub));
     /* Guard the subtraction: exp and iat are attacker-chosen 64-bit integers. */
     if (c->exp < c->iat || (c->iat < 0 && c->exp > INT64_MAX + c->iat) ||
         c->exp - c->iat > LBX_GRANT_MAX_LIFETIME)

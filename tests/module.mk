@@ -1,6 +1,6 @@
 # tests/ — cmocka unit tests (one program per tests/<area>/test_*.c) and end-to-end scripts.
 UNIT_TEST_SRCS := $(wildcard tests/policy/test_*.c tests/broker/test_*.c tests/lib/test_*.c)
-TEST_PROGRAMS  := $(UNIT_TEST_SRCS:%.c=$(BUILD)/%)
+TEST_PROGRAMS  += $(UNIT_TEST_SRCS:%.c=$(BUILD)/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 CFLAGS_tests := $(call pkg_cflags,cmocka openssl jansson libcurl) -Itests/support
@@ -8,3 +8,7 @@ TEST_LIBS := $(call pkg_libs,cmocka)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(NET_LIB) $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(NET_LIB) $(POLICY_LIB) $(NET_LIBS) $(POLICY_LIBS) $(TEST_LIBS) $(call pkg_libs,libjwt)
+
+# Benchmarks (make bench): programs under tests/bench/, never run by make check.
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_PROGRAMS := $(BENCH_SRCS:%.c=$(BUILD)/%)

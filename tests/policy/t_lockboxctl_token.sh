@@ -29,6 +29,9 @@ check "expired token is refused as expired" test "${r#lockboxctl: expired}" != "
 mkdir "$dir/ring" && cp "$dir/k1/signing.pub" "$dir/ring/a.pub" && cp "$dir/k2/signing.pub" "$dir/ring/b.pub"
 check "a key directory holds several trusted keys" $CTL token verify --keys "$dir/ring" --iss lbx --aud node-7 --sub support-alice "$tok"
 
+check "verify accepts a CRLF-terminated token on stdin" sh -c "printf '%s\r\n' '$tok' | $CTL token verify --keys '$dir/k1' --iss lbx --aud node-7 --sub support-alice - >/dev/null"
+check_fails "verify refuses two line endings on stdin" sh -c "printf '%s\n\n' '$tok' | $CTL token verify --keys '$dir/k1' --iss lbx --aud node-7 --sub support-alice - >/dev/null 2>&1"
+
 check_fails "mint refuses a ttl over 8 h" $CTL token mint --key "$dir/k1/signing.key" --iss lbx --aud n --sub u --ttl 8h1s
 chmod 0640 "$dir/k1/signing.key"
 r=$($CTL token mint --key "$dir/k1/signing.key" --iss lbx --aud n --sub u --ttl 1h 2>&1)

@@ -1,0 +1,60 @@
+/* Shared between the files of pam_lockbox.so (nothing here is exported: see pam_lockbox.map).
+ * One context per PAM call, on the stack; the module keeps no global mutable state. */
+#ifndef LBX_PAM_INTERNAL_H
+#define LBX_PAM_INTERNAL_H
+
+#include <security/pam_modules.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "host_config.h"
+#include "lbx_err.h"
+#include "token.h"
+
+struct lbx_pam {
+    pam_handle_t *pamh;
+    int argc;
+    const char **argv;
+    struct lbx_host_config cfg;
+    const char *user; /* PAM_USER, owned by libpam */
+    uid_t uid;
+    gid_t gid;
+    struct timespec started; /* CLOCK_MONOTONIC: the call's one deadline counts from here */
+    char reason[512];        /* the line the engineer sees when we refuse */
+};
+
+/* pam_lockbox.c: context, messages */
+lbx_err lbx_pam_begin(struct lbx_pam *p, pam_handle_t *pamh, int argc, const char **argv);
+void lbx_pam_end(struct lbx_pam *p);
+long lbx_pam_remaining_ms(const struct lbx_pam *p);
+/* Shows p->reason to the engineer (PAM_ERROR_MSG) and logs it. */
+void lbx_pam_refuse(struct lbx_pam *p, const char *phase);
+void lbx_pam_log(const struct lbx_pam *p, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Loads the trusted keys and verifies token for this user on this host, refusing a token
+ * whose exp has come even within the leeway (a session must never start past its grant). */
+lbx_err lbx_pam_verify(const struct lbx_pam *p, const char *token, struct lbx_claims *claims,
+                       struct lbx_error *e);
+
+/* pam_state.c: the account phase's accepted token, kept for the session phase in root-owned
+ * state (under keyboard-interactive the account phase runs in another process). */
+lbx_err lbx_pam_state_dirs(const struct lbx_host_config *cfg, struct lbx_error *e);
+lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, const char *token,
+                              const char *approved_by, struct lbx_error *e);
+lbx_err lbx_pam_handoff_read(const struct lbx_host_config *cfg, uid_t uid, char **token,
+                             char **approved_by, struct lbx_error *e);
+void lbx_pam_handoff_remove(const struct lbx_host_config *cfg, uid_t uid);
+/* "<run_dir>/sessions" into buf. */
+const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len);
+
+/* spawn.c: starts lockbox-reaper for session sid and waits for its "ready" line. */
+lbx_err lbx_pam_spawn_reaper(const struct lbx_pam *p, const char *sid, pid_t *pid,
+                             uint64_t *start, struct lbx_error *e);
+
+/* phases */
+lbx_err lbx_pam_account(struct lbx_pam *p);
+lbx_err lbx_pam_open(struct lbx_pam *p);
+lbx_err lbx_pam_close(struct lbx_pam *p);
+
+#endif

@@ -1,0 +1,126 @@
+/* Root-owned runtime state under run_dir:
+ *   pending/<uid>.json   0600  the token the account phase accepted, for the session phase
+ *   sessions/<sid>.json  0600  session records (policy/session_record.h)
+ *   sessions/<sid>.view  0640  their token-less views for lockbox-session
+ * The directories are created here and checked every time: root-owned, not writable by others,
+ * not symbolic links. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "file.h"
+#include "json.h"
+#include "pam_internal.h"
+
+#define HANDOFF_MAX (16 * 1024)
+
+static lbx_err ensure_dir(const char *path, mode_t mode, struct lbx_error *e)
+{
+    struct stat st;
+
+    if (mkdir(path, mode) != 0 && errno != EEXIST)
+        return lbx_error_set(e, LBX_ERR_IO, "mkdir %s: %s", path, strerror(errno));
+    if (lstat(path, &st) != 0)
+        return lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: not a root-only directory", path);
+    if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0)
+        return lbx_error_set(e, LBX_ERR_IO, "chmod %s: %s", path, strerror(errno));
+    return LBX_OK;
+}
+
+lbx_err lbx_pam_state_dirs(const struct lbx_host_config *cfg, struct lbx_error *e)
+{
+    char path[4096];
+    lbx_err r;
+
+    if ((r = ensure_dir(cfg->run_dir, 0755, e)) != LBX_OK)
+        return r;
+    snprintf(path, sizeof(path), "%s/pending", cfg->run_dir);
+    if ((r = ensure_dir(path, 0700, e)) != LBX_OK)
+        return r;
+    /* Users may open their own session's view by name but not list the others. */
+    snprintf(path, sizeof(path), "%s/sessions", cfg->run_dir);
+    return ensure_dir(path, 0711, e);
+}
+
+const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/sessions", cfg->run_dir);
+    return buf;
+}
+
+static void handoff_path(const struct lbx_host_config *cfg, uid_t uid, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/pending/%lu.json", cfg->run_dir, (unsigned long)uid);
+}
+
+lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, const char *token,
+                              const char *approved_by, struct lbx_error *e)
+{
+    char path[4096], *text = NULL;
+    json_t *o;
+    lbx_err r;
+
+    if ((r = lbx_pam_state_dirs(cfg, e)) != LBX_OK)
+        return r;
+    o = json_pack("{s:s}", "token", token);
+    if (o != NULL && approved_by != NULL)
+        json_object_set_new(o, "approved_by", json_string(approved_by));
+    if (o == NULL || (text = lbx_json_dump(o)) == NULL) {
+        json_decref(o);
+        return lbx_error_set(e, LBX_ERR_NOMEM, "handoff");
+    }
+    json_decref(o);
+    handoff_path(cfg, uid, path, sizeof(path));
+    r = lbx_file_write_atomic(path, text, strlen(text), 0600, e);
+    lbx_free_secret(text);
+    return r;
+}
+
+static lbx_err dup_string(const json_t *o, const char *key, char **out)
+{
+    const char *v;
+
+    if (lbx_json_get_string(o, key, &v) != LBX_OK)
+        return LBX_ERR_JSON;
+    return (*out = strdup(v)) ? LBX_OK : LBX_ERR_NOMEM;
+}
+
+lbx_err lbx_pam_handoff_read(const struct lbx_host_config *cfg, uid_t uid, char **token,
+                             char **approved_by, struct lbx_error *e)
+{
+    char path[4096], *text = NULL;
+    json_t *o = NULL;
+    size_t len;
+    lbx_err r;
+
+    *token = *approved_by = NULL;
+    handoff_path(cfg, uid, path, sizeof(path));
+    if ((r = lbx_file_read(path, LBX_FILE_ROOT, HANDOFF_MAX, &text, &len, e)) != LBX_OK)
+        return r;
+    r = lbx_json_parse_object(text, len, HANDOFF_MAX, 2, &o, e);
+    lbx_freezero(text, len);
+    if (r != LBX_OK)
+        return r;
+    if ((r = dup_string(o, "token", token)) != LBX_OK)
+        r = lbx_error_set(e, r, "%s: no token", path);
+    else if (json_object_get(o, "approved_by") != NULL &&
+             (r = dup_string(o, "approved_by", approved_by)) != LBX_OK)
+        r = lbx_error_set(e, r, "%s: bad approved_by", path);
+    json_decref(o);
+    return r;
+}
+
+void lbx_pam_handoff_remove(const struct lbx_host_config *cfg, uid_t uid)
+{
+    char path[4096];
+
+    handoff_path(cfg, uid, path, sizeof(path));
+    unlink(path);
+}

@@ -1,0 +1,115 @@
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t len)
+{
+    char path[64];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, name);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    n = read(fd, buf, len - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
+/* The fields after "pid (comm)": comm may hold spaces and parentheses, so start at the last ')'. */
+static const char *stat_fields(pid_t pid, char *buf, size_t len)
+{
+    char *p;
+
+    if (read_proc_file(pid, "stat", buf, len) <= 0 || (p = strrchr(buf, ')')) == NULL)
+        return NULL;
+    return p + 2;
+}
+
+lbx_err lbx_proc_start_time(pid_t pid, uint64_t *start)
+{
+    char buf[1024];
+    const char *p = stat_fields(pid, buf, sizeof(buf));
+    int field;
+
+    if (p == NULL)
+        return LBX_ERR_NOT_FOUND;
+    /* p points at field 3 (state); the start time is field 22. */
+    for (field = 3; field < 22 && p != NULL; field++) {
+        p = strchr(p, ' ');
+        if (p != NULL)
+            p++;
+    }
+    if (p == NULL || !isdigit((unsigned char)*p))
+        return LBX_ERR_SYSTEM;
+    *start = strtoull(p, NULL, 10);
+    return LBX_OK;
+}
+
+char lbx_proc_state(pid_t pid)
+{
+    char buf[1024];
+    const char *p = stat_fields(pid, buf, sizeof(buf));
+
+    return p ? *p : 0;
+}
+
+int lbx_proc_is(pid_t pid, uint64_t start)
+{
+    uint64_t now_start;
+    char st;
+
+    if (pid <= 0 || lbx_proc_start_time(pid, &now_start) != LBX_OK || now_start != start)
+        return 0;
+    st = lbx_proc_state(pid);
+    return st != 0 && st != 'Z' && st != 'X';
+}
+
+int lbx_proc_has_uid(pid_t pid, uid_t uid)
+{
+    char buf[4096], *line;
+    unsigned long u[4];
+
+    if (read_proc_file(pid, "status", buf, sizeof(buf)) <= 0 ||
+        (line = strstr(buf, "\nUid:")) == NULL)
+        return 0;
+    if (sscanf(line + 5, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
+        return 0;
+    return u[0] == uid || u[1] == uid || u[2] == uid || u[3] == uid;
+}
+
+int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
+{
+    struct dirent *d;
+    DIR *dir;
+    char st;
+    long pid;
+    int count = 0;
+
+    if ((dir = opendir("/proc")) == NULL)
+        return 0;
+    while ((d = readdir(dir)) != NULL) {
+        if (!isdigit((unsigned char)d->d_name[0]))
+            continue;
+        pid = strtol(d->d_name, NULL, 10);
+        if (pid <= 1 || pid == getpid() || !lbx_proc_has_uid((pid_t)pid, uid))
+            continue;
+        st = lbx_proc_state((pid_t)pid);
+        if (st == 0 || st == 'Z' || st == 'X')
+            continue;
+        count++;
+        if (fn != NULL)
+            fn((pid_t)pid, arg);
+    }
+    closedir(dir);
+    return count;
+}

@@ -1,0 +1,272 @@
+/* lockbox-reaper --session SID [--ready-fd N] [-- key=value ...]
+ *
+ * Started by pam_lockbox.so (root, own session, no inherited descriptors). Reads the session
+ * record, checks the token once more, tells the module it is ready, then waits for the first
+ * of: the token's exp (timerfd on CLOCK_REALTIME, re-armed when the clock is set), a broker
+ * answer that the grant is revoked or ended, the session ending by itself, SIGTERM. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker_host.h"
+#include "keys.h"
+#include "log.h"
+#include "proc.h"
+#include "reaper.h"
+#include "token.h"
+
+#define TICK_MS 1000
+
+struct args {
+    const char *sid;
+    int ready_fd;
+    int cfg_argc;
+    const char **cfg_argv;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    int i;
+
+    memset(a, 0, sizeof(*a));
+    a->ready_fd = -1;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--session") == 0 && i + 1 < argc)
+            a->sid = argv[++i];
+        else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc)
+            a->ready_fd = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--") == 0)
+            break;
+        else
+            return -1;
+    }
+    if (i < argc) {
+        a->cfg_argc = argc - i - 1;
+        a->cfg_argv = (const char **)argv + i + 1;
+    }
+    return a->sid != NULL && lbx_session_id_valid(a->sid) ? 0 : -1;
+}
+
+/* The record is root-owned, but the token in it is checked as if it came from the network. */
+static lbx_err check_token(const struct lbx_reaper *rp, struct lbx_error *e)
+{
+    struct lbx_keyring *ring = NULL;
+    struct lbx_verify_opts o = {0};
+    struct lbx_claims c = {0};
+    lbx_err r;
+
+    if (rp->rec.token == NULL)
+        return lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "record without token");
+    if ((r = lbx_keyring_new(&ring)) != LBX_OK ||
+        (r = lbx_keyring_load_path(ring, rp->cfg.trusted_keys, e)) != LBX_OK)
+        goto out;
+    o = (struct lbx_verify_opts){ring, rp->cfg.issuer, rp->cfg.host_id, rp->rec.user, time(NULL),
+                                 (int)rp->cfg.leeway};
+    if ((r = lbx_token_verify(rp->rec.token, strlen(rp->rec.token), &o, &c, e)) != LBX_OK)
+        goto out;
+    if (strcmp(c.jti, rp->rec.grant_id) != 0 || c.exp != rp->rec.exp)
+        r = lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "record and token disagree");
+    else if (o.now >= c.exp)
+        r = lbx_error_set(e, LBX_ERR_TOKEN_EXPIRED, "grant ended");
+out:
+    lbx_claims_free(&c);
+    lbx_keyring_free(ring);
+    return r;
+}
+
+/* Not time(): that reads the coarse clock, which can still say "a second ago" when the timer
+ * for that second has already fired. */
+static int64_t now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+static int arm_timer(int tfd, int64_t at)
+{
+    struct itimerspec its = {{0, 0}, {(time_t)at, 0}};
+
+    return timerfd_settime(tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL);
+}
+
+static void say_ready(int fd)
+{
+    uint64_t start = 0;
+    char line[64];
+    int n;
+
+    if (fd < 0)
+        return;
+    lbx_proc_start_time(getpid(), &start);
+    n = snprintf(line, sizeof(line), "ready %ld %llu\n", (long)getpid(), (unsigned long long)start);
+    if (write(fd, line, (size_t)n) != n)
+        lbx_warn_f("ready pipe: %s", strerror(errno));
+    close(fd);
+}
+
+static int record_present(const struct lbx_reaper *rp)
+{
+    char path[4352];
+
+    snprintf(path, sizeof(path), "%s/%s.json", rp->sessions_dir, rp->rec.sid);
+    return access(path, F_OK) == 0;
+}
+
+/* Returns the reason to end the session now, or NULL to keep waiting. "" = closed normally. */
+static const char *on_watch(struct lbx_reaper *rp, int wfd, int tfd, int64_t *end)
+{
+    struct lbx_watch_msg m;
+
+    if (read(wfd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+        return NULL;
+    if (m.status == LBX_GRANT_REVOKED)
+        return "revoked";
+    if (m.status == LBX_GRANT_ENDED)
+        return "expired";
+    if (m.access_end > 0 && m.access_end < *end) {
+        /* The broker shortened the window: the earlier end wins, never a later one. */
+        *end = m.access_end;
+        arm_timer(tfd, *end);
+    }
+    return now_s() >= *end ? "expired" : NULL;
+}
+
+static const char *on_tick(struct lbx_reaper *rp, int64_t end)
+{
+    int procs;
+
+    if (now_s() >= end)
+        return "expired";
+    if (!record_present(rp))
+        return ""; /* pam_close_session ran: the session is over and cleaned up */
+    if (rp->rec.cgroup.kind == LBX_CGROUP_LOGIND ||
+        lbx_proc_is(rp->rec.monitor_pid, rp->rec.monitor_start))
+        return NULL;
+    procs = lbx_cgroup_procs(&rp->rec.cgroup, NULL, 0);
+    return procs > 0 ? "error" : "exited"; /* no session may outlive its sshd */
+}
+
+static const char *wait_for_end(struct lbx_reaper *rp, int tfd, int wfd, int sfd)
+{
+    struct pollfd p[3] = {{tfd, POLLIN, 0}, {wfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+    struct signalfd_siginfo si;
+    int64_t end = rp->rec.exp;
+    const char *why = NULL;
+    uint64_t ticks;
+
+    while (why == NULL) {
+        if (poll(p, 3, TICK_MS) < 0 && errno != EINTR)
+            return "error";
+        if (p[0].revents & POLLIN) {
+            /* ECANCELED: the clock was set. Re-arm against the new clock and look again. */
+            if (read(tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+                return "expired";
+            if (errno == ECANCELED)
+                arm_timer(tfd, end);
+        }
+        if ((p[1].revents & POLLIN) && (why = on_watch(rp, wfd, tfd, &end)) != NULL)
+            break;
+        if ((p[2].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+            return "error"; /* stopped by an administrator: fail closed */
+        why = on_tick(rp, end);
+    }
+    return why;
+}
+
+static int setup(struct lbx_reaper *rp, const struct args *a)
+{
+    struct lbx_error e = {0};
+    struct group *g;
+
+    if (lbx_host_config_load(&rp->cfg, a->cfg_argc, a->cfg_argv, LBX_FILE_ROOT, &e) != LBX_OK) {
+        lbx_error_f("configuration: %s", e.detail);
+        return -1;
+    }
+    lbx_log_set_level(rp->cfg.debug ? LOG_DEBUG : LOG_INFO);
+    snprintf(rp->sessions_dir, sizeof(rp->sessions_dir), "%s/sessions", rp->cfg.run_dir);
+    rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
+    if (lbx_session_record_read(rp->sessions_dir, a->sid, 0, &rp->rec, &e) != LBX_OK ||
+        check_token(rp, &e) != LBX_OK) {
+        lbx_error_f("session %s: %s (%s)", a->sid, lbx_strerror(e.code), e.detail);
+        return -1;
+    }
+    return 0;
+}
+
+static int run(struct lbx_reaper *rp, const struct args *a)
+{
+    struct lbx_watch w = {0};
+    const char *why;
+    sigset_t set;
+    int tfd, sfd, pipefd[2];
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL); /* before the thread starts: it inherits the mask */
+    if ((tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC)) < 0 || arm_timer(tfd, rp->rec.exp) != 0 ||
+        (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
+        lbx_error_f("timer setup: %s", strerror(errno));
+        return -1;
+    }
+    say_ready(a->ready_fd);
+    lbx_info_f("session %s of %s: grant %s until %lld, %s cgroup %s", rp->rec.sid, rp->rec.user,
+               rp->rec.grant_id, (long long)rp->rec.exp, lbx_cgroup_kind_name(rp->rec.cgroup.kind),
+               rp->rec.cgroup.path);
+    lbx_reaper_report(rp, "start", NULL);
+    w.cfg = &rp->cfg;
+    w.fd = pipefd[1];
+    snprintf(w.grant_id, sizeof(w.grant_id), "%s", rp->rec.grant_id);
+    if (lbx_watch_start(&w) != 0)
+        lbx_error_f("watcher thread did not start: revocation is not seen, expiry still is");
+    why = wait_for_end(rp, tfd, pipefd[0], sfd);
+    if (why[0] == '\0')
+        lbx_info_f("session %s closed by sshd", rp->rec.sid);
+    else if (strcmp(why, "exited") == 0)
+        lbx_teardown_exited(rp);
+    else
+        lbx_teardown(rp, why);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct lbx_reaper rp;
+    struct args a;
+    int rc = 1;
+
+    memset(&rp, 0, sizeof(rp));
+    lbx_log_init("lockbox-reaper", getenv("LOCKBOX_REAPER_STDERR") ? LBX_LOG_STDERR : LBX_LOG_SYSLOG,
+                 LOG_INFO);
+    if (parse_args(argc, argv, &a) != 0) {
+        fprintf(stderr, "usage: lockbox-reaper --session SID [--ready-fd N] [-- key=value ...]\n");
+        return 2;
+    }
+    if (geteuid() != 0) {
+        lbx_error_f("must run as root");
+        return 1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread exists */
+    /* Before "ready" a failure needs no teardown: the module sees the pipe close, refuses the
+     * session and removes what it made. */
+    if (setup(&rp, &a) == 0 && run(&rp, &a) == 0)
+        rc = 0;
+    /* The watcher thread may still be inside a TLS request: exit() would run OpenSSL's and
+     * curl's atexit cleanup under its feet (and can hang there). Nothing is buffered. */
+    lbx_session_record_free(&rp.rec);
+    lbx_host_config_free(&rp.cfg);
+    _exit(rc);
+}

@@ -1,0 +1,125 @@
+/* lockbox-session [key=value ...] — sshd's ForceCommand for support accounts.
+ *
+ * It trusts nothing the user controls: not the environment (~/.pam_environment, AcceptEnv),
+ * not a config file that is not root's. Its session is the cgroup it runs in — sshd's monitor
+ * entered it in pam_open_session and no user can leave it — and the record for that cgroup is
+ * root's. No record, a record for someone else, an ended grant or a dead reaper: it refuses. */
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "hook.h"
+#include "proc.h"
+
+void lbx_hook_say(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "lockbox: %s\n", line);
+}
+
+/* Looks for a record named after the cgroup this process is in, in the hierarchies a session
+ * can live in; the record must name exactly this cgroup. */
+static lbx_err find_session(struct lbx_hook *h)
+{
+    static const enum lbx_cgroup_kind kinds[] = {LBX_CGROUP_V2, LBX_CGROUP_FREEZER};
+    char path[LBX_CGROUP_PATH_MAX];
+    const char *sid;
+    size_t i;
+    int v2_line;
+
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (lbx_cgroup_of_pid(getpid(), kinds[i], path, sizeof(path)) != LBX_OK)
+            continue;
+        sid = strrchr(path, '/') + 1;
+        if (!lbx_session_id_valid(sid) ||
+            lbx_session_record_read(h->sessions_dir, sid, 1, &h->rec, NULL) != LBX_OK)
+            continue;
+        v2_line = kinds[i] == LBX_CGROUP_V2;
+        if (strcmp(h->rec.cgroup.path, path) == 0 &&
+            (v2_line ? h->rec.cgroup.kind != LBX_CGROUP_FREEZER
+                     : h->rec.cgroup.kind == LBX_CGROUP_FREEZER))
+            return LBX_OK;
+        lbx_session_record_free(&h->rec);
+    }
+    return LBX_ERR_UNGUARDED;
+}
+
+static const char *unguarded_reason(const struct lbx_hook *h)
+{
+    if (h->rec.uid != getuid())
+        return "the session record names another user";
+    if (h->rec.ended != NULL)
+        return "the grant has ended";
+    if (time(NULL) >= h->rec.exp)
+        return "the grant has expired";
+    if (h->rec.reaper_pid <= 1 || !lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start))
+        return "no reaper guards this session";
+    return NULL;
+}
+
+void lbx_hook_end_reason(const struct lbx_hook *h, char *out, size_t len)
+{
+    struct lbx_session_record now;
+
+    out[0] = '\0';
+    if (lbx_session_record_read(h->sessions_dir, h->rec.sid, 1, &now, NULL) != LBX_OK)
+        return;
+    if (now.ended != NULL)
+        snprintf(out, len, "%s", now.ended);
+    lbx_session_record_free(&now);
+}
+
+int main(int argc, char **argv)
+{
+    struct lbx_hook h;
+    struct lbx_error e = {0};
+    struct passwd *pw;
+    const char *why;
+    int rc;
+
+    memset(&h, 0, sizeof(h));
+    umask(077);
+    signal(SIGPIPE, SIG_IGN);
+    /* setgid: a configuration must be root's, not merely the caller's. */
+    if (lbx_host_config_load(&h.cfg, argc - 1, (const char **)argv + 1, LBX_FILE_ROOT, &e) !=
+        LBX_OK) {
+        lbx_hook_say("configuration error (%s); refusing", e.detail);
+        return 1;
+    }
+    snprintf(h.sessions_dir, sizeof(h.sessions_dir), "%s/sessions", h.cfg.run_dir);
+    if ((pw = getpwuid(getuid())) == NULL || pw->pw_shell == NULL || pw->pw_shell[0] != '/') {
+        lbx_hook_say("no login shell for uid %lu; refusing", (unsigned long)getuid());
+        return 1;
+    }
+    h.shell = pw->pw_shell;
+    h.command = getenv("SSH_ORIGINAL_COMMAND");
+    if (find_session(&h) != LBX_OK) {
+        lbx_hook_say("this session is not guarded by lockbox (no session record); refusing");
+        return 1;
+    }
+    if ((why = unguarded_reason(&h)) != NULL) {
+        lbx_hook_say("%s; refusing", why);
+        rc = 1;
+    } else if (h.command != NULL && !h.cfg.allow_file_transfer &&
+               lbx_is_file_transfer(h.command)) {
+        lbx_hook_say("file transfer is not allowed on this host; refusing");
+        rc = 1;
+    } else {
+        rc = isatty(STDIN_FILENO) ? lbx_pty_session(&h) : lbx_pipe_session(&h);
+    }
+    lbx_session_record_free(&h.rec);
+    lbx_host_config_free(&h.cfg);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* lockbox-reaper: one root process per guarded session. It holds the session record, ends the
+ * session at the token's exp or on revocation, and reports the end. Split by concern:
+ *   lockbox-reaper.c  arguments, start-up checks, the event loop (timerfd, watcher, liveness)
+ *   grant_watch.c     the thread that asks the broker about the grant and flushes the spool
+ *   teardown.c        ending a session: monitor out, hooks told, cgroup killed, uid swept */
+#ifndef LBX_REAPER_H
+#define LBX_REAPER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "host_config.h"
+#include "session_record.h"
+
+/* What the watcher thread tells the loop, one message per write on its pipe. */
+struct lbx_watch_msg {
+    int status; /* enum lbx_grant_status */
+    int64_t access_end;
+};
+
+struct lbx_watch {
+    const struct lbx_host_config *cfg;
+    char grant_id[128];
+    int fd; /* write end of the pipe to the loop */
+    pthread_t thread;
+};
+
+/* Starts the watcher; it writes a message whenever the broker answers, and stops after a
+ * non-active answer. Broker outages are logged and retried every poll_interval. */
+int lbx_watch_start(struct lbx_watch *w);
+
+struct lbx_reaper {
+    struct lbx_host_config cfg;
+    struct lbx_session_record rec;
+    char sessions_dir[4096];
+    gid_t view_gid;
+};
+
+/* Ends the session for `reason` ("expired", "revoked", "error") and reports it. */
+void lbx_teardown(struct lbx_reaper *rp, const char *reason);
+/* The session ended by itself (sshd's monitor is gone and nothing is left): clean up, report. */
+void lbx_teardown_exited(struct lbx_reaper *rp);
+/* Reports a session event, spooling it while the broker is away. */
+void lbx_reaper_report(struct lbx_reaper *rp, const char *event, const char *reason);
+
+#endif

@@ -1,0 +1,190 @@
+#!/bin/sh
+# pam_lockbox.so through real libpam (pam_start_confdir, no /etc/pam.d) against the FAKE broker
+# (tests/support/fake_broker.py): who is ignored, what a refusal says, hostile tokens and broken
+# brokers refused within the deadline, a session opened and closed, leaks checked by valgrind.
+. tests/support/tap.sh
+. tests/support/hostgate_env.sh
+DRIVER=$BUILD_ABS/tests/pam_lockbox/pam_driver
+FORGE="$PYTHON $TOP/tests/support/forge_token.py"
+
+hg_setup || { fail "setup"; tap_done; exit 1; }
+hg_fake_broker_start
+hg_config
+S=lbxe2e${HG_ID}s
+N=lbxe2e${HG_ID}n
+hg_user "$S" support
+hg_user "$N"
+mkdir -p "$HG/pam"
+service() { # service NAME MODULE-ARGS...
+    _n=$1
+    shift
+    printf 'account required pam_permit.so\naccount required %s config=%s %s\n' \
+        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >"$HG/pam/$_n"
+    printf 'session required pam_permit.so\nsession required %s config=%s %s\n' \
+        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >>"$HG/pam/$_n"
+}
+service lbx
+service fast timeout=1s
+pam() { $DRIVER "$HG/pam" "$@" 2>&1; }
+# result OUTPUT STEP: the PAM code of a step
+result() { echo "$1" | sed -n "s/^$2: \([A-Z_]*\) .*/\1/p" | head -1; }
+ms() { echo "$1" | sed -n "s/^$2: [A-Z_]* \([0-9]*\)$/\1/p" | head -1; }
+handoff="$HG/run/pending/$(id -u "$S").json"
+
+# -- users outside the support group are never touched
+hg_fake_broker_stop
+out=$(pam lbx "$N" account)
+check "non-support user: ignored with the broker stopped" test "$(result "$out" account)" = PAM_SUCCESS
+check "non-support user: no message" test -z "$(echo "$out" | grep '^error:')"
+chmod 0666 "$HG/host.conf"
+out=$(pam lbx "$N" account open close)
+check "non-support user: ignored with an unsafe config" test "$(result "$out" account)$(result "$out" open)" = PAM_SUCCESSPAM_SUCCESS
+out=$(pam lbx "$S" account)
+check "support user: unsafe config refuses" test "$(result "$out" account)" = PAM_PERM_DENIED
+check "support user: told it is a configuration error" sh -c "echo '$out' | grep -q 'host configuration error'"
+chmod 0644 "$HG/host.conf"
+out=$($DRIVER "$HG/pam" lbx nosuchuser-lbx account 2>&1)
+check "unknown account: left to sshd" test "$(result "$out" account)" = PAM_SUCCESS
+hg_fake_broker_start
+hg_config
+
+# -- refusals carry the broker's reason
+out=$(pam lbx "$S" account)
+check "no request: refused" test "$(result "$out" account)" = PAM_PERM_DENIED
+check "no request: reason names user and host" sh -c "echo '$out' | grep -q '^error: lockbox: no approved grant for $S on $HG_HOST'"
+hg_answer token 403 '{"error":"pending","message":"awaiting approval","request_id":"LBX-42","awaiting":"subscription owner"}'
+out=$(pam lbx "$S" account)
+check "pending: reason names request and approver" sh -c "echo '$out' | grep -q 'request LBX-42 awaits approval by the subscription owner'"
+hg_answer token 403 '{"error":"denied","message":"denied by carol\u001b[31m"}'
+out=$(pam lbx "$S" account)
+check "denied: broker message shown" sh -c "echo '$out' | grep -q 'denied by carol?.31m'"
+check "denied: escape sequence stripped" sh -c "! echo '$out' | grep -q \"$(printf '\033')\""
+check "refusal left no token for the session phase" test ! -e "$handoff"
+
+# -- a good grant
+hg_grant "$S" 1h
+out=$(pam lbx "$S" account)
+check "grant: allowed" test "$(result "$out" account)" = PAM_SUCCESS
+check "grant: token kept root-only for the session phase" test "$(stat -c %U:%a "$handoff")" = root:600
+check "grant: broker saw this host's certificate and login" grep -q "POST /v1/host/token $HG_HOST {\"host\":\"$HG_HOST\",\"login\":\"$S\"}" "$HG/broker/requests"
+
+# -- hostile tokens: each refused, none kept
+$CTL key generate --out "$HG/k2" >/dev/null
+kid=$(hg_mint "$S" 1h | cut -d. -f1 | tr '_-' '/+' | base64 -d 2>/dev/null | sed 's/.*"kid":"\([^"]*\)".*/\1/')
+now=$(date +%s)
+claims() { # claims [aud] [sub] [iat] [exp] [extra]
+    echo "{\"iss\":\"lockbox\",\"sub\":\"${2:-$S}\",\"aud\":\"${1:-$HG_HOST}\",\"jti\":\"G-h\",\"iat\":${3:-$now},\"nbf\":${3:-$now},\"exp\":${4:-$((now + 3600))}${5:-}}"
+}
+serve() { hg_answer token 200 "{\"token\":\"$1\",\"grant_id\":\"${2:-G-h}\",\"access_end\":$((now + 3600))}"; }
+refused() { # refused NAME TOKEN [GRANT-ID]
+    serve "$2" "${3:-}"
+    rm -f "$handoff"
+    _o=$(pam fast "$S" account)
+    check "hostile token refused: $1" test "$(result "$_o" account)" = PAM_PERM_DENIED -a ! -e "$handoff"
+}
+es() { $FORGE es256 "$HG/keys/signing.key" "$kid" "${2:-{\}}" "$1"; }
+serve "$(es "$(claims)")"
+out=$(pam fast "$S" account)
+check "control: a correctly forged token passes (so the refusals below mean something)" test "$(result "$out" account)" = PAM_SUCCESS
+refused "alg none" "$($FORGE none "$kid" "$(claims)")"
+refused "HS256 keyed with the public key" "$($FORGE hs256 "$HG/keys/signing.pub" "$kid" "$(claims)")"
+refused "signed by another key" "$($FORGE es256 "$HG/k2/signing.key" "$kid" '{}' "$(claims)")"
+refused "wrong audience" "$(es "$(claims other-host)")"
+refused "wrong subject" "$(es "$(claims "" "$N")")"
+refused "expired" "$(es "$(claims "" "" $((now - 7200)) $((now - 3600)))")"
+refused "exp reached, even inside the leeway" "$(es "$(claims "" "" $((now - 60)) $((now - 1)))")"
+refused "lifetime over 8 h" "$(es "$(claims "" "" "$now" $((now + 8 * 3600 + 1)))")"
+refused "issued in the future" "$(es "$(claims "" "" $((now + 3600)) $((now + 7200)))")"
+refused "unknown claim" "$(es "$(claims "" "" "" "" ',"admin":true')")"
+refused "extra header member" "$(es "$(claims)" '{"jku":"https://evil"}')"
+refused "grant id differs from the token's jti" "$(es "$(claims)")" G-other
+refused "garbage" "a.b.c"
+hg_answer token 200 '{"token":5,"grant_id":"G-h","access_end":1}'
+out=$(pam fast "$S" account)
+check "hostile answer refused: token of the wrong type" test "$(result "$out" account)" = PAM_PERM_DENIED
+head -c 2000000 /dev/zero | tr '\0' 'a' >"$HG/big"
+{ printf '200\n{"token":"'; cat "$HG/big"; printf '"}'; } >"$HG/broker/token"
+out=$(pam fast "$S" account)
+check "hostile answer refused: 2 MB body" test "$(result "$out" account)" = PAM_PERM_DENIED
+hg_answer token 200 'not json at all'
+out=$(pam fast "$S" account)
+check "hostile answer refused: not JSON" test "$(result "$out" account)" = PAM_PERM_DENIED
+
+# -- broken brokers: refused within the deadline (1 s here) plus half a second
+echo 3 >"$HG/broker/delay"
+out=$(pam fast "$S" account)
+check "slow broker: refused" test "$(result "$out" account)" = PAM_PERM_DENIED
+check "slow broker: within deadline + 0.5 s ($(ms "$out" account) ms)" test "$(ms "$out" account)" -lt 1500
+check "slow broker: engineer told it timed out" sh -c "echo '$out' | grep -q 'broker timed out'"
+rm -f "$HG/broker/delay"
+hg_fake_broker_stop
+out=$(pam fast "$S" account)
+check "broker stopped: refused within the deadline ($(ms "$out" account) ms)" test "$(result "$out" account)" = PAM_PERM_DENIED -a "$(ms "$out" account)" -lt 1500
+hg_fake_broker_start other-broker
+hg_config
+service fast timeout=1s
+out=$(pam fast "$S" account)
+check "broker certificate from another CA: refused (tls)" sh -c "echo '$out' | grep -q 'tls failure'"
+hg_fake_broker_stop
+hg_fake_broker_start
+hg_config cert_file="$HG/pki/expired.crt" key_file="$HG/pki/expired.key"
+sed -i '/^cert_file = .*host.crt/d; /^key_file = .*host.key/d' "$HG/host.conf"
+out=$(pam fast "$S" account)
+check "expired host certificate: refused ($(ms "$out" account) ms)" test "$(result "$out" account)" = PAM_PERM_DENIED -a "$(ms "$out" account)" -lt 1500
+hg_config
+service lbx "nosuchoption=1"
+out=$(pam lbx "$S" account)
+check "unknown module argument: support user refused" test "$(result "$out" account)" = PAM_PERM_DENIED
+out=$(pam lbx "$N" account)
+check "unknown module argument: others unaffected" test "$(result "$out" account)" = PAM_SUCCESS
+service lbx
+
+# -- session phase
+rm -f "$handoff"
+out=$(pam lbx "$S" open)
+check "open without an accepted account phase: session error" test "$(result "$out" open)" = PAM_SESSION_ERR
+hg_grant "$S" 2s
+out=$(pam lbx "$S" account sleep:2100 open)
+check "open after the grant's exp (inside the leeway): session error" test "$(result "$out" open)" = PAM_SESSION_ERR
+hg_grant "$S" 1h
+hg_config reaper_path=/bin/false
+out=$(pam lbx "$S" account open)
+check "reaper that cannot start: session error" test "$(result "$out" open)" = PAM_SESSION_ERR
+check "reaper that cannot start: no record left" test -z "$(ls "$HG/run/sessions")"
+check "reaper that cannot start: no cgroup left" test -z "$(ls -d /sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-* 2>/dev/null)"
+hg_config
+: >"$HG/broker/requests"
+$DRIVER "$HG/pam" lbx "$S" account open sleep:1500 close >"$HG/open.out" 2>&1 &
+dpid=$!
+sleep 0.8
+sid=$(ls "$HG/run/sessions" | sed -n 's/\.json$//p' | head -1)
+check "open: session record written" test -n "$sid"
+check "open: record root 0600, view 0640 for the recording group" test "$(stat -c %U:%a "$HG/run/sessions/$sid.json") $(stat -c %U:%G:%a "$HG/run/sessions/$sid.view")" = "root:600 root:$HG_RECGROUP:640"
+check "open: the view holds no token" sh -c "! grep -q token '$HG/run/sessions/$sid.view'"
+rpid=$($PYTHON -c "import json; print(json.load(open('$HG/run/sessions/$sid.json'))['reaper_pid'])")
+check "open: reaper runs as root, detached (not sshd's child, not its session)" test "$(ps -o user=,ppid= -p "$rpid" | awk '{print $1, ($2 != '"$dpid"')}') $(ps -o sid= -p "$rpid" | tr -d ' ')" = "root 1 $(ps -o sid= -p "$rpid" | tr -d ' ')" -a "$(ps -o sid= -p "$rpid")" != "$(ps -o sid= -p "$dpid")"
+check "open: reaper holds no inherited descriptor" test "$(ls /proc/"$rpid"/fd | wc -l)" -le 8
+check "open: the 'sshd' (driver) is in the session cgroup" grep -q "0::/lockbox-test-$HG_ID/$sid" /proc/$dpid/cgroup
+wait $dpid
+out=$(cat "$HG/open.out")
+check "open then close: success" test "$(result "$out" open)$(result "$out" close)" = PAM_SUCCESSPAM_SUCCESS
+check "close: record removed" test ! -e "$HG/run/sessions/$sid.json"
+check "close: cgroup removed" test ! -d "/sys/fs/cgroup/unified/lockbox-test-$HG_ID/$sid"
+check "close: reaper gone within 2 s" hg_wait "hg_gone $rpid" 2
+check "broker told: session start and end (exited)" sh -c "grep -q '\"event\":\"start\".*\"session\":\"$sid\"' '$HG/broker/requests' && grep -q '\"event\":\"end\".*\"reason\":\"exited\".*\"session\":\"$sid\"' '$HG/broker/requests'"
+
+# -- valgrind: a refusal, an allowed login and a whole session, in one process
+if command -v valgrind >/dev/null; then
+    hg_grant "$S" 1h
+    valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
+        --child-silent-after-fork=yes "$DRIVER" "$HG/pam" lbx "$S" account open close \
+        >"$HG/vg.out" 2>&1
+    rc=$?
+    check "valgrind: account+open+close clean (definite leaks, errors)" test $rc -eq 0
+    [ $rc -eq 0 ] || sed 's/^/# /' "$HG/vg.out" | head -30
+    hg_answer token 403 '{"error":"pending","message":"m","request_id":"LBX-1","awaiting":"owner"}'
+    valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
+        "$DRIVER" "$HG/pam" lbx "$S" account account account >"$HG/vg.out" 2>&1
+    check "valgrind: repeated refusals clean" test $? -eq 0
+fi
+tap_done

@@ -1,0 +1,130 @@
+#!/bin/sh
+# lockbox-reaper against real processes in real cgroups. The PAM driver plays sshd's monitor
+# (pam_open_session puts it in the session cgroup and starts the reaper); processes of the
+# support account then try every way out. The broker is the FAKE one: these tests need it to
+# say "revoked" on cue, to vanish and to come back on the same port.
+. tests/support/tap.sh
+. tests/support/hostgate_env.sh
+DRIVER=$BUILD_ABS/tests/pam_lockbox/pam_driver
+
+hg_setup || { fail "setup"; tap_done; exit 1; }
+hg_fake_broker_start
+BPORT=$(cat "$HG/broker/port")
+S=lbxe2e${HG_ID}s
+hg_user "$S" support
+U=$(id -u "$S")
+mkdir -p "$HG/pam"
+printf 'account required pam_permit.so\naccount required %s config=%s\nsession required pam_permit.so\nsession required %s config=%s\n' \
+    "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" >"$HG/pam/lbx"
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+field() { $PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+
+# start_session TTL: the "monitor" (driver) in its session; sets SID, CG, RPID, MON, EXP
+start_session() {
+    hg_grant "$S" "$1" "G-$HG_ID-$2"
+    "$DRIVER" "$HG/pam" lbx "$S" account open sleep:30000 close >"$HG/driver.$2" 2>&1 &
+    MON=$!
+    # this monitor's record, not one a previous session is still leaving behind
+    hg_wait "grep -l '\"monitor_pid\":$MON,' '$HG/run/sessions/'*.json >/dev/null 2>&1" 5 || return 1
+    rec=$(grep -l "\"monitor_pid\":$MON," "$HG/run/sessions/"*.json | head -1)
+    SID=$(basename "$rec" .json)
+    CG="$(field "$rec" cgroup_mount)$(field "$rec" cgroup_path)"
+    RPID=$(field "$rec" reaper_pid)
+    EXP=$(field "$rec" exp)
+    hg_wait "grep -q '0::.*$SID\|freezer.*$SID' /proc/$MON/cgroup" 3
+}
+
+# escapees: as the support user, inside the session cgroup, every way of leaving we know;
+# plus one process outside the cgroup (what systemd-run --user or lingering would leave).
+escapees() {
+    sh -c "echo \$\$ >'$CG/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups sh -c '
+        nohup sleep 1000 >/dev/null 2>&1 &
+        setsid sleep 1000 &
+        (sleep 1000 &) &
+        sh -c \"trap \\\"\\\" HUP TERM; while :; do sleep 1; done\" &
+        sleep 1000 & disown 2>/dev/null
+        exec sleep 1000'" &
+    setpriv --reuid="$U" --regid="$U" --init-groups sleep 1000 &
+    hg_wait "[ \$(hg_uid_procs $U | wc -l) -ge 7 ]" 3
+}
+
+end_monitor() { kill "$MON" 2>/dev/null; wait "$MON" 2>/dev/null; }
+
+for mode in v2 freezer; do
+    hg_config cgroup_mode=$mode poll_interval=1s
+    : >"$HG/broker/requests"
+    start_session 4s "$mode" || { fail "$mode: session did not start"; continue; }
+    check "$mode: session cgroup exists" test -d "$CG"
+    escapees
+    check "$mode: escapees running ($(hg_uid_procs "$U" | wc -l) processes)" test "$(hg_uid_procs "$U" | wc -l)" -ge 7
+    hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
+    left_at=$(now_ms)
+    check "$mode: no process of the uid 1 s after exp (last gone $((left_at - EXP * 1000)) ms after)" \
+        test $((left_at - EXP * 1000)) -le 1000
+    check "$mode: nothing killed before exp" test $((left_at - EXP * 1000)) -ge 0
+    check "$mode: sshd's monitor survived (moved out first)" test -z "$(hg_gone "$MON" && echo gone)"
+    check "$mode: session cgroup removed" hg_wait "test ! -d '$CG'" 2
+    check "$mode: end reported as expired" hg_wait "grep -q '\"event\":\"end\".*\"reason\":\"expired\".*\"session\":\"$SID\"' '$HG/broker/requests'" 3
+    end_monitor
+    check "$mode: record removed after the monitor's close" hg_wait "test ! -e '$HG/run/sessions/$SID.json'" 6
+    check "$mode: reaper gone" hg_wait "hg_gone $RPID" 6
+done
+
+# -- revocation: gone within poll interval (1 s) + 1 s
+hg_config poll_interval=1s
+start_session 1h rev
+escapees
+t0=$(now_ms)
+hg_answer grant 200 "{\"grant_id\":\"G-$HG_ID-rev\",\"status\":\"revoked\",\"access_end\":$EXP}"
+hg_wait "hg_no_procs $U" 5
+check "revoked: no process of the uid after poll interval + 1 s ($(($(now_ms) - t0)) ms)" test $(($(now_ms) - t0)) -le 2000
+check "revoked: end reported as revoked" hg_wait "grep -q '\"reason\":\"revoked\".*\"session\":\"$SID\"' '$HG/broker/requests'" 3
+end_monitor
+rm -f "$HG/broker/grant"
+
+# -- broker away mid-session: the session lives to exp, never longer; the end is spooled
+hg_config poll_interval=1s timeout=1s
+start_session 4s away
+escapees
+hg_fake_broker_stop
+sleep 1.5
+check "broker away: session still running before exp" test "$(hg_uid_procs "$U" | wc -l)" -ge 7
+hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
+check "broker away: gone within 1 s of exp" test $(($(now_ms) - EXP * 1000)) -le 1000
+check "broker away: end report spooled" hg_wait "ls '$HG/spool' | grep -q end" 5
+end_monitor
+hg_fake_broker_start broker "$BPORT"
+: >"$HG/broker/requests"
+start_session 1h back
+check "broker back: spooled end delivered by the next reaper" hg_wait "grep -q '\"reason\":\"expired\".*\"session\":\"[^\"]*\"' '$HG/broker/requests' && [ -z \"\$(ls '$HG/spool')\" ]" 5
+
+# -- an administrator stopping the reaper ends the session (fail closed)
+escapees
+kill -TERM "$RPID"
+check "reaper stopped: session torn down" hg_wait "hg_no_procs $U" 3
+check "reaper stopped: end reported as error" hg_wait "grep -q '\"reason\":\"error\"' '$HG/broker/requests'" 4
+end_monitor
+
+# -- sshd's monitor dying with processes left behind: torn down
+start_session 1h crash
+escapees
+kill -KILL "$MON"
+check "monitor killed: the processes it left are torn down" hg_wait "hg_no_procs $U" 4
+
+# -- a record whose token does not verify: the reaper refuses to start
+hg_config
+rec="$HG/run/sessions/s-forged.json"
+$PYTHON - "$rec" "$S" "$U" <<'EOF'
+import json, sys, time
+json.dump({"sid": "s-forged", "user": sys.argv[2], "uid": int(sys.argv[3]), "token": "a.b.c",
+           "grant_id": "G-x", "exp": int(time.time()) + 60, "created": 0, "cgroup_kind": "v2",
+           "cgroup_mount": "/sys/fs/cgroup/unified", "cgroup_path": "/nonexistent",
+           "monitor_cgroup": "/", "monitor_pid": 1, "monitor_start": 0, "reaper_pid": 0,
+           "reaper_start": 0, "ended_at": 0}, open(sys.argv[1], "w"))
+EOF
+chmod 0600 "$rec"
+LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged -- "config=$HG/host.conf" >"$HG/forged.out" 2>&1
+check "forged record: reaper exits with an error" test $? -eq 1
+check "forged record: says why" grep -q "malformed token" "$HG/forged.out"
+check_fails "reaper: bad arguments are a usage error" sh -c "\"$BUILD_ABS/lockbox-reaper\" --session ../x 2>/dev/null"
+tap_done

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""A FAKE lockbox broker for the host-gate tests that need a hostile or broken broker.
+
+Everything else talks to the real lockboxd. This one speaks the host endpoints of broker/API.md
+over mTLS and answers whatever the test put in its state directory:
+
+  DIR/token      "STATUS\\nBODY" for POST /v1/host/token (body sent verbatim, may be hostile)
+  DIR/grant      "STATUS\\nBODY" for GET /v1/host/grants/ID (default: 200 active)
+  DIR/delay      seconds to sleep before answering anything (a broker slower than the deadline)
+  DIR/requests   log, one line per request: METHOD PATH CLIENT-CN BODY
+  DIR/port       written once listening
+
+usage: fake_broker.py DIR CERT KEY CLIENT-CA [PORT]
+"""
+import http.server
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+
+STATE, CERT, KEY, CLIENT_CA = sys.argv[1:5]
+PORT = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+LOCK = threading.Lock()
+
+
+def read_state(name, default=None):
+    try:
+        with open(os.path.join(STATE, name), "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return default
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def client_cn(self):
+        cert = self.connection.getpeercert() or {}
+        for rdn in cert.get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    return value
+        return "-"
+
+    def answer(self, raw, default_status=200):
+        delay = read_state("delay")
+        if delay:
+            time.sleep(float(delay))
+        status, _, body = raw.partition(b"\n")
+        status = int(status or default_status)
+        self.send_response(status)
+        if status != 204:
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if status != 204:
+            self.wfile.write(body)
+
+    def record(self, body):
+        with LOCK, open(os.path.join(STATE, "requests"), "ab") as f:
+            f.write(b"%s %s %s %s\n" % (self.command.encode(), self.path.encode(),
+                                        self.client_cn().encode(), body.replace(b"\n", b" ")))
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def do_POST(self):
+        body = self.body()
+        self.record(body)
+        if self.path == "/v1/host/token":
+            self.answer(read_state("token", b'403\n{"error":"no_request","message":"no request"}'))
+        elif self.path == "/v1/host/sessions":
+            self.answer(read_state("sessions", b"204\n"))
+        else:
+            self.answer(b'404\n{"error":"not_found","message":"no such endpoint"}')
+
+    def do_GET(self):
+        self.record(b"")
+        if self.path.startswith("/v1/host/grants/"):
+            gid = self.path[len("/v1/host/grants/"):].split("?")[0]
+            default = json.dumps({"grant_id": gid, "status": "active",
+                                  "access_end": int(time.time()) + 3600}).encode()
+            self.answer(read_state("grant", b"200\n" + default))
+        else:
+            self.answer(b'404\n{"error":"not_found","message":"no such endpoint"}')
+
+
+def main():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(CERT, KEY)
+    ctx.load_verify_locations(CLIENT_CA)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    server.daemon_threads = True
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    with open(os.path.join(STATE, "port.tmp"), "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(os.path.join(STATE, "port.tmp"), os.path.join(STATE, "port"))
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+# Host-gate test environment (source it after tap.sh). Everything lives in one temp dir $HG,
+# every name carries a random suffix, and tap_cleanup undoes all of it: users, groups, the PAM
+# service file, sshd, brokers, cgroups.
+#
+#   hg_setup                 PKI, broker signing key, groups, dirs, setgid hook copy
+#   hg_fake_broker_start     the FAKE broker (tests/support/fake_broker.py) -> HG_BROKER_URL
+#   hg_config [key=value...] writes $HG/host.conf for the module, reaper and hook
+#   hg_user NAME [support]   a real account with our key and password "pw-NAME"
+#   hg_mint SUB TTL [args]   a grant token signed with the broker key (lockboxctl token mint)
+#   hg_grant SUB TTL [JTI]   makes the fake broker hand out a valid token for SUB
+#   hg_sshd_start            a real sshd on a free 127.0.0.1 port with its own PAM service
+#   hg_ssh USER ARGS...      the libssh client against that sshd with the user's key
+#   hg_uid_procs UID         live (non-zombie) processes of UID
+. tests/support/pki.sh
+
+BUILD=${BUILD:-build}
+TOP=$(pwd)
+BUILD_ABS=$(cd "$BUILD" && pwd)
+CTL=$BUILD_ABS/lockboxctl
+SSH_CLIENT=$BUILD_ABS/tests/e2e/ssh_client
+PYTHON=/usr/bin/python3
+
+hg_rand() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
+
+hg_free_port() {
+    $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+hg_setup() {
+    HG_ID=$(hg_rand)
+    HG=$(mktemp -d "/tmp/lbx-hg.$HG_ID.XXXXXX")
+    chmod 0755 "$HG" # users must traverse to the run dir and the hook
+    tap_cleanup "hg_teardown"
+    HG_HOST=node-$HG_ID
+    HG_SUPPORT=lbxe2e${HG_ID}sup
+    HG_RECGROUP=lbxe2e${HG_ID}rec
+    HG_USERS=""
+    groupadd "$HG_SUPPORT" && groupadd "$HG_RECGROUP" || return 1
+    mkdir -p "$HG/pki" "$HG/run" "$HG/spool" "$HG/rec" "$HG/bin" "$HG/broker"
+    chgrp "$HG_RECGROUP" "$HG/rec" && chmod 2770 "$HG/rec"
+    pki_ca "$HG/pki" ca && pki_cert "$HG/pki" ca broker localhost server &&
+        pki_cert "$HG/pki" ca host "$HG_HOST" client &&
+        pki_cert "$HG/pki" ca expired "$HG_HOST" client expired || return 1
+    pki_ca "$HG/pki" other && pki_cert "$HG/pki" other other-broker localhost server || return 1
+    $CTL key generate --out "$HG/keys" >/dev/null || return 1
+    cp "$BUILD_ABS/lockbox-session" "$HG/bin/lockbox-session"
+    chgrp "$HG_RECGROUP" "$HG/bin/lockbox-session" && chmod 2755 "$HG/bin/lockbox-session"
+    ssh-keygen -q -t ed25519 -N '' -f "$HG/id_user" && chmod 0600 "$HG/id_user"
+}
+
+# hg_fake_broker_start [CERT-NAME] [PORT]
+hg_fake_broker_start() {
+    _cert=${1:-broker}
+    rm -f "$HG/broker/port"
+    $PYTHON "$TOP/tests/support/fake_broker.py" "$HG/broker" "$HG/pki/$_cert.crt" \
+        "$HG/pki/$_cert.key" "$HG/pki/ca.crt" ${2:-} 2>>"$HG/broker/stderr" &
+    HG_FAKE_PID=$!
+    for _i in $(seq 100); do [ -s "$HG/broker/port" ] && break; sleep 0.05; done
+    HG_BROKER_URL="https://127.0.0.1:$(cat "$HG/broker/port")"
+}
+
+hg_fake_broker_stop() {
+    [ -n "${HG_FAKE_PID:-}" ] && kill "$HG_FAKE_PID" 2>/dev/null && wait "$HG_FAKE_PID" 2>/dev/null
+    HG_FAKE_PID=""
+}
+
+hg_config() {
+    {
+        echo "broker_url = $HG_BROKER_URL"
+        echo "ca_file = $HG/pki/ca.crt"
+        echo "cert_file = $HG/pki/host.crt"
+        echo "key_file = $HG/pki/host.key"
+        echo "host_id = $HG_HOST"
+        echo "issuer = lockbox"
+        echo "trusted_keys = $HG/keys/signing.pub"
+        echo "support_group = $HG_SUPPORT"
+        echo "record_group = $HG_RECGROUP"
+        echo "run_dir = $HG/run"
+        echo "record_dir = $HG/rec"
+        echo "spool_dir = $HG/spool"
+        echo "reaper_path = $BUILD_ABS/lockbox-reaper"
+        echo "cgroup_name = lockbox-test-$HG_ID"
+        for _kv in "$@"; do echo "$_kv"; done
+    } >"$HG/host.conf.tmp"
+    chmod 0644 "$HG/host.conf.tmp" && mv "$HG/host.conf.tmp" "$HG/host.conf"
+}
+
+hg_user() {
+    _u=$1
+    useradd -m -s /bin/bash -K UMASK=022 "$_u" || return 1
+    HG_USERS="$HG_USERS $_u"
+    [ "${2:-}" = support ] && usermod -aG "$HG_SUPPORT" "$_u"
+    echo "$_u:pw-$_u" | chpasswd
+    _home=$(getent passwd "$_u" | cut -d: -f6)
+    mkdir -p "$_home/.ssh" && cp "$HG/id_user.pub" "$_home/.ssh/authorized_keys"
+    chown -R "$_u:" "$_home/.ssh" && chmod 0700 "$_home/.ssh"
+}
+
+hg_mint() {
+    _sub=$1 _ttl=$2
+    shift 2
+    $CTL token mint --key "$HG/keys/signing.key" --iss lockbox --aud "$HG_HOST" --sub "$_sub" \
+        --ttl "$_ttl" --req LBX-7 --ticket T-123 "$@"
+}
+
+# hg_answer FILE STATUS BODY: the fake broker's next answers for one endpoint.
+hg_answer() { printf '%s\n%s' "$2" "$3" >"$HG/broker/$1"; }
+
+hg_grant() {
+    _sub=$1 _ttl=$2 _jti=${3:-G-$HG_ID}
+    _tok=$(hg_mint "$_sub" "$_ttl" --jti "$_jti") || return 1
+    _exp=$($CTL token verify --keys "$HG/keys" --iss lockbox --aud "$HG_HOST" --sub "$_sub" "$_tok" |
+        $PYTHON -c 'import json,sys; print(json.load(sys.stdin)["exp"])')
+    hg_answer token 200 "{\"token\":\"$_tok\",\"grant_id\":\"$_jti\",\"request_id\":\"LBX-7\",\"ticket\":\"T-123\",\"approved_by\":\"carol\",\"access_end\":$_exp}"
+}
+
+hg_sshd_start() {
+    HG_PORT=$(hg_free_port)
+    HG_SERVICE=sshd-lbx-$HG_ID
+    ssh-keygen -q -t ed25519 -N '' -f "$HG/ssh_host_key"
+    mkdir -p /run/sshd
+    cat >"/etc/pam.d/$HG_SERVICE" <<EOF
+auth     required pam_unix.so
+account  required pam_unix.so
+account  required $BUILD_ABS/pam_lockbox.so config=$HG/host.conf ${HG_PAM_ARGS:-}
+session  required pam_unix.so
+session  required pam_env.so user_readenv=1
+session  required $BUILD_ABS/pam_lockbox.so config=$HG/host.conf ${HG_PAM_ARGS:-}
+EOF
+    cat >"$HG/sshd_config" <<EOF
+Port $HG_PORT
+ListenAddress 127.0.0.1
+HostKey $HG/ssh_host_key
+PidFile $HG/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication yes
+PubkeyAuthentication yes
+PermitRootLogin no
+AllowUsers lbxe2e$HG_ID*
+PermitUserEnvironment no
+PrintMotd no
+LogLevel VERBOSE
+Subsystem sftp /usr/lib/openssh/sftp-server
+Match Group $HG_SUPPORT
+    ForceCommand $HG/bin/lockbox-session config=$HG/host.conf
+    DisableForwarding yes
+    PermitTunnel no
+    AllowTcpForwarding no
+    AllowStreamLocalForwarding no
+    X11Forwarding no
+    AllowAgentForwarding no
+    PermitUserRC no
+    ClientAliveInterval 15
+    ClientAliveCountMax 3
+EOF
+    ln -s /usr/sbin/sshd "$HG/$HG_SERVICE"
+    "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
+    HG_SSHD_PID=$!
+    for _i in $(seq 100); do
+        $PYTHON -c "import socket; socket.create_connection(('127.0.0.1', $HG_PORT), 0.2)" \
+            2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+hg_ssh() {
+    _u=$1
+    shift
+    "$SSH_CLIENT" -p "$HG_PORT" -i "$HG/id_user" "$_u" "$@"
+}
+
+hg_uid_procs() {
+    ps -u "$1" -o pid=,stat=,args= 2>/dev/null | awk '$2 !~ /^Z/'
+}
+
+hg_no_procs() { [ -z "$(hg_uid_procs "$1")" ]; }
+
+# A process is gone once it is a zombie (PID 1 here may take its time to reap orphans).
+hg_gone() { [ -z "$(ps -o stat= -p "$1" 2>/dev/null | grep -v '^Z')" ]; }
+
+# Waits up to $2 seconds (default 5) for a condition command to succeed.
+hg_wait() {
+    _cmd=$1 _t=${2:-5}
+    _end=$(($(date +%s%N) / 1000000 + _t * 1000))
+    while [ $(($(date +%s%N) / 1000000)) -lt $_end ]; do
+        eval "$_cmd" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# Kills, by pid, every process of a test account (only accounts this script created).
+hg_kill_uid() {
+    for _p in $(ps -u "$1" -o pid= 2>/dev/null); do kill -KILL "$_p" 2>/dev/null; done
+}
+
+hg_teardown() {
+    [ -n "${HG_SSHD_PID:-}" ] && kill "$HG_SSHD_PID" 2>/dev/null && wait "$HG_SSHD_PID" 2>/dev/null
+    hg_fake_broker_stop
+    for _u in $HG_USERS; do
+        _uid=$(id -u "$_u" 2>/dev/null) && hg_kill_uid "$_uid"
+    done
+    sleep 0.2
+    for _u in $HG_USERS; do userdel -r "$_u" >/dev/null 2>&1; done
+    for _r in $(ls "$HG/run/sessions" 2>/dev/null | sed -n 's/\.json$//p'); do
+        _p=$($PYTHON -c "import json; print(json.load(open('$HG/run/sessions/$_r.json'))['reaper_pid'])" 2>/dev/null)
+        [ -n "$_p" ] && [ "$_p" -gt 1 ] && kill -KILL "$_p" 2>/dev/null
+    done
+    for _m in /sys/fs/cgroup/unified /sys/fs/cgroup/freezer /sys/fs/cgroup; do
+        [ -d "$_m/lockbox-test-$HG_ID" ] || continue
+        find "$_m/lockbox-test-$HG_ID" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+        rmdir "$_m/lockbox-test-$HG_ID" 2>/dev/null
+    done
+    [ -n "${HG_SERVICE:-}" ] && rm -f "/etc/pam.d/$HG_SERVICE"
+    groupdel "$HG_SUPPORT" 2>/dev/null
+    groupdel "$HG_RECGROUP" 2>/dev/null
+    rm -rf "$HG"
+}
