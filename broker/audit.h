@@ -24,8 +24,4 @@ lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_
  * the caller: a failure is logged. */
 void audit_record(struct store *st, const struct audit_event *ev);
 
-/* Walks the whole chain in st; on the first bad event returns LBX_ERR_CONFLICT with e naming it.
- * *count = events verified, head = last good hash. */
-lbx_err audit_verify_store(struct store *st, int64_t *count, char head[65], struct lbx_error *e);
-
 #endif

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api.h"
 #include "audit.h"
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 
     lbx_log_init("lockboxd", LBX_LOG_STRUCTURED, LOG_INFO);
     signal(SIGPIPE, SIG_IGN);
+    umask(027); /* the database holds token hashes and the audit log: not for others */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'k')
             return check_config(optarg);

@@ -90,6 +90,7 @@ check "token decisions and sessions are audited ($n events)" test "$n" -eq 8
 n=$(benv_sql "SELECT count(*) FROM audit WHERE action='token_refused' AND body LIKE '%wrong_host%'")
 check "wrong_host is audited" test "$n" -eq 1
 
+check "the database is not readable by others" test "$(stat -c %a "$BENV_DIR/lockbox.db")" = 640
 kill -HUP "$BENV_PID"; sleep 0.5
 curl -sS --cacert "$BENV_DIR/certs/ca.crt" "$BENV_URL/v1/health" >/dev/null
 check "still serving after SIGHUP" test $? -eq 0
