@@ -5,7 +5,8 @@
 #   BENCH_ONLY="login broker"  run only these (names: verify login broker teardown revoke
 #                              scale refusal memory)
 #   BENCH_ITER=0.1             scale every iteration count (the smoke test runs tiny ones)
-#   BENCH_SCALE=0.1            fraction of benchmark 6's 1 M requests and 10 M audit events
+#   BENCH_SCALE=1              fraction of benchmark 6's 1 M requests and 10 M audit events
+#                              (default 0.2: the full size alone takes ~6 min on 2 cores)
 #   BENCH_OUT=FILE             where the JSON goes (default $BUILD/bench.json)
 set -u
 BUILD=${BUILD:-build}
