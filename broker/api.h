@@ -66,8 +66,8 @@ int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope)
 /* hex SHA-256 of an API token, as stored. */
 void auth_token_hash(const char *token, char out[65]);
 /* Creates a token for identity: *secret (shown once, wipe it), *id. Inside a transaction. */
-lbx_err auth_token_create(struct store *st, const char *identity, const char *label,
-                          char **secret, char **id, struct lbx_error *e);
+lbx_err auth_token_create(struct store *st, const char *identity, const char *label, char **secret,
+                          char **id, struct lbx_error *e);
 
 /* Handlers (api_*.c). */
 int api_health(struct api_req *ar);
@@ -101,6 +101,6 @@ int api_audit_list(struct api_req *ar);
  * `status` or `wait` seconds pass. */
 enum waiter_kind { WAIT_GRANT, WAIT_REQUEST };
 int waiter_add(struct api_req *ar, enum waiter_kind kind, int64_t id, const char *status,
-                int64_t wait);
+               int64_t wait);
 
 #endif

@@ -20,7 +20,8 @@ static const char *audit_view(const struct caller *c)
 
     if (caller_has(c, LBX_ROLE_ADMIN) || caller_has_on(c, LBX_ROLE_AUDITOR, "global"))
         return "";
-    json_array_foreach(c->assignments, i, a) {
+    json_array_foreach(c->assignments, i, a)
+    {
         if (!strcmp(row_str(a, "role"), "auditor") && !strncmp(row_str(a, "scope"), "tenant:", 7))
             return row_str(a, "scope") + 7;
     }
@@ -35,7 +36,8 @@ static int event_in_view(const char *body, const char *tenant)
 
     if (tenant[0] == '\0')
         return 1;
-    if (lbx_json_parse_object(body, strlen(body), 1 << 20, LBX_JSON_MAX_DEPTH, &obj, NULL) != LBX_OK)
+    if (lbx_json_parse_object(body, strlen(body), 1 << 20, LBX_JSON_MAX_DEPTH, &obj, NULL) !=
+        LBX_OK)
         return 0;
     in = lbx_json_get_string(obj, "tenant", &t) == LBX_OK && strcmp(t, tenant) == 0;
     json_decref(obj);
@@ -73,7 +75,8 @@ int api_audit_list(struct api_req *ar)
         json_decref(rows);
         return api_fail_msg(ar, 500, "internal", "out of memory");
     }
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (!event_in_view(row_str(row, "body"), view))
             continue;
         line = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)row_int(row, "seq"), "hash",

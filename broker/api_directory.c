@@ -14,9 +14,10 @@ int admin_only(struct api_req *ar)
         return 1;
     struct lbx_error e = {0};
     lbx_error_set(&e, LBX_ERR_FORBIDDEN, "this needs the admin role");
-    struct audit_event ev = {.action = "access_refused", .actor = ar->caller.name,
-                             .detail = json_pack("{s:s, s:s}", "path", ar->path, "reason",
-                                                 "admin role required")};
+    struct audit_event ev = {
+        .action = "access_refused",
+        .actor = ar->caller.name,
+        .detail = json_pack("{s:s, s:s}", "path", ar->path, "reason", "admin role required")};
     audit_record(ar->b->store, &ev);
     api_fail(ar, LBX_ERR_FORBIDDEN, &e);
     return 0;
@@ -37,8 +38,8 @@ int admin_change(struct api_req *ar, enum store_q q, const struct store_val *par
                  const struct admin_audit *aa, json_t *reply)
 {
     struct lbx_error e = {0};
-    struct audit_event ev = {.action = aa->action, .actor = ar->caller.name, .tenant = aa->tenant,
-                             .detail = aa->detail};
+    struct audit_event ev = {
+        .action = aa->action, .actor = ar->caller.name, .tenant = aa->tenant, .detail = aa->detail};
     int64_t changes = 0;
     lbx_err r;
 
@@ -131,13 +132,12 @@ int api_subscriptions(struct api_req *ar)
     if ((t = admin_must_exist(ar, Q_TENANT_GET, "tenant", tenant)) == NULL)
         return 0;
     json_decref(t);
-    struct admin_audit aa = {"subscription_created", tenant,
-                             json_pack("{s:s}", "subscription", id),
+    struct admin_audit aa = {"subscription_created", tenant, json_pack("{s:s}", "subscription", id),
                              "subscription exists already", ""};
-    return admin_change(ar, Q_SUB_INSERT,
-                        SV_PARAMS(SV_TEXT(id), SV_TEXT(tenant), SV_TEXT(name ? name : id),
-                                  SV_INT(time(NULL))),
-                        &aa, json_pack("{s:s}", "id", id));
+    return admin_change(
+        ar, Q_SUB_INSERT,
+        SV_PARAMS(SV_TEXT(id), SV_TEXT(tenant), SV_TEXT(name ? name : id), SV_INT(time(NULL))), &aa,
+        json_pack("{s:s}", "id", id));
 }
 
 /* Hosts and groups sit in a tenant and optionally one of its subscriptions. */
@@ -160,7 +160,8 @@ static int placed(struct api_req *ar, const char **id, const char **tenant, cons
     if (s != NULL && strcmp(row_str(s, "tenant"), *tenant) != 0) {
         json_decref(s);
         return api_fail_msg(ar, 400, "bad_request", "subscription %s is not in tenant %s", *sub,
-                            *tenant), 0;
+                            *tenant),
+               0;
     }
     json_decref(s);
     return 1;
@@ -176,8 +177,8 @@ static int create_placed(struct api_req *ar, enum store_q q, const char *action,
     snprintf(exists, sizeof(exists), "%s exists already", what);
     struct admin_audit aa = {action, tenant,
                              json_pack("{s:s, s:s*}", what, id, "subscription", sub), exists, ""};
-    return admin_change(ar, q, SV_PARAMS(SV_TEXT(id), SV_TEXT(tenant), SV_TEXT(sub),
-                                         SV_INT(time(NULL))),
+    return admin_change(ar, q,
+                        SV_PARAMS(SV_TEXT(id), SV_TEXT(tenant), SV_TEXT(sub), SV_INT(time(NULL))),
                         &aa, json_pack("{s:s}", "id", id));
 }
 
@@ -226,8 +227,8 @@ int api_host_group_members(struct api_req *ar)
     struct admin_audit aa = {"host_group_member_added", row_str(g, "tenant"),
                              json_pack("{s:s, s:s}", "host_group", ar->params[0], "host", host),
                              "host is in the group already", ""};
-    rc = admin_change(ar, Q_GROUP_MEMBER_ADD, SV_PARAMS(SV_TEXT(ar->params[0]), SV_TEXT(host)),
-                      &aa, json_pack("{s:s, s:s}", "host_group", ar->params[0], "host", host));
+    rc = admin_change(ar, Q_GROUP_MEMBER_ADD, SV_PARAMS(SV_TEXT(ar->params[0]), SV_TEXT(host)), &aa,
+                      json_pack("{s:s, s:s}", "host_group", ar->params[0], "host", host));
 out:
     json_decref(g);
     json_decref(h);

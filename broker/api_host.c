@@ -20,20 +20,25 @@ int api_host_token(struct api_req *ar)
     int status = 500;
     lbx_err r;
 
-    if ((r = api_only_keys(ar, keys, &e)) || (r = api_str(ar, "host", 1, LBX_NAME_MAX, &host, &e)) ||
+    if ((r = api_only_keys(ar, keys, &e)) ||
+        (r = api_str(ar, "host", 1, LBX_NAME_MAX, &host, &e)) ||
         (r = api_str(ar, "login", 1, LBX_NAME_MAX, &login, &e)))
         return api_fail(ar, r, &e);
     if (strcmp(host, ar->caller.name) != 0) {
-        struct audit_event ev = {.action = "token_refused", .actor = ar->caller.name, .host = host,
+        struct audit_event ev = {.action = "token_refused",
+                                 .actor = ar->caller.name,
+                                 .host = host,
                                  .detail = json_pack("{s:s, s:s, s:s}", "login", login, "result",
                                                      "wrong_host", "certificate", ar->caller.name)};
         audit_record(ar->b->store, &ev);
-        return api_reply(ar, 403, json_pack("{s:s, s:s}", "error", "wrong_host", "message",
-                                            "a host may only ask for its own host id"));
+        return api_reply(ar, 403,
+                         json_pack("{s:s, s:s}", "error", "wrong_host", "message",
+                                   "a host may only ask for its own host id"));
     }
     if (!api_valid_name(login))
-        return api_reply(ar, 403, json_pack("{s:s, s:s}", "error", "unknown_login", "message",
-                                            "not a support login known to lockbox"));
+        return api_reply(ar, 403,
+                         json_pack("{s:s, s:s}", "error", "unknown_login", "message",
+                                   "not a support login known to lockbox"));
     if ((r = host_token_decide(ar->b, host, login, &status, &body, &e)) != LBX_OK)
         return api_fail(ar, r, &e);
     return api_reply(ar, status, body);
@@ -52,7 +57,8 @@ static int grant_covers(struct api_req *ar, const json_t *row)
     if (store_exec(ar->b->store, Q_GROUP_MEMBERS, SV_PARAMS(SV_TEXT(row_str(row, "host_group"))),
                    &members, NULL, &e) != LBX_OK)
         return 0;
-    json_array_foreach(members, i, m) {
+    json_array_foreach(members, i, m)
+    {
         found |= strcmp(row_str(m, "host"), ar->caller.name) == 0;
     }
     json_decref(members);
@@ -95,9 +101,9 @@ int api_host_grant(struct api_req *ar)
     if (wait > 0 && strcmp(status, "active") == 0)
         waiter_add(ar, WAIT_GRANT, row_int(row, "id"), status, wait);
     else
-        api_reply(ar, 200, json_pack("{s:s, s:s, s:I}", "grant_id", ar->params[0], "status",
-                                     status, "access_end",
-                                     (json_int_t)row_int(row, "access_end")));
+        api_reply(ar, 200,
+                  json_pack("{s:s, s:s, s:I}", "grant_id", ar->params[0], "status", status,
+                            "access_end", (json_int_t)row_int(row, "access_end")));
     json_decref(row);
     return 0;
 }
@@ -106,8 +112,8 @@ static lbx_err session_input(struct api_req *ar, const char **grant, const char 
                              const char **session, const char **event, const char **reason,
                              int64_t *when, struct lbx_error *e)
 {
-    static const char *const keys[] = {"grant_id", "login", "session", "event", "reason", "time",
-                                       NULL};
+    static const char *const keys[] = {"grant_id", "login", "session", "event",
+                                       "reason",   "time",  NULL};
     static const char *const reasons[] = {"expired", "revoked", "exited", "error", NULL};
     lbx_err r;
     int i;
@@ -149,7 +155,9 @@ int api_host_session(struct api_req *ar)
     snprintf(actor, sizeof(actor), "host:%s", ar->caller.name);
     struct audit_event ev = {
         .action = strcmp(event, "start") == 0 ? "session_started" : "session_ended",
-        .actor = actor, .request = row, .host = ar->caller.name,
+        .actor = actor,
+        .request = row,
+        .host = ar->caller.name,
         .detail = json_pack("{s:s, s:s, s:s*, s:I}", "login", login, "session", session, "reason",
                             reason, "reported_time", (json_int_t)when)};
     audit_record(ar->b->store, &ev);

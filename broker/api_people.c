@@ -21,12 +21,14 @@ int api_whoami(struct api_req *ar)
     json_t *roles = json_array(), *a;
     size_t i;
 
-    json_array_foreach(ar->caller.assignments, i, a) {
+    json_array_foreach(ar->caller.assignments, i, a)
+    {
         json_array_append_new(roles, json_pack("{s:s, s:s}", "role", row_str(a, "role"), "scope",
                                                row_str(a, "scope")));
     }
-    return api_reply(ar, 200, json_pack("{s:s, s:s, s:o}", "name", ar->caller.name, "login",
-                                        ar->caller.login, "roles", roles));
+    return api_reply(ar, 200,
+                     json_pack("{s:s, s:s, s:o}", "name", ar->caller.name, "login",
+                               ar->caller.login, "roles", roles));
 }
 
 /* A Linux user name: [a-z_][a-z0-9_-]*, at most 32. */
@@ -79,10 +81,10 @@ int api_identities(struct api_req *ar)
     struct admin_audit aa = {"identity_created", NULL,
                              json_pack("{s:s, s:s*}", "identity", name, "login", login),
                              "identity or login exists already", ""};
-    return admin_change(ar, Q_IDENTITY_INSERT,
-                        SV_PARAMS(SV_TEXT(name), SV_TEXT(login), SV_TEXT(email),
-                                  SV_INT(time(NULL))),
-                        &aa, json_pack("{s:s, s:s*}", "name", name, "login", login));
+    return admin_change(
+        ar, Q_IDENTITY_INSERT,
+        SV_PARAMS(SV_TEXT(name), SV_TEXT(login), SV_TEXT(email), SV_INT(time(NULL))), &aa,
+        json_pack("{s:s, s:s*}", "name", name, "login", login));
 }
 
 int api_identity_delete(struct api_req *ar)
@@ -127,10 +129,11 @@ static int role_assign(struct api_req *ar)
         return api_fail_msg(ar, 400, "bad_request", "unknown role '%s'", role_name);
     if ((r = lbx_scope_parse(scope, &type, &scope_id, &e)) != LBX_OK ||
         (r = lbx_role_scope_check(role, type, &e)) != LBX_OK) {
-        struct audit_event ev = {.action = "role_refused", .actor = ar->caller.name,
-                                 .detail = json_pack("{s:s, s:s, s:s, s:s}", "identity", identity,
-                                                     "role", role_name, "scope", scope, "reason",
-                                                     e.detail)};
+        struct audit_event ev = {.action = "role_refused",
+                                 .actor = ar->caller.name,
+                                 .detail =
+                                     json_pack("{s:s, s:s, s:s, s:s}", "identity", identity, "role",
+                                               role_name, "scope", scope, "reason", e.detail)};
         audit_record(ar->b->store, &ev);
         return api_fail(ar, r, &e);
     }
@@ -139,7 +142,8 @@ static int role_assign(struct api_req *ar)
     json_decref(who);
     if (!scope_exists(ar, type, scope_id))
         return 0;
-    struct audit_event ev = {.action = "role_assigned", .actor = ar->caller.name,
+    struct audit_event ev = {.action = "role_assigned",
+                             .actor = ar->caller.name,
                              .tenant = type == LBX_SCOPE_TENANT ? scope_id : NULL,
                              .detail = json_pack("{s:s, s:s, s:s}", "identity", identity, "role",
                                                  role_name, "scope", scope)};
@@ -147,10 +151,10 @@ static int role_assign(struct api_req *ar)
         json_decref(ev.detail);
         return api_fail(ar, r, &e);
     }
-    r = store_row(ar->b->store, Q_ROLE_INSERT,
-                  SV_PARAMS(SV_TEXT(identity), SV_TEXT(role_name), SV_TEXT(scope),
-                            SV_INT(time(NULL))),
-                  &row, &e);
+    r = store_row(
+        ar->b->store, Q_ROLE_INSERT,
+        SV_PARAMS(SV_TEXT(identity), SV_TEXT(role_name), SV_TEXT(scope), SV_INT(time(NULL))), &row,
+        &e);
     if (r == LBX_OK) {
         json_object_set_new(ev.detail, "id", json_integer(row_int(row, "id")));
         r = audit_append(ar->b->store, &ev, &e); /* consumes the detail */

@@ -29,8 +29,10 @@ static int policy_scope(struct api_req *ar, const char **tenant, const char **su
     *tenant = *sub = NULL;
     if (lbx_scope_parse(ar->params[0], &type, &id, &e) != LBX_OK ||
         (type != LBX_SCOPE_TENANT && type != LBX_SCOPE_SUBSCRIPTION))
-        return api_fail_msg(ar, 400, "bad_request", "policy scope is tenant:ID or "
-                            "subscription:ID"), 0;
+        return api_fail_msg(ar, 400, "bad_request",
+                            "policy scope is tenant:ID or "
+                            "subscription:ID"),
+               0;
     if (type == LBX_SCOPE_TENANT && (row = admin_must_exist(ar, Q_TENANT_GET, "tenant", id)))
         *tenant = id;
     if (type == LBX_SCOPE_SUBSCRIPTION &&
@@ -117,9 +119,10 @@ int api_tokens(struct api_req *ar)
     if ((r = store_begin(ar->b->store, &e)) != LBX_OK)
         return api_fail(ar, r, &e);
     if ((r = auth_token_create(ar->b->store, identity, label, &secret, &id, &e)) == LBX_OK) {
-        struct audit_event ev = {.action = "api_token_created", .actor = ar->caller.name,
-                                 .detail = json_pack("{s:s, s:s, s:s*}", "token_id", id,
-                                                     "identity", identity, "label", label)};
+        struct audit_event ev = {.action = "api_token_created",
+                                 .actor = ar->caller.name,
+                                 .detail = json_pack("{s:s, s:s, s:s*}", "token_id", id, "identity",
+                                                     identity, "label", label)};
         if ((r = audit_append(ar->b->store, &ev, &e)) == LBX_OK)
             r = store_commit(ar->b->store, &e);
     }
@@ -127,8 +130,8 @@ int api_tokens(struct api_req *ar)
         store_rollback(ar->b->store);
         api_fail(ar, r, &e);
     } else {
-        api_reply(ar, 201, json_pack("{s:s, s:s, s:s}", "id", id, "identity", identity, "token",
-                                     secret));
+        api_reply(ar, 201,
+                  json_pack("{s:s, s:s, s:s}", "id", id, "identity", identity, "token", secret));
     }
     lbx_free_secret(secret);
     free(id);
@@ -143,13 +146,12 @@ int api_token_delete(struct api_req *ar)
     if (!admin_only(ar))
         return 0;
     if (!api_valid_name(ar->params[0]) ||
-        store_row(ar->b->store, Q_TOKEN_GET, SV_PARAMS(SV_TEXT(ar->params[0])), &row, &e) !=
-            LBX_OK)
+        store_row(ar->b->store, Q_TOKEN_GET, SV_PARAMS(SV_TEXT(ar->params[0])), &row, &e) != LBX_OK)
         return api_fail_msg(ar, 404, "not_found", "no API token %s", ar->params[0]);
-    struct admin_audit aa = {"api_token_revoked", NULL,
-                             json_pack("{s:s, s:s}", "token_id", ar->params[0], "identity",
-                                       row_str(row, "identity")),
-                             "", "API token already revoked"};
+    struct admin_audit aa = {
+        "api_token_revoked", NULL,
+        json_pack("{s:s, s:s}", "token_id", ar->params[0], "identity", row_str(row, "identity")),
+        "", "API token already revoked"};
     json_decref(row);
     return admin_change(ar, Q_TOKEN_REVOKE, SV_PARAMS(SV_INT(time(NULL)), SV_TEXT(ar->params[0])),
                         &aa, NULL);

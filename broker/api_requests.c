@@ -15,9 +15,10 @@
 static void audit_refused(struct api_req *ar, const char *action, const char *what,
                           const struct lbx_error *e)
 {
-    struct audit_event ev = {.action = action, .actor = ar->caller.name,
-                             .detail = json_pack("{s:s, s:s}", "target", what, "reason",
-                                                 e->detail)};
+    struct audit_event ev = {.action = action,
+                             .actor = ar->caller.name,
+                             .detail =
+                                 json_pack("{s:s, s:s}", "target", what, "reason", e->detail)};
 
     audit_record(ar->b->store, &ev);
 }
@@ -92,7 +93,8 @@ int api_request_list(struct api_req *ar)
         json_decref(out);
         return api_fail(ar, r, &e);
     }
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (!wanted(row, status) ||
             request_load(ar->b->store, row_int(row, "id"), &full, &e) != LBX_OK)
             continue;

@@ -62,16 +62,32 @@ int api_fail_msg(struct api_req *ar, int status, const char *code, const char *f
 static void status_for(lbx_err r, int *status, const char **code)
 {
     switch (r) {
-    case LBX_ERR_ARG: case LBX_ERR_JSON: case LBX_ERR_LIFETIME_CAP:
-    case LBX_ERR_TOKEN_CLAIM_MISSING: case LBX_ERR_TOKEN_CLAIM_TYPE:
+    case LBX_ERR_ARG:
+    case LBX_ERR_JSON:
+    case LBX_ERR_LIFETIME_CAP:
+    case LBX_ERR_TOKEN_CLAIM_MISSING:
+    case LBX_ERR_TOKEN_CLAIM_TYPE:
     case LBX_ERR_TOKEN_CLAIM_UNKNOWN:
-        *status = 400, *code = "bad_request"; break;
-    case LBX_ERR_TOO_LARGE: *status = 413, *code = "too_large"; break;
-    case LBX_ERR_AUTH: *status = 401, *code = "unauthenticated"; break;
-    case LBX_ERR_FORBIDDEN: *status = 403, *code = "forbidden"; break;
-    case LBX_ERR_NOT_FOUND: *status = 404, *code = "not_found"; break;
-    case LBX_ERR_CONFLICT: *status = 409, *code = "conflict"; break;
-    default: *status = 500, *code = "internal"; break;
+        *status = 400, *code = "bad_request";
+        break;
+    case LBX_ERR_TOO_LARGE:
+        *status = 413, *code = "too_large";
+        break;
+    case LBX_ERR_AUTH:
+        *status = 401, *code = "unauthenticated";
+        break;
+    case LBX_ERR_FORBIDDEN:
+        *status = 403, *code = "forbidden";
+        break;
+    case LBX_ERR_NOT_FOUND:
+        *status = 404, *code = "not_found";
+        break;
+    case LBX_ERR_CONFLICT:
+        *status = 409, *code = "conflict";
+        break;
+    default:
+        *status = 500, *code = "internal";
+        break;
     }
 }
 
@@ -86,8 +102,9 @@ int api_fail(struct api_req *ar, lbx_err r, const struct lbx_error *e)
                           "Bearer realm=\"lockbox\"");
     if (status >= 500) /* the detail may name files or SQL: log it, do not send it */
         lbx_error_f("%s: %s", lbx_strerror(r), e && e->detail[0] ? e->detail : "");
-    return api_fail_msg(ar, status, code, "%s", status >= 500 ? lbx_strerror(r)
-                                         : (e && e->detail[0] ? e->detail : lbx_strerror(r)));
+    return api_fail_msg(ar, status, code, "%s",
+                        status >= 500 ? lbx_strerror(r)
+                                      : (e && e->detail[0] ? e->detail : lbx_strerror(r)));
 }
 
 int api_valid_name(const char *s)

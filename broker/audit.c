@@ -10,8 +10,6 @@
 #include "log.h"
 #include "random.h"
 
-#define AUDIT_PAGE 500
-
 static json_t *nullable_str(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -59,10 +57,9 @@ static json_t *event_body(const struct audit_event *ev, int64_t seq, const char 
     return json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "seq", (json_int_t)seq, "prev_hash", prev, "event_id", event_id, "time",
                      (json_int_t)now, "action", ev->action, "actor", nullable_str(ev->actor),
-                     "tenant", nullable_str(rq ? row_str(rq, "tenant") : ev->tenant),
-                     "request_id", request_id(rq), "status",
-                     nullable_str(rq ? row_str(rq, "status") : NULL), "ticket",
-                     nullable_str(rq ? row_str(rq, "ticket") : NULL), "request_expiry",
+                     "tenant", nullable_str(rq ? row_str(rq, "tenant") : ev->tenant), "request_id",
+                     request_id(rq), "status", nullable_str(rq ? row_str(rq, "status") : NULL),
+                     "ticket", nullable_str(rq ? row_str(rq, "ticket") : NULL), "request_expiry",
                      request_int(rq, "request_expiry"), "access_expiry",
                      request_int(rq, "access_end"), "host", request_host(rq, ev->host),
                      "justification", nullable_str(rq ? row_str(rq, "reason") : NULL), "detail",
@@ -120,34 +117,4 @@ void audit_record(struct store *st, const struct audit_event *ev)
         return;
     }
     lbx_error_f("audit %s not recorded: %s", ev->action, e.detail);
-}
-
-lbx_err audit_verify_store(struct store *st, int64_t *count, char head[65], struct lbx_error *e)
-{
-    struct lbx_audit_verifier v;
-    int64_t after = 0;
-    json_t *rows = NULL, *row;
-    size_t i;
-    lbx_err r;
-
-    lbx_audit_verify_init(&v);
-    for (;;) {
-        if ((r = store_exec(st, Q_AUDIT_ALL, SV_PARAMS(SV_INT(after), SV_INT(AUDIT_PAGE)), &rows,
-                            NULL, e)) != LBX_OK)
-            break;
-        json_array_foreach(rows, i, row) {
-            after = row_int(row, "seq");
-            if ((r = lbx_audit_verify_next(&v, after, row_str(row, "body"), row_str(row, "hash"),
-                                           e)) != LBX_OK)
-                break;
-        }
-        if (r != LBX_OK || json_array_size(rows) < AUDIT_PAGE)
-            break;
-        json_decref(rows);
-        rows = NULL;
-    }
-    json_decref(rows);
-    *count = v.count;
-    memcpy(head, v.prev, LBX_AUDIT_HASH_HEX + 1);
-    return r;
 }

@@ -15,7 +15,7 @@ struct audit_event {
                               host and justification (optional) */
     const char *tenant;    /* when there is no request */
     const char *host;
-    json_t *detail;        /* extra members (reference stolen; may be NULL) */
+    json_t *detail; /* extra members (reference stolen; may be NULL) */
 };
 
 /* Appends ev inside the caller's write transaction. */
@@ -23,9 +23,5 @@ lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_
 /* Appends ev in a transaction of its own (for refusals and other lone events). Never fails
  * the caller: a failure is logged. */
 void audit_record(struct store *st, const struct audit_event *ev);
-
-/* Walks the whole chain in st; on the first bad event returns LBX_ERR_CONFLICT with e naming it.
- * *count = events verified, head = last good hash. */
-lbx_err audit_verify_store(struct store *st, int64_t *count, char head[65], struct lbx_error *e);
 
 #endif

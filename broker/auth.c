@@ -65,7 +65,8 @@ static lbx_err resolve_host(struct api_req *ar, struct lbx_error *e)
 
     if (peer_common_name(ar->req, cn, sizeof(cn)) != 0) {
         audit_refusal(ar, NULL, "no valid host client certificate");
-        return lbx_error_set(e, LBX_ERR_AUTH, "a client certificate from the customer CA is "
+        return lbx_error_set(e, LBX_ERR_AUTH,
+                             "a client certificate from the customer CA is "
                              "required");
     }
     snprintf(actor, sizeof(actor), "host:%s", cn);
@@ -144,7 +145,8 @@ static lbx_err resolve_person(struct api_req *ar, struct lbx_error *e)
     }
     snprintf(c->login, sizeof(c->login), "%s", row_str(who, "login") ? row_str(who, "login") : "");
     json_decref(who);
-    json_array_foreach(c->assignments, i, a) {
+    json_array_foreach(c->assignments, i, a)
+    {
         if (lbx_role_parse(row_str(a, "role"), &role) == LBX_OK)
             c->roles |= 1u << role;
     }
@@ -175,7 +177,8 @@ int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope)
 
     if (c->kind != CALLER_PERSON || scope == NULL)
         return 0;
-    json_array_foreach(c->assignments, i, a) {
+    json_array_foreach(c->assignments, i, a)
+    {
         if (strcmp(row_str(a, "role"), lbx_role_name(role)) == 0 &&
             strcmp(row_str(a, "scope"), scope) == 0)
             return 1;
@@ -183,8 +186,8 @@ int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope)
     return 0;
 }
 
-lbx_err auth_token_create(struct store *st, const char *identity, const char *label,
-                          char **secret, char **id, struct lbx_error *e)
+lbx_err auth_token_create(struct store *st, const char *identity, const char *label, char **secret,
+                          char **id, struct lbx_error *e)
 {
     char hash[65], *rnd = NULL, *tok = NULL, *tid = NULL;
     struct lbx_buf b;
@@ -192,13 +195,13 @@ lbx_err auth_token_create(struct store *st, const char *identity, const char *la
 
     *secret = *id = NULL;
     lbx_buf_init(&b, 128);
-    if ((r = lbx_random_b64url(32, &rnd)) != LBX_OK || (r = lbx_buf_printf(&b, "lbx_%s", rnd)) !=
-                                                           LBX_OK)
+    if ((r = lbx_random_b64url(32, &rnd)) != LBX_OK ||
+        (r = lbx_buf_printf(&b, "lbx_%s", rnd)) != LBX_OK)
         goto out;
     tok = lbx_buf_steal(&b);
     lbx_free_secret(rnd);
-    if ((r = lbx_random_b64url(9, &rnd)) != LBX_OK || (r = lbx_buf_printf(&b, "T-%s", rnd)) !=
-                                                          LBX_OK)
+    if ((r = lbx_random_b64url(9, &rnd)) != LBX_OK ||
+        (r = lbx_buf_printf(&b, "T-%s", rnd)) != LBX_OK)
         goto out;
     tid = lbx_buf_steal(&b);
     auth_token_hash(tok, hash);

@@ -59,8 +59,8 @@ int broker_config_log_level(const struct broker_config *cfg)
     static const struct {
         const char *name;
         int level;
-    } levels[] = {{"error", LOG_ERR}, {"warn", LOG_WARNING}, {"info", LOG_INFO},
-                  {"debug", LOG_DEBUG}};
+    } levels[] = {
+        {"error", LOG_ERR}, {"warn", LOG_WARNING}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
     size_t i;
 
     if (cfg->log_level == NULL)
@@ -90,8 +90,7 @@ static lbx_err check_required(const struct broker_config *cfg, const char *path,
 
     for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
         if (*(char **)((const char *)cfg + required[i].offset) == NULL)
-            return lbx_error_set(e, LBX_ERR_CONFIG, "%s: '%s' is required", path,
-                                 required[i].name);
+            return lbx_error_set(e, LBX_ERR_CONFIG, "%s: '%s' is required", path, required[i].name);
     if (broker_config_log_level(cfg) < 0)
         return lbx_error_set(e, LBX_ERR_CONFIG, "%s: log_level must be error, warn, info or debug",
                              path);

@@ -17,21 +17,21 @@ struct broker_config {
     char *issuer;      /* "iss" of grant tokens; hosts check it */
     char *log_level;   /* error, warn, info, debug */
     /* Defaults of the per-tenant/subscription policy. */
-    int lockbox;                /* consent required */
-    int64_t request_ttl;        /* unanswered requests expire after this */
-    int64_t access_duration;    /* default and maximum access window (<= 8 h always) */
-    long approvals_required;    /* distinct approvers needed */
-    int internal_review;        /* a support manager approves before the customer is asked */
+    int lockbox;             /* consent required */
+    int64_t request_ttl;     /* unanswered requests expire after this */
+    int64_t access_duration; /* default and maximum access window (<= 8 h always) */
+    long approvals_required; /* distinct approvers needed */
+    int internal_review;     /* a support manager approves before the customer is asked */
     /* HTTP limits. */
-    long max_body;              /* bytes of a request body */
-    int64_t client_timeout;     /* idle read/write timeout per connection */
-    int64_t tick;               /* how often timers look for expiries */
+    long max_body;          /* bytes of a request body */
+    int64_t client_timeout; /* idle read/write timeout per connection */
+    int64_t tick;           /* how often timers look for expiries */
     /* Notifications. */
-    char *notify_webhook;       /* default webhook URL (https) for every scope (optional) */
-    char *notify_command;       /* sendmail-compatible command (optional) */
-    char *notify_ca;            /* CA bundle that webhook receivers are verified against */
+    char *notify_webhook; /* default webhook URL (https) for every scope (optional) */
+    char *notify_command; /* sendmail-compatible command (optional) */
+    char *notify_ca;      /* CA bundle that webhook receivers are verified against */
     long notify_max_attempts;
-    int64_t notify_backoff;     /* first retry delay; doubles each attempt */
+    int64_t notify_backoff; /* first retry delay; doubles each attempt */
     int64_t notify_timeout;
 };
 

@@ -36,8 +36,8 @@ int ctl_whoami_main(int argc, char **argv);
 int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Global options (set by main before dispatch). */
-extern int ctl_json_output;          /* --json: print the broker's JSON, not tables */
-extern const char *ctl_config_path;  /* --config FILE */
+extern int ctl_json_output;         /* --json: print the broker's JSON, not tables */
+extern const char *ctl_config_path; /* --config FILE */
 
 /* Calls the broker (URL, token, CA from --config / LOCKBOX_CONFIG / ~/.config/lockbox/ctl.conf
  * / /etc/lockbox/ctl.conf, overridden by LOCKBOX_URL, LOCKBOX_TOKEN, LOCKBOX_CA). On a 2xx,

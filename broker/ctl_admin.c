@@ -19,7 +19,8 @@ static int table(json_t *obj, const char *key, const char *const *cols)
     for (c = 0; cols[c] != NULL; c++)
         printf("%-20s", cols[c]);
     printf("\n");
-    json_array_foreach(json_object_get(obj, key), i, row) {
+    json_array_foreach(json_object_get(obj, key), i, row)
+    {
         for (c = 0; cols[c] != NULL; c++) {
             v = json_object_get(row, cols[c]);
             if (json_is_integer(v) && (!strcmp(cols[c], "created") || !strcmp(cols[c], "revoked") ||
@@ -67,23 +68,38 @@ struct args {
 
 static int parse(int argc, char **argv, struct args *a, const char *usage)
 {
-    static const struct option opts[] = {
-        {"name", required_argument, NULL, 'n'},   {"tenant", required_argument, NULL, 't'},
-        {"subscription", required_argument, NULL, 's'}, {"login", required_argument, NULL, 'l'},
-        {"email", required_argument, NULL, 'e'},  {"label", required_argument, NULL, 'b'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                         {"tenant", required_argument, NULL, 't'},
+                                         {"subscription", required_argument, NULL, 's'},
+                                         {"login", required_argument, NULL, 'l'},
+                                         {"email", required_argument, NULL, 'e'},
+                                         {"label", required_argument, NULL, 'b'},
+                                         {NULL, 0, NULL, 0}};
     int c;
 
     memset(a, 0, sizeof(*a));
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': a->name = optarg; break;
-        case 't': a->tenant = optarg; break;
-        case 's': a->subscription = optarg; break;
-        case 'l': a->login = optarg; break;
-        case 'e': a->email = optarg; break;
-        case 'b': a->label = optarg; break;
-        default: return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
+        case 'n':
+            a->name = optarg;
+            break;
+        case 't':
+            a->tenant = optarg;
+            break;
+        case 's':
+            a->subscription = optarg;
+            break;
+        case 'l':
+            a->login = optarg;
+            break;
+        case 'e':
+            a->email = optarg;
+            break;
+        case 'b':
+            a->label = optarg;
+            break;
+        default:
+            return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
         }
     }
     if (optind != argc - 1)
@@ -181,9 +197,10 @@ static int identity(int argc, char **argv)
 
 static int role(int argc, char **argv)
 {
-    static const char usage[] = "usage: lockboxctl role assign IDENTITY ROLE SCOPE | role remove ID "
-                                "| role list\n  roles: admin engineer support-manager owner "
-                                "global-admin auditor; scopes: global tenant:ID subscription:ID";
+    static const char usage[] =
+        "usage: lockboxctl role assign IDENTITY ROLE SCOPE | role remove ID "
+        "| role list\n  roles: admin engineer support-manager owner "
+        "global-admin auditor; scopes: global tenant:ID subscription:ID";
     static const char *const cols[] = {"id", "identity", "role", "scope", "created", NULL};
     const char *sub = argc >= 2 ? argv[1] : "";
     char path[160];
@@ -195,10 +212,10 @@ static int role(int argc, char **argv)
         return change("DELETE", path, NULL, "removed");
     }
     if (!strcmp(sub, "assign") && argc == 5)
-        return change("POST", "/v1/roles",
-                      json_pack("{s:s, s:s, s:s}", "identity", argv[2], "role", argv[3], "scope",
-                                argv[4]),
-                      "assigned");
+        return change(
+            "POST", "/v1/roles",
+            json_pack("{s:s, s:s, s:s}", "identity", argv[2], "role", argv[3], "scope", argv[4]),
+            "assigned");
     return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
 }
 
@@ -243,7 +260,8 @@ int ctl_whoami_main(int argc, char **argv)
     if (rc != CTL_EXIT_OK || ctl_json_output)
         return rc == CTL_EXIT_OK ? ctl_print_json(out) : rc;
     printf("%s (login %s)\n", ctl_str(out, "name"), ctl_str(out, "login"));
-    json_array_foreach(json_object_get(out, "roles"), i, r) {
+    json_array_foreach(json_object_get(out, "roles"), i, r)
+    {
         printf("  %s on %s\n", ctl_str(r, "role"), ctl_str(r, "scope"));
     }
     json_decref(out);

@@ -63,7 +63,8 @@ static int columns_match(sqlite3_stmt *st, const char *body)
     int64_t t = 0;
     int ok;
 
-    if (lbx_json_parse_object(body, strlen(body), 1 << 20, LBX_JSON_MAX_DEPTH, &obj, NULL) != LBX_OK)
+    if (lbx_json_parse_object(body, strlen(body), 1 << 20, LBX_JSON_MAX_DEPTH, &obj, NULL) !=
+        LBX_OK)
         return 1; /* the chain check names it */
     ok = lbx_json_get_string(obj, "action", &action) == LBX_OK &&
          lbx_json_get_int(obj, "time", &t) == LBX_OK &&
@@ -100,8 +101,10 @@ static int each_from_db(const struct filter *f, event_cb cb, void *ctx)
         const char *hash = (const char *)sqlite3_column_text(st, 4);
 
         if (body != NULL && !columns_match(st, body))
-            rc = ctl_fail(CTL_EXIT_FAIL, "audit chain broken at event %lld: its time or action "
-                          "column was edited", (long long)sqlite3_column_int64(st, 0));
+            rc = ctl_fail(CTL_EXIT_FAIL,
+                          "audit chain broken at event %lld: its time or action "
+                          "column was edited",
+                          (long long)sqlite3_column_int64(st, 0));
         else
             rc = cb(sqlite3_column_int64(st, 0), body, hash, ctx);
     }
@@ -131,7 +134,7 @@ static int parse_filter(int argc, char **argv, struct filter *f, const char **fo
                         const char *usage)
 {
     static const struct option opts[] = {
-        {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'},
+        {"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
         {"action", required_argument, NULL, 'a'}, {"format", required_argument, NULL, 'f'},
         {"db", required_argument, NULL, 'd'},     {NULL, 0, NULL, 0}};
     int c;
@@ -175,9 +178,9 @@ static int audit_verify(int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
-static const char *const csv_fields[] = {"seq", "event_id", "time", "action", "actor", "tenant",
-    "request_id", "status", "ticket", "request_expiry", "access_expiry", "host", "justification",
-    NULL};
+static const char *const csv_fields[] = {
+    "seq",    "event_id", "time",           "action",        "actor", "tenant",        "request_id",
+    "status", "ticket",   "request_expiry", "access_expiry", "host",  "justification", NULL};
 
 /* One CSV cell: quoted when needed; a leading = + - @ is defused for spreadsheets. */
 static void csv_cell(const json_t *v, int is_time)

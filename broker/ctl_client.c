@@ -25,9 +25,9 @@ struct ctl_settings {
 
 #define S(field) offsetof(struct ctl_settings, field)
 static const struct lbx_opt ctl_opts[] = {
-    {"url", LBX_OPT_STRING, S(url), 0, 0},   {"token", LBX_OPT_STRING, S(token), 0, 0},
-    {"ca", LBX_OPT_STRING, S(ca), 0, 0},     {"cert", LBX_OPT_STRING, S(cert), 0, 0},
-    {"key", LBX_OPT_STRING, S(key), 0, 0},   {NULL, 0, 0, 0, 0},
+    {"url", LBX_OPT_STRING, S(url), 0, 0}, {"token", LBX_OPT_STRING, S(token), 0, 0},
+    {"ca", LBX_OPT_STRING, S(ca), 0, 0},   {"cert", LBX_OPT_STRING, S(cert), 0, 0},
+    {"key", LBX_OPT_STRING, S(key), 0, 0}, {NULL, 0, 0, 0, 0},
 };
 #undef S
 
@@ -63,7 +63,7 @@ static int load_settings(struct ctl_settings *s)
     override(&s->ca, "LOCKBOX_CA");
     if (s->url == NULL || s->ca == NULL)
         return ctl_fail(CTL_EXIT_USAGE, "broker URL and CA needed: set url/ca in the config file "
-                        "or LOCKBOX_URL and LOCKBOX_CA");
+                                        "or LOCKBOX_URL and LOCKBOX_CA");
     return CTL_EXIT_OK;
 }
 
@@ -98,7 +98,9 @@ static int request(const char *method, const char *path, const char *body, int t
 
     if ((rc = load_settings(&s)) != CTL_EXIT_OK)
         return rc;
-    struct lbx_http_opts o = {.ca_file = s.ca, .cert_file = s.cert, .key_file = s.key,
+    struct lbx_http_opts o = {.ca_file = s.ca,
+                              .cert_file = s.cert,
+                              .key_file = s.key,
                               .bearer = s.token,
                               .timeout_ms = 1000L * (timeout_s ? timeout_s : CTL_DEFAULT_TIMEOUT),
                               .max_response = CTL_MAX_RESPONSE};

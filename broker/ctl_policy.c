@@ -28,9 +28,12 @@ static int apply_option(int c, const char *v, json_t *o)
     char *end;
 
     switch (c) {
-    case 'l': return on_off(v, o, "lockbox");
-    case 'i': return on_off(v, o, "internal_review");
-    case 'e': return on_off(v, o, "notify_email");
+    case 'l':
+        return on_off(v, o, "lockbox");
+    case 'i':
+        return on_off(v, o, "internal_review");
+    case 'e':
+        return on_off(v, o, "notify_email");
     case 't':
     case 'd':
         if (ctl_parse_duration(v, &n) != 0)
@@ -39,7 +42,8 @@ static int apply_option(int c, const char *v, json_t *o)
                                    json_integer(n));
     case 'a':
         n = strtoll(v, &end, 10);
-        return *end || end == v ? -1 : json_object_set_new(o, "approvals_required", json_integer(n));
+        return *end || end == v ? -1
+                                : json_object_set_new(o, "approvals_required", json_integer(n));
     case 'w':
         return json_object_set_new(o, "notify_webhook",
                                    strcmp(v, "none") ? json_string(v) : json_null());
@@ -49,11 +53,14 @@ static int apply_option(int c, const char *v, json_t *o)
 
 static int policy_set(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"lockbox", required_argument, NULL, 'l'}, {"request-ttl", required_argument, NULL, 't'},
-        {"access-duration", required_argument, NULL, 'd'}, {"approvals", required_argument, NULL, 'a'},
-        {"internal-review", required_argument, NULL, 'i'}, {"webhook", required_argument, NULL, 'w'},
-        {"email", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"lockbox", required_argument, NULL, 'l'},
+                                         {"request-ttl", required_argument, NULL, 't'},
+                                         {"access-duration", required_argument, NULL, 'd'},
+                                         {"approvals", required_argument, NULL, 'a'},
+                                         {"internal-review", required_argument, NULL, 'i'},
+                                         {"webhook", required_argument, NULL, 'w'},
+                                         {"email", required_argument, NULL, 'e'},
+                                         {NULL, 0, NULL, 0}};
     json_t *current = NULL, *body, *out = NULL;
     char path[200];
     int c, rc;
@@ -102,8 +109,8 @@ static int policy_get(const char *scope)
            "scope", scope, "lockbox", json_is_true(json_object_get(eff, "lockbox")) ? "on" : "off",
            "request ttl", (long long)json_integer_value(json_object_get(eff, "request_ttl")),
            "access duration",
-           (long long)json_integer_value(json_object_get(eff, "access_duration")),
-           "approvals", (long long)json_integer_value(json_object_get(eff, "approvals_required")),
+           (long long)json_integer_value(json_object_get(eff, "access_duration")), "approvals",
+           (long long)json_integer_value(json_object_get(eff, "approvals_required")),
            "internal review", json_is_true(json_object_get(eff, "internal_review")) ? "on" : "off",
            "webhook", ctl_str(eff, "notify_webhook"), "email",
            json_is_true(json_object_get(eff, "notify_email")) ? "on" : "off");

@@ -18,17 +18,19 @@ static void print_table(const json_t *list)
 
     printf("%-9s %-16s %-10s %-16s %-16s %-14s %-18s %s\n", "ID", "STATUS", "REQUESTER", "LOGIN",
            "HOST", "TICKET", "CREATED", "EXPIRES/ENDS");
-    json_array_foreach(list, i, r) {
+    json_array_foreach(list, i, r)
+    {
         json_int_t t = json_integer_value(json_object_get(r, "access_end"));
 
         if (t == 0)
             t = json_integer_value(json_object_get(r, "request_expiry"));
-        printf("%-9s %-16s %-10s %-16s %-16s %-14s %-18s %s\n", ctl_str(r, "id"),
-               ctl_str(r, "status"), ctl_str(r, "requester"), ctl_str(r, "login"),
-               strcmp(ctl_str(r, "host"), "-") ? ctl_str(r, "host") : ctl_str(r, "host_group"),
-               ctl_str(r, "ticket"),
-               ctl_time(json_integer_value(json_object_get(r, "created")), created, sizeof(created)),
-               ctl_time(t, until, sizeof(until)));
+        printf(
+            "%-9s %-16s %-10s %-16s %-16s %-14s %-18s %s\n", ctl_str(r, "id"), ctl_str(r, "status"),
+            ctl_str(r, "requester"), ctl_str(r, "login"),
+            strcmp(ctl_str(r, "host"), "-") ? ctl_str(r, "host") : ctl_str(r, "host_group"),
+            ctl_str(r, "ticket"),
+            ctl_time(json_integer_value(json_object_get(r, "created")), created, sizeof(created)),
+            ctl_time(t, until, sizeof(until)));
     }
 }
 
@@ -38,7 +40,8 @@ static void print_names(const char *label, const json_t *list)
     size_t i;
 
     printf("%-16s", label);
-    json_array_foreach(list, i, n) {
+    json_array_foreach(list, i, n)
+    {
         printf("%s%s", i ? ", " : "", json_string_value(n));
     }
     printf("%s\n", json_array_size(list) ? "" : "-");
@@ -46,9 +49,10 @@ static void print_names(const char *label, const json_t *list)
 
 static void print_request(const json_t *r)
 {
-    static const char *const times[][2] = {{"created", "created"}, {"request_expiry", "request expiry"},
-        {"decided_at", "decided at"}, {"access_start", "access start"}, {"access_end", "access end"},
-        {"revoked_at", "revoked at"}};
+    static const char *const times[][2] = {
+        {"created", "created"},       {"request_expiry", "request expiry"},
+        {"decided_at", "decided at"}, {"access_start", "access start"},
+        {"access_end", "access end"}, {"revoked_at", "revoked at"}};
     const json_t *scope = json_object_get(r, "scope"), *a;
     char buf[32];
     size_t i;
@@ -56,8 +60,8 @@ static void print_request(const json_t *r)
     printf("%-16s%s\n%-16s%s\n%-16s%s (%s)\n", "id", ctl_str(r, "id"), "status",
            ctl_str(r, "status"), "requester", ctl_str(r, "requester"), ctl_str(r, "login"));
     printf("%-16s%s\n%-16s%s / %s\n", "host",
-           strcmp(ctl_str(r, "host"), "-") ? ctl_str(r, "host") : ctl_str(r, "host_group"),
-           "scope", ctl_str(scope, "tenant"), ctl_str(scope, "subscription"));
+           strcmp(ctl_str(r, "host"), "-") ? ctl_str(r, "host") : ctl_str(r, "host_group"), "scope",
+           ctl_str(scope, "tenant"), ctl_str(scope, "subscription"));
     printf("%-16s%s\n%-16s%lld s\n", "ticket", ctl_str(r, "ticket"), "duration",
            (long long)json_integer_value(json_object_get(r, "duration")));
     for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
@@ -66,7 +70,8 @@ static void print_request(const json_t *r)
     print_names("approvers", json_object_get(r, "approvers"));
     if (json_array_size(json_object_get(r, "reviewers")))
         print_names("reviewers", json_object_get(r, "reviewers"));
-    json_array_foreach(json_object_get(r, "approvals"), i, a) {
+    json_array_foreach(json_object_get(r, "approvals"), i, a)
+    {
         printf("%-16s%s (%s) at %s: %s\n", "approval", ctl_str(a, "by"), ctl_str(a, "stage"),
                ctl_time(json_integer_value(json_object_get(a, "at")), buf, sizeof(buf)),
                ctl_str(a, "comment"));
@@ -92,8 +97,8 @@ static int show_result(int rc, json_t *obj, void (*human)(const json_t *))
 static int request_create(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"host", required_argument, NULL, 'h'},   {"group", required_argument, NULL, 'g'},
-        {"ticket", required_argument, NULL, 't'}, {"reason", required_argument, NULL, 'r'},
+        {"host", required_argument, NULL, 'h'},     {"group", required_argument, NULL, 'g'},
+        {"ticket", required_argument, NULL, 't'},   {"reason", required_argument, NULL, 'r'},
         {"duration", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
     static const char usage[] = "usage: lockboxctl request create --host H|--group G --ticket T "
                                 "--reason TEXT --duration 4h";
@@ -103,12 +108,23 @@ static int request_create(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'h': host = optarg; break;
-        case 'g': group = optarg; break;
-        case 't': ticket = optarg; break;
-        case 'r': reason = optarg; break;
-        case 'd': duration = optarg; break;
-        default: return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
+        case 'h':
+            host = optarg;
+            break;
+        case 'g':
+            group = optarg;
+            break;
+        case 't':
+            ticket = optarg;
+            break;
+        case 'r':
+            reason = optarg;
+            break;
+        case 'd':
+            duration = optarg;
+            break;
+        default:
+            return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
         }
     }
     if ((!host == !group) || !ticket || !reason || !duration || optind != argc)
@@ -152,7 +168,7 @@ static int request_status(int argc, char **argv)
 {
     json_t *out = NULL;
     const char *id = NULL;
-    int rc = one_id(argc, argv, "usage: lockboxctl request status ID", &id);
+    int rc = one_id(argc, argv, "usage: lockboxctl request status ID | show ID", &id);
 
     if (rc != CTL_EXIT_OK)
         return rc;
@@ -190,9 +206,9 @@ static int request_wait(int argc, char **argv)
         if ((int64_t)time(NULL) >= deadline)
             break;
     }
-    rc = !strcmp(status, "approved")                                ? CTL_EXIT_OK
+    rc = !strcmp(status, "approved")                                        ? CTL_EXIT_OK
          : !strcmp(status, "pending") || !strcmp(status, "internal-review") ? CTL_EXIT_PENDING
-                                                                    : CTL_EXIT_FAIL;
+                                                                            : CTL_EXIT_FAIL;
     if (ctl_json_output)
         ctl_print_json(out);
     else {
@@ -247,14 +263,7 @@ int ctl_list_main(int argc, char **argv)
 
 int ctl_show_main(int argc, char **argv)
 {
-    json_t *out = NULL;
-    const char *id = NULL;
-    int rc = one_id(argc, argv, "usage: lockboxctl show ID", &id);
-
-    if (rc != CTL_EXIT_OK)
-        return rc;
-    rc = get_request(id, 0, &out);
-    return show_result(rc, out, print_request);
+    return request_status(argc, argv);
 }
 
 static void print_decision(const json_t *r)

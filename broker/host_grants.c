@@ -41,8 +41,8 @@ static lbx_err mint(struct broker *b, const char *host, const char *login, const
     d->status = 200;
     d->body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "token", token, "grant_id", grant,
                         "request_id", req, "ticket", row_str(row, "ticket"), "approved_by",
-                        row_str(row, "decided_by") ? row_str(row, "decided_by") : "",
-                        "access_end", (json_int_t)claims.exp);
+                        row_str(row, "decided_by") ? row_str(row, "decided_by") : "", "access_end",
+                        (json_int_t)claims.exp);
     lbx_free_secret(token);
     return d->body ? LBX_OK : lbx_error_set(e, LBX_ERR_NOMEM, "answer");
 }
@@ -80,10 +80,12 @@ static void awaiting_text(const json_t *row, char *out, size_t len)
     size_t i;
     int first = 1;
 
-    off = (size_t)snprintf(out, len, "%s (", review ? "support manager"
-                                               : row_str(row, "subscription") ? "subscription owner"
-                                                                              : "tenant global administrator");
-    json_array_foreach(json_object_get(row, "approvers"), i, a) {
+    off = (size_t)snprintf(out, len, "%s (",
+                           review                         ? "support manager"
+                           : row_str(row, "subscription") ? "subscription owner"
+                                                          : "tenant global administrator");
+    json_array_foreach(json_object_get(row, "approvers"), i, a)
+    {
         if (strcmp(row_str(a, "stage"), stage) != 0 || off >= len)
             continue;
         off += (size_t)snprintf(out + off, len - off, "%s%s", first ? "" : ", ",
@@ -121,7 +123,8 @@ static lbx_err auto_grant(struct broker *b, const json_t *host_row, const json_t
                           const struct policy_eff *p, json_t **row, struct lbx_error *e)
 {
     struct caller c = {.kind = CALLER_PERSON, .roles = 1u << LBX_ROLE_ENGINEER};
-    struct request_input in = {.host = row_str(host_row, "id"), .ticket = "lockbox-off",
+    struct request_input in = {.host = row_str(host_row, "id"),
+                               .ticket = "lockbox-off",
                                .reason = "lockbox is off for this scope: consent not required",
                                .duration = p->access_duration};
     lbx_err r;
@@ -143,7 +146,8 @@ static lbx_err decide(struct broker *b, const char *host, const char *login, jso
     size_t i;
     lbx_err r;
 
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (grant_status(row, now) != NULL && !strcmp(grant_status(row, now), "active")) {
             d->row = row;
             return mint(b, host, login, row, now, d, e);
@@ -164,8 +168,10 @@ static lbx_err decide(struct broker *b, const char *host, const char *login, jso
     }
     /* The newest request decides the refusal; loaded whole for its approvers. */
     if (json_array_size(rows) == 0)
-        refuse(d, "no_request", NULL, NULL, "no lockbox request for %s on %s: ask with "
-               "'lockboxctl request create --host %s'", login, host, host);
+        refuse(d, "no_request", NULL, NULL,
+               "no lockbox request for %s on %s: ask with "
+               "'lockboxctl request create --host %s'",
+               login, host, host);
     else if ((r = request_load(b->store, row_int(json_array_get(rows, 0), "id"), made, e)) ==
              LBX_OK)
         refuse_for(*made, now, d);
@@ -184,9 +190,9 @@ static void audit_decision(struct broker *b, const char *host, const char *login
         .actor = actor,
         .request = d->row,
         .host = host,
-        .detail = json_pack("{s:s, s:s}", "login", login, "result",
-                            d->status == 200 ? "issued"
-                                             : json_string_value(json_object_get(d->body, "error"))),
+        .detail = json_pack(
+            "{s:s, s:s}", "login", login, "result",
+            d->status == 200 ? "issued" : json_string_value(json_object_get(d->body, "error"))),
     };
 
     snprintf(actor, sizeof(actor), "host:%s", host);

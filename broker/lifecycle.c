@@ -23,7 +23,8 @@ static int run_due(struct broker *b, enum store_q q, enum lbx_event ev, int64_t 
         lbx_error_f("timer query: %s", e.detail);
         return 0;
     }
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         r = request_timer_event(b, row_int(row, "id"), ev, now, &e);
         if (r == LBX_OK)
             done++;

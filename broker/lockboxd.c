@@ -16,11 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api.h"
 #include "audit.h"
-#include "buf.h"
 #include "broker.h"
+#include "buf.h"
 #include "log.h"
 #include "notify.h"
 
@@ -71,7 +72,8 @@ static int check_config(const char *path)
 static lbx_err bootstrap_admin(struct store *st, const char *name, char **secret, char **id,
                                struct lbx_error *e)
 {
-    struct audit_event ev = {.action = "admin_bootstrapped", .actor = "bootstrap",
+    struct audit_event ev = {.action = "admin_bootstrapped",
+                             .actor = "bootstrap",
                              .detail = json_pack("{s:s}", "identity", name)};
     json_t *row = NULL;
     int64_t now = (int64_t)time(NULL);
@@ -165,8 +167,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     lbx_log_set_level(broker_config_log_level(&b->cfg));
     if (notify_start(b, &e) != LBX_OK)
         lbx_error_f("notifications: %s", e.detail);
-    lbx_info_f("configuration reloaded from %s (signing key %s)", b->config_path,
-               lbx_key_kid(key));
+    lbx_info_f("configuration reloaded from %s (signing key %s)", b->config_path, lbx_key_kid(key));
 }
 
 static lbx_err add_signal(struct broker *b, struct event **ev, int sig,
@@ -185,7 +186,8 @@ static lbx_err start(struct broker *b, struct lbx_error *e)
         return r;
     if ((b->base = event_base_new()) == NULL)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "event_base_new");
-    if (add_signal(b, &b->sigterm_ev, SIGTERM, on_stop) || add_signal(b, &b->sigint_ev, SIGINT, on_stop) ||
+    if (add_signal(b, &b->sigterm_ev, SIGTERM, on_stop) ||
+        add_signal(b, &b->sigint_ev, SIGINT, on_stop) ||
         add_signal(b, &b->sighup_ev, SIGHUP, on_reload))
         return lbx_error_set(e, LBX_ERR_SYSTEM, "signal handlers");
     if ((r = notify_start(b, e)) != LBX_OK || (r = lifecycle_start(b, e)) != LBX_OK)
@@ -226,6 +228,7 @@ int main(int argc, char **argv)
 
     lbx_log_init("lockboxd", LBX_LOG_STRUCTURED, LOG_INFO);
     signal(SIGPIPE, SIG_IGN);
+    umask(027); /* the database holds token hashes and the audit log: not for others */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'k')
             return check_config(optarg);

@@ -49,7 +49,8 @@ static lbx_err emails_of(struct store *st, const json_t *recipients, struct lbx_
     size_t i;
     lbx_err r = LBX_OK;
 
-    json_array_foreach(recipients, i, n) {
+    json_array_foreach(recipients, i, n)
+    {
         if (store_row(st, Q_IDENTITY_GET, SV_PARAMS(SV_TEXT(json_string_value(n))), &who, e) !=
             LBX_OK)
             continue;
@@ -91,11 +92,11 @@ lbx_err notify_enqueue(struct broker *b, struct store *st, const struct policy_e
     return r;
 }
 
-static lbx_err deliver_webhook(struct notifier *n, const char *url, const char *payload,
-                               char *err, size_t errlen)
+static lbx_err deliver_webhook(struct notifier *n, const char *url, const char *payload, char *err,
+                               size_t errlen)
 {
-    struct lbx_http_opts o = {.ca_file = n->ca, .timeout_ms = (long)n->timeout * 1000,
-                              .max_response = 64 * 1024};
+    struct lbx_http_opts o = {
+        .ca_file = n->ca, .timeout_ms = (long)n->timeout * 1000, .max_response = 64 * 1024};
     struct lbx_http_response resp = {0};
     struct lbx_error e = {0};
     lbx_err r = lbx_http_request(&o, "POST", url, payload, &resp, &e);
@@ -121,7 +122,8 @@ static char *mail_text(const char *to, const char *payload)
         LBX_OK)
         return NULL;
     rq = json_object_get(msg, "request");
-    lbx_buf_printf(&b, "To: %s\nSubject: [lockbox] %s %s: %s for %s (ticket %s)\n"
+    lbx_buf_printf(&b,
+                   "To: %s\nSubject: [lockbox] %s %s: %s for %s (ticket %s)\n"
                    "Auto-Submitted: auto-generated\nContent-Type: application/json\n\n%s\n",
                    to, json_string_value(json_object_get(rq, "id")),
                    json_string_value(json_object_get(msg, "event")),
@@ -200,14 +202,15 @@ static void record_outcome(struct notifier *n, const json_t *entry, lbx_err deli
 
     next = now + (n->backoff << (attempts - 1 < 16 ? attempts - 1 : 16));
     struct audit_event ev = {
-        .action = delivered == LBX_OK ? (for_approvers ? "approvers_notified" : "requester_notified")
-                                      : "notification_failed",
+        .action = delivered == LBX_OK
+                      ? (for_approvers ? "approvers_notified" : "requester_notified")
+                      : "notification_failed",
         .actor = "broker",
-        .detail = json_pack("{s:s, s:s, s:s, s:I, s:s*, s:o}", "kind", row_str(entry, "kind"),
-                            "target", row_str(entry, "target"), "event", event, "attempt",
-                            (json_int_t)attempts, "error", delivered == LBX_OK ? NULL : err,
-                            "next_attempt", delivered == LBX_OK || give_up ? json_null()
-                                                                           : json_integer(next))};
+        .detail =
+            json_pack("{s:s, s:s, s:s, s:I, s:s*, s:o}", "kind", row_str(entry, "kind"), "target",
+                      row_str(entry, "target"), "event", event, "attempt", (json_int_t)attempts,
+                      "error", delivered == LBX_OK ? NULL : err, "next_attempt",
+                      delivered == LBX_OK || give_up ? json_null() : json_integer(next))};
     if ((r = store_begin(n->st, &e)) != LBX_OK) {
         json_decref(ev.detail);
         goto out;
@@ -271,7 +274,8 @@ static void run_due(struct notifier *n)
         lbx_error_f("outbox: %s", e.detail);
         return;
     }
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         deliver(n, row, now);
     }
     json_decref(rows);

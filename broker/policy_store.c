@@ -7,9 +7,9 @@
 #include "requests.h"
 #include "token.h"
 
-static const char *const policy_keys[] = {"lockbox",          "request_ttl",     "access_duration",
-                                          "approvals_required", "internal_review", "notify_webhook",
-                                          "notify_email",     NULL};
+static const char *const policy_keys[] = {
+    "lockbox",         "request_ttl",    "access_duration", "approvals_required",
+    "internal_review", "notify_webhook", "notify_email",    NULL};
 
 static lbx_err check_int(const json_t *body, const char *key, int64_t min, int64_t max,
                          struct lbx_error *e)
@@ -46,8 +46,10 @@ lbx_err policy_validate(const json_t *body, struct lbx_error *e)
         (r = check_int(body, "approvals_required", 1, 16, e)))
         return r;
     if ((r = check_int(body, "access_duration", 1, LBX_GRANT_MAX_LIFETIME, e)) != LBX_OK)
-        return lbx_error_set(e, LBX_ERR_LIFETIME_CAP, "access_duration must be 1..%d seconds: "
-                             "the 8 h cap cannot be raised", LBX_GRANT_MAX_LIFETIME);
+        return lbx_error_set(e, LBX_ERR_LIFETIME_CAP,
+                             "access_duration must be 1..%d seconds: "
+                             "the 8 h cap cannot be raised",
+                             LBX_GRANT_MAX_LIFETIME);
     if (hook != NULL && !json_is_null(hook) &&
         (!json_is_string(hook) || strncmp(json_string_value(hook), "https://", 8) != 0 ||
          json_string_length(hook) >= 512))
@@ -76,8 +78,8 @@ static void apply(struct policy_eff *p, const json_t *body)
                  json_is_string(v) ? json_string_value(v) : "");
 }
 
-static lbx_err apply_scope(struct store *st, struct policy_eff *p, const char *kind,
-                           const char *id, struct lbx_error *e)
+static lbx_err apply_scope(struct store *st, struct policy_eff *p, const char *kind, const char *id,
+                           struct lbx_error *e)
 {
     char scope[LBX_NAME_MAX + 32];
     json_t *row = NULL, *body = NULL;

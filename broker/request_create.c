@@ -18,8 +18,7 @@ struct target {
 };
 
 static lbx_err resolve_target(struct broker *b, const struct caller *c,
-                              const struct request_input *in, struct target *t,
-                              struct lbx_error *e)
+                              const struct request_input *in, struct target *t, struct lbx_error *e)
 {
     const char *name = in->host ? in->host : in->host_group;
     char scope[LBX_NAME_MAX + 16];
@@ -82,11 +81,12 @@ static lbx_err snapshot(struct store *st, enum lbx_role role, const char *scope,
         (r = store_exec(st, Q_ROLE_HOLDERS, SV_PARAMS(SV_TEXT(lbx_role_name(role)), SV_TEXT(scope)),
                         &rows, NULL, e)) != LBX_OK)
         return r;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (n == LBX_APPROVERS_MAX)
             break;
         a[n++] = (struct lbx_assignment){row_str(row, "identity"), role, type, id,
-                                         row_int(row, "created"), 0};
+                                         row_int(row, "created"),  0};
     }
     count = lbx_holders_snapshot(a, n, role, type, id, requester, now, picked, LBX_APPROVERS_MAX);
     for (i = 0; i < count; i++)
@@ -102,7 +102,8 @@ static lbx_err insert_people(struct store *st, int64_t id, const json_t *names, 
     size_t i;
     lbx_err r = LBX_OK;
 
-    json_array_foreach(names, i, n) {
+    json_array_foreach(names, i, n)
+    {
         if ((r = store_exec(st, Q_APPROVER_INSERT,
                             SV_PARAMS(SV_INT(id), SV_TEXT(json_string_value(n)), SV_TEXT(stage)),
                             NULL, NULL, e)) != LBX_OK)
@@ -131,19 +132,24 @@ static lbx_err take_snapshots(struct broker *b, const struct caller *c, struct c
                       e)) != LBX_OK)
         return r;
     if (json_array_size(cr->approvers) == 0)
-        return lbx_error_set(e, LBX_ERR_FORBIDDEN, "no eligible approver: nobody but the requester "
-                             "holds the %s role on %s", lbx_approver_label(type), scope);
+        return lbx_error_set(e, LBX_ERR_FORBIDDEN,
+                             "no eligible approver: nobody but the requester "
+                             "holds the %s role on %s",
+                             lbx_approver_label(type), scope);
     if ((size_t)cr->p.approvals_required > json_array_size(cr->approvers))
-        return lbx_error_set(e, LBX_ERR_FORBIDDEN, "policy asks for %lld approvals but only %zu "
-                             "eligible approvers exist on %s", (long long)cr->p.approvals_required,
-                             json_array_size(cr->approvers), scope);
+        return lbx_error_set(e, LBX_ERR_FORBIDDEN,
+                             "policy asks for %lld approvals but only %zu "
+                             "eligible approvers exist on %s",
+                             (long long)cr->p.approvals_required, json_array_size(cr->approvers),
+                             scope);
     if (!cr->p.internal_review)
         return LBX_OK;
     if ((r = snapshot(b->store, LBX_ROLE_SUPPORT_MANAGER, "global", c->name, cr->now,
                       &cr->reviewers, e)) != LBX_OK)
         return r;
     if (json_array_size(cr->reviewers) == 0)
-        return lbx_error_set(e, LBX_ERR_FORBIDDEN, "policy asks for an internal review but no "
+        return lbx_error_set(e, LBX_ERR_FORBIDDEN,
+                             "policy asks for an internal review but no "
                              "support manager other than the requester exists");
     return LBX_OK;
 }
@@ -196,13 +202,13 @@ static lbx_err record_creation(struct broker *b, const struct caller *c, struct 
         return r;
     ev.request = *out;
     ev.detail = json_pack("{s:O, s:O*, s:I, s:b}", "approvers", cr->approvers, "reviewers",
-                          cr->reviewers, "approvals_required",
-                          (json_int_t)cr->p.approvals_required, "lockbox", cr->p.lockbox);
+                          cr->reviewers, "approvals_required", (json_int_t)cr->p.approvals_required,
+                          "lockbox", cr->p.lockbox);
     if ((r = audit_append(b->store, &ev, e)) != LBX_OK)
         return r;
     if (!cr->p.lockbox) {
-        ev = (struct audit_event){.action = "request_auto_approved", .actor = "policy:lockbox-off",
-                                  .request = *out};
+        ev = (struct audit_event){
+            .action = "request_auto_approved", .actor = "policy:lockbox-off", .request = *out};
         return audit_append(b->store, &ev, e);
     }
     return notify_enqueue(b, b->store, &cr->p,

@@ -74,7 +74,8 @@ static json_t *names_of_stage(const json_t *list, const char *stage)
     json_t *out = json_array(), *a;
     size_t i;
 
-    json_array_foreach(list, i, a) {
+    json_array_foreach(list, i, a)
+    {
         if (strcmp(row_str(a, "stage"), stage) == 0)
             json_array_append_new(out, json_string(row_str(a, "identity")));
     }
@@ -86,7 +87,8 @@ static json_t *approvals_api(const json_t *list)
     json_t *out = json_array(), *a;
     size_t i;
 
-    json_array_foreach(list, i, a) {
+    json_array_foreach(list, i, a)
+    {
         json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:O}", "by", row_str(a, "identity"),
                                              "stage", row_str(a, "stage"), "at",
                                              (json_int_t)row_int(a, "time"), "comment",
@@ -97,10 +99,25 @@ static json_t *approvals_api(const json_t *list)
 
 json_t *request_to_api(const json_t *row)
 {
-    static const char *const copied[] = {"status", "requester", "login", "host", "host_group",
-        "ticket", "duration", "created", "request_expiry", "approvals_required", "decided_by",
-        "decided_at", "access_start", "access_end", "comment", "revoked_by", "revoked_at",
-        "revoke_comment", NULL};
+    static const char *const copied[] = {"status",
+                                         "requester",
+                                         "login",
+                                         "host",
+                                         "host_group",
+                                         "ticket",
+                                         "duration",
+                                         "created",
+                                         "request_expiry",
+                                         "approvals_required",
+                                         "decided_by",
+                                         "decided_at",
+                                         "access_start",
+                                         "access_end",
+                                         "comment",
+                                         "revoked_by",
+                                         "revoked_at",
+                                         "revoke_comment",
+                                         NULL};
     json_t *o = json_object(), *approvers = json_object_get(row, "approvers");
     char id[32], grant[32];
     size_t i;
@@ -110,8 +127,9 @@ json_t *request_to_api(const json_t *row)
     for (i = 0; copied[i] != NULL; i++)
         json_object_set(o, copied[i], json_object_get(row, copied[i]));
     json_object_set(o, "reason", json_object_get(row, "reason"));
-    json_object_set_new(o, "scope", json_pack("{s:O, s:O}", "tenant", json_object_get(row, "tenant"),
-                                              "subscription", json_object_get(row, "subscription")));
+    json_object_set_new(o, "scope",
+                        json_pack("{s:O, s:O}", "tenant", json_object_get(row, "tenant"),
+                                  "subscription", json_object_get(row, "subscription")));
     json_object_set_new(o, "approvers", names_of_stage(approvers, "customer"));
     json_object_set_new(o, "reviewers", names_of_stage(approvers, "review"));
     json_object_set_new(o, "approvals", approvals_api(json_object_get(row, "approvals")));
@@ -119,8 +137,7 @@ json_t *request_to_api(const json_t *row)
     if (grant_status(row, (int64_t)time(NULL)) != NULL) {
         snprintf(grant, sizeof(grant), "G-%lld", (long long)row_int(row, "id"));
         json_object_set_new(o, "grant_id", json_string(grant));
-        json_object_set_new(o, "grant_status",
-                            json_string(grant_status(row, (int64_t)time(NULL))));
+        json_object_set_new(o, "grant_status", json_string(grant_status(row, (int64_t)time(NULL))));
     }
     return o;
 }
@@ -130,7 +147,8 @@ static int listed(const json_t *approvers, const char *name)
     json_t *a;
     size_t i;
 
-    json_array_foreach(approvers, i, a) {
+    json_array_foreach(approvers, i, a)
+    {
         if (strcmp(row_str(a, "identity"), name) == 0)
             return 1;
     }

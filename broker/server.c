@@ -71,7 +71,8 @@ static int route_match(const char *pattern, struct api_req *ar)
     snprintf(ar->param_buf, sizeof(ar->param_buf), "%s", ar->path);
     p = strtok_r(pat, "/", &save_p);
     s = strtok_r(ar->param_buf, "/", &save_s);
-    for (; p != NULL && s != NULL; p = strtok_r(NULL, "/", &save_p), s = strtok_r(NULL, "/", &save_s)) {
+    for (; p != NULL && s != NULL;
+         p = strtok_r(NULL, "/", &save_p), s = strtok_r(NULL, "/", &save_s)) {
         if (strcmp(p, "*") == 0) {
             if (n == API_MAX_PARAMS)
                 return 0;
@@ -119,23 +120,19 @@ static void dispatch(struct api_req *ar)
         if (r->method & ar->method)
             break;
     }
-    if (path_match == NULL)
-        {
+    if (path_match == NULL) {
         api_fail_msg(ar, 404, "not_found", "no such endpoint");
         return;
     }
-    if (i == sizeof(routes) / sizeof(routes[0]))
-        {
+    if (i == sizeof(routes) / sizeof(routes[0])) {
         api_fail_msg(ar, 405, "method_not_allowed", "method not allowed here");
         return;
     }
-    if (r->auth != AUTH_NONE && (err = auth_resolve(ar, r->auth == AUTH_HOST, &e)) != LBX_OK)
-        {
+    if (r->auth != AUTH_NONE && (err = auth_resolve(ar, r->auth == AUTH_HOST, &e)) != LBX_OK) {
         api_fail(ar, err, &e);
         return;
     }
-    if ((err = read_body(ar, &e)) != LBX_OK)
-        {
+    if ((err = read_body(ar, &e)) != LBX_OK) {
         api_fail(ar, err, &e);
         return;
     }
@@ -222,7 +219,7 @@ static lbx_err load_server_key(SSL_CTX *ctx, const char *path, struct lbx_error 
 
 lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struct lbx_error *e)
 {
-    STACK_OF(X509_NAME) *cas;
+    STACK_OF(X509_NAME) * cas;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     lbx_err r = LBX_OK;
 

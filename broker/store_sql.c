@@ -10,7 +10,7 @@ const char *const store_query_names[Q__COUNT] = {
 };
 
 #define REQ_COLUMNS                                                                                \
-    "id, status, requester, login, host, host_group, tenant, subscription, ticket, reason, "      \
+    "id, status, requester, login, host, host_group, tenant, subscription, ticket, reason, "       \
     "duration, created, request_expiry, approvals_required, lockbox_off, decided_by, decided_at, " \
     "access_start, access_end, comment, revoked_by, revoked_at, revoke_comment, updated"
 
@@ -32,8 +32,10 @@ const char *const store_sql[Q__COUNT] = {
     [Q_GROUP_MEMBERS] = "SELECT host FROM host_group_members WHERE grp = ? ORDER BY host",
     [Q_IDENTITY_INSERT] =
         "INSERT INTO identities (name, login, email, created) VALUES (?, ?, ?, ?)",
-    [Q_IDENTITY_LIST] = "SELECT name, login, email, created, disabled FROM identities ORDER BY name",
-    [Q_IDENTITY_GET] = "SELECT name, login, email, created, disabled FROM identities WHERE name = ?",
+    [Q_IDENTITY_LIST] =
+        "SELECT name, login, email, created, disabled FROM identities ORDER BY name",
+    [Q_IDENTITY_GET] =
+        "SELECT name, login, email, created, disabled FROM identities WHERE name = ?",
     [Q_IDENTITY_BY_LOGIN] = "SELECT name, login, email, created, disabled FROM identities "
                             "WHERE login = ? AND disabled = 0",
     [Q_IDENTITY_DISABLE] = "UPDATE identities SET disabled = 1 WHERE name = ? AND disabled = 0",
@@ -56,7 +58,8 @@ const char *const store_sql[Q__COUNT] = {
     [Q_POLICY_LIST] = "SELECT scope, body, updated FROM policies ORDER BY scope",
     [Q_TOKEN_INSERT] = "INSERT INTO api_tokens (id, identity, hash, label, created) "
                        "VALUES (?, ?, ?, ?, ?)",
-    [Q_TOKEN_LIST] = "SELECT id, identity, label, created, revoked FROM api_tokens ORDER BY created",
+    [Q_TOKEN_LIST] =
+        "SELECT id, identity, label, created, revoked FROM api_tokens ORDER BY created",
     [Q_TOKEN_GET] = "SELECT id, identity, label, created, revoked FROM api_tokens WHERE id = ?",
     [Q_TOKEN_BY_HASH] = "SELECT t.id, t.identity, i.login FROM api_tokens t "
                         "JOIN identities i ON i.name = t.identity "
@@ -104,7 +107,7 @@ const char *const store_sql[Q__COUNT] = {
                      "FROM outbox WHERE status = 'pending' AND next_attempt <= ? "
                      "ORDER BY id LIMIT 20",
     [Q_OUTBOX_CLAIM] = "UPDATE outbox SET next_attempt = ? WHERE id = ? AND status = 'pending' "
-                      "AND next_attempt <= ?",
+                       "AND next_attempt <= ?",
     [Q_OUTBOX_DONE] = "UPDATE outbox SET status = 'done', attempts = ? WHERE id = ? "
                       "AND status = 'pending'",
     [Q_OUTBOX_RETRY] = "UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ? "

@@ -218,8 +218,10 @@ static lbx_err migrate(struct store_sqlite *s, struct lbx_error *e)
             return r;
     }
     if ((r = user_version(s, &version, e)) == LBX_OK && version > target - 1)
-        return lbx_error_set(e, LBX_ERR_STORE, "database schema version %d is newer than this "
-                             "broker (%d)", version, target - 1);
+        return lbx_error_set(e, LBX_ERR_STORE,
+                             "database schema version %d is newer than this "
+                             "broker (%d)",
+                             version, target - 1);
     return r;
 }
 

@@ -28,7 +28,8 @@ static json_t *stage_names(const json_t *row, const char *stage)
     json_t *out = json_array(), *a;
     size_t i;
 
-    json_array_foreach(json_object_get(row, "approvers"), i, a) {
+    json_array_foreach(json_object_get(row, "approvers"), i, a)
+    {
         if (strcmp(row_str(a, "stage"), stage) == 0)
             json_array_append_new(out, json_string(row_str(a, "identity")));
     }
@@ -86,7 +87,8 @@ static int approvals_in_stage(const json_t *row, const char *stage)
     size_t i;
     int n = 0;
 
-    json_array_foreach(json_object_get(row, "approvals"), i, a) {
+    json_array_foreach(json_object_get(row, "approvals"), i, a)
+    {
         n += strcmp(row_str(a, "stage"), stage) == 0;
     }
     return n;
@@ -156,16 +158,16 @@ static lbx_err approve_customer(struct transition *t, struct lbx_error *e)
     t->to = LBX_ST_APPROVED;
     if ((r = move(t, e)) != LBX_OK ||
         (r = lbx_access_end(t->now, row_int(t->row, "duration"), t->p.access_duration, &end)) ||
-        (r = store_exec(t->b->store, Q_REQ_SET_DECISION,
-                        SV_PARAMS(SV_TEXT(t->c->name), SV_INT(t->now), SV_TEXT(t->comment),
-                                  SV_INT(t->id)),
-                        NULL, NULL, e)) != LBX_OK ||
+        (r = store_exec(
+             t->b->store, Q_REQ_SET_DECISION,
+             SV_PARAMS(SV_TEXT(t->c->name), SV_INT(t->now), SV_TEXT(t->comment), SV_INT(t->id)),
+             NULL, NULL, e)) != LBX_OK ||
         (r = store_exec(t->b->store, Q_REQ_SET_ACCESS,
                         SV_PARAMS(SV_INT(t->now), SV_INT(end), SV_INT(t->id)), NULL, NULL, e)))
         return r;
     broker_crash_point("approve-before-audit");
-    return audit_and_notify(t, "request_approved", "request_approved", requester_list(t->row),
-                            NULL, e);
+    return audit_and_notify(t, "request_approved", "request_approved", requester_list(t->row), NULL,
+                            e);
 }
 
 static lbx_err deny(struct transition *t, struct lbx_error *e)
@@ -175,10 +177,10 @@ static lbx_err deny(struct transition *t, struct lbx_error *e)
 
     t->to = LBX_ST_DENIED;
     if ((r = may_act(t, stage, e)) != LBX_OK || (r = move(t, e)) != LBX_OK ||
-        (r = store_exec(t->b->store, Q_REQ_SET_DECISION,
-                        SV_PARAMS(SV_TEXT(t->c->name), SV_INT(t->now), SV_TEXT(t->comment),
-                                  SV_INT(t->id)),
-                        NULL, NULL, e)) != LBX_OK)
+        (r = store_exec(
+             t->b->store, Q_REQ_SET_DECISION,
+             SV_PARAMS(SV_TEXT(t->c->name), SV_INT(t->now), SV_TEXT(t->comment), SV_INT(t->id)),
+             NULL, NULL, e)) != LBX_OK)
         return r;
     return audit_and_notify(t, "request_denied", "request_denied", requester_list(t->row), NULL, e);
 }
@@ -192,7 +194,8 @@ static int may_revoke(const struct transition *t)
     size_t i;
     int ok = caller_has(t->c, LBX_ROLE_ADMIN) || !strcmp(row_str(t->row, "requester"), t->c->name);
 
-    json_array_foreach(names, i, n) {
+    json_array_foreach(names, i, n)
+    {
         ok |= strcmp(json_string_value(n), t->c->name) == 0;
     }
     json_decref(names);
@@ -214,11 +217,10 @@ static lbx_err revoke(struct transition *t, struct lbx_error *e)
         return lbx_error_set(e, LBX_ERR_FORBIDDEN, "%s may not revoke LBX-%lld", t->c->name,
                              (long long)t->id);
     t->to = LBX_ST_REVOKED;
-    if ((r = move(t, e)) != LBX_OK ||
-        (r = store_exec(t->b->store, Q_REQ_SET_REVOKED,
-                        SV_PARAMS(SV_TEXT(t->c->name), SV_INT(t->now), SV_TEXT(t->comment),
-                                  SV_INT(t->id)),
-                        NULL, NULL, e)) != LBX_OK)
+    if ((r = move(t, e)) != LBX_OK || (r = store_exec(t->b->store, Q_REQ_SET_REVOKED,
+                                                      SV_PARAMS(SV_TEXT(t->c->name), SV_INT(t->now),
+                                                                SV_TEXT(t->comment), SV_INT(t->id)),
+                                                      NULL, NULL, e)) != LBX_OK)
         return r;
     return audit_and_notify(t, "grant_revoked", "grant_revoked", requester_list(t->row), NULL, e);
 }
@@ -238,8 +240,8 @@ static lbx_err start(struct transition *t, enum lbx_event ev, struct lbx_error *
     if (ev == LBX_EV_APPROVE && t->from == LBX_ST_INTERNAL_REVIEW)
         ev = LBX_EV_REVIEW_APPROVE;
     if (lbx_lifecycle_next(t->from, ev, &t->to) != LBX_OK)
-        return lbx_error_set(e, LBX_ERR_CONFLICT, "LBX-%lld is %s: cannot %s it",
-                             (long long)t->id, lbx_status_name(t->from), lbx_event_name(ev));
+        return lbx_error_set(e, LBX_ERR_CONFLICT, "LBX-%lld is %s: cannot %s it", (long long)t->id,
+                             lbx_status_name(t->from), lbx_event_name(ev));
     /* Past its TTL a request is expired even before the timer has written it down. */
     if (t->c != NULL && lbx_status_is_open(t->from) && t->now >= row_int(t->row, "request_expiry"))
         return lbx_error_set(e, LBX_ERR_CONFLICT, "LBX-%lld expired unanswered", (long long)t->id);
@@ -266,8 +268,8 @@ static lbx_err finish(struct transition *t, lbx_err r, struct lbx_error *e)
 lbx_err request_decide(struct broker *b, const struct caller *c, int64_t id, enum lbx_event ev,
                        const char *comment, json_t **out, struct lbx_error *e)
 {
-    struct transition t = {.b = b, .c = c, .id = id, .now = (int64_t)time(NULL),
-                           .comment = comment};
+    struct transition t = {
+        .b = b, .c = c, .id = id, .now = (int64_t)time(NULL), .comment = comment};
     lbx_err r;
 
     *out = NULL;
@@ -307,10 +309,9 @@ lbx_err request_timer_event(struct broker *b, int64_t id, enum lbx_event ev, int
         else if (ev == LBX_EV_END && row_int(t.row, "access_end") > now)
             r = lbx_error_set(e, LBX_ERR_CONFLICT, "not due");
         else if ((r = move(&t, e)) == LBX_OK)
-            r = ev == LBX_EV_EXPIRE
-                    ? audit_and_notify(&t, "request_expired", "request_expired",
-                                       requester_list(t.row), NULL, e)
-                    : audit_and_notify(&t, "access_ended", NULL, NULL, NULL, e);
+            r = ev == LBX_EV_EXPIRE ? audit_and_notify(&t, "request_expired", "request_expired",
+                                                       requester_list(t.row), NULL, e)
+                                    : audit_and_notify(&t, "access_ended", NULL, NULL, NULL, e);
     }
     r = finish(&t, r, e);
     json_decref(t.row);

@@ -59,8 +59,9 @@ static void answer(struct waiter *w, const json_t *row, const char *status)
         api_reply(&ar, 200, request_to_api(row));
     else {
         snprintf(grant, sizeof(grant), "G-%lld", (long long)w->id);
-        api_reply(&ar, 200, json_pack("{s:s, s:s, s:I}", "grant_id", grant, "status", status,
-                                      "access_end", (json_int_t)row_int(row, "access_end")));
+        api_reply(&ar, 200,
+                  json_pack("{s:s, s:s, s:I}", "grant_id", grant, "status", status, "access_end",
+                            (json_int_t)row_int(row, "access_end")));
     }
     unlink_waiter(w);
 }

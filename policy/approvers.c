@@ -89,12 +89,11 @@ lbx_err lbx_role_scope_check(enum lbx_role role, enum lbx_scope_type type, struc
     if ((unsigned)role >= LBX_ROLE__COUNT)
         return lbx_error_set(e, LBX_ERR_ARG, "unknown role");
     if (!(allowed_scopes[role] & BIT(type)))
-        return lbx_error_set(e, LBX_ERR_ARG, "role %s can be assigned on: %s%s%s",
-                             lbx_role_name(role),
-                             (allowed_scopes[role] & BIT(LBX_SCOPE_GLOBAL)) ? "global " : "",
-                             (allowed_scopes[role] & BIT(LBX_SCOPE_TENANT)) ? "tenant:ID " : "",
-                             (allowed_scopes[role] & BIT(LBX_SCOPE_SUBSCRIPTION))
-                                 ? "subscription:ID" : "");
+        return lbx_error_set(
+            e, LBX_ERR_ARG, "role %s can be assigned on: %s%s%s", lbx_role_name(role),
+            (allowed_scopes[role] & BIT(LBX_SCOPE_GLOBAL)) ? "global " : "",
+            (allowed_scopes[role] & BIT(LBX_SCOPE_TENANT)) ? "tenant:ID " : "",
+            (allowed_scopes[role] & BIT(LBX_SCOPE_SUBSCRIPTION)) ? "subscription:ID" : "");
     return LBX_OK;
 }
 
@@ -160,8 +159,10 @@ lbx_err lbx_approvers_snapshot(const struct lbx_assignment *a, size_t n,
     *count = lbx_holders_snapshot(a, n, lbx_approver_role(scope_type), scope_type, scope_id,
                                   requester, at, names, max);
     if (*count == 0)
-        return lbx_error_set(e, LBX_ERR_FORBIDDEN, "no eligible approver: nobody but the requester "
-                             "holds the %s role on %s %s", lbx_approver_label(scope_type),
+        return lbx_error_set(e, LBX_ERR_FORBIDDEN,
+                             "no eligible approver: nobody but the requester "
+                             "holds the %s role on %s %s",
+                             lbx_approver_label(scope_type),
                              scope_type == LBX_SCOPE_SUBSCRIPTION ? "subscription" : "tenant",
                              scope_id);
     return LBX_OK;

@@ -80,8 +80,8 @@ lbx_err lbx_audit_verify_next(struct lbx_audit_verifier *v, int64_t seq, const c
     if (body == NULL || hash == NULL)
         return lbx_error_set(e, LBX_ERR_CONFLICT, "event %lld: missing body or hash",
                              (long long)seq);
-    if (lbx_json_parse_object(body, strlen(body), AUDIT_BODY_MAX, LBX_JSON_MAX_DEPTH, &obj,
-                              NULL) != LBX_OK)
+    if (lbx_json_parse_object(body, strlen(body), AUDIT_BODY_MAX, LBX_JSON_MAX_DEPTH, &obj, NULL) !=
+        LBX_OK)
         return lbx_error_set(e, LBX_ERR_CONFLICT, "event %lld: body is not a JSON object",
                              (long long)seq);
     event_label(obj, label, sizeof(label));
@@ -90,8 +90,10 @@ lbx_err lbx_audit_verify_next(struct lbx_audit_verifier *v, int64_t seq, const c
     if ((r = lbx_audit_hash(body, strlen(body), computed)) != LBX_OK)
         goto out;
     if (strcmp(computed, hash) != 0) {
-        r = lbx_error_set(e, LBX_ERR_CONFLICT, "event %lld%s: content does not match its hash "
-                          "(edited)", (long long)seq, label);
+        r = lbx_error_set(e, LBX_ERR_CONFLICT,
+                          "event %lld%s: content does not match its hash "
+                          "(edited)",
+                          (long long)seq, label);
         goto out;
     }
     memcpy(v->prev, computed, sizeof(v->prev));

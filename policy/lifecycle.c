@@ -15,9 +15,12 @@ static const char *const status_names[LBX_ST__COUNT] = {
 };
 
 static const char *const event_names[LBX_EV__COUNT] = {
-    [LBX_EV_REVIEW_APPROVE] = "review-approve", [LBX_EV_APPROVE] = "approve",
-    [LBX_EV_DENY] = "deny",     [LBX_EV_EXPIRE] = "expire",
-    [LBX_EV_REVOKE] = "revoke", [LBX_EV_END] = "end",
+    [LBX_EV_REVIEW_APPROVE] = "review-approve",
+    [LBX_EV_APPROVE] = "approve",
+    [LBX_EV_DENY] = "deny",
+    [LBX_EV_EXPIRE] = "expire",
+    [LBX_EV_REVOKE] = "revoke",
+    [LBX_EV_END] = "end",
 };
 
 /* transitions[from][event] = to + 1; 0 = not allowed. */
@@ -91,7 +94,7 @@ int lbx_status_is_open(enum lbx_status s)
 static int64_t effective_max(int64_t policy_max)
 {
     return (policy_max <= 0 || policy_max > LBX_GRANT_MAX_LIFETIME) ? LBX_GRANT_MAX_LIFETIME
-                                                                     : policy_max;
+                                                                    : policy_max;
 }
 
 lbx_err lbx_access_end(int64_t approved_at, int64_t requested, int64_t policy_max, int64_t *end)

@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
 CTL=$BENV_BUILD/lockboxctl
-benv_init
-benv_start || { fail "lockboxd starts"; tap_done; exit 1; }
-benv_seed
+benv_boot || exit 1
 field() { benv_json "j[\"$1\"]"; }
 benv_api alice POST /v1/requests '{"host":"node-7","ticket":"INC-1","reason":"=cmd|x disk full","duration":"1h"}' >/dev/null
 benv_api carol POST /v1/requests/LBX-1/approve '{"comment":"ok"}' >/dev/null
@@ -80,4 +78,5 @@ benv_start
 out=$(benv_ctl audrey audit verify 2>&1); rc=$?
 check "via the broker: a tampered chain exits 1" test $rc -eq 1
 check "via the broker: names event $k" test "${out#*broken at event $k (E-*edited}" != "$out"
+benv_stop
 tap_done

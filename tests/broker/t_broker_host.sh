@@ -5,9 +5,7 @@
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
 CTL=$BENV_BUILD/lockboxctl
-benv_init
-benv_start || { fail "lockboxd starts"; tap_done; exit 1; }
-benv_seed
+benv_boot || exit 1
 ask() { benv_host_api "$1" POST /v1/host/token "{\"host\":\"$2\",\"login\":\"$3\"}"; }
 
 out=$(curl -sS --cacert "$BENV_DIR/certs/ca.crt" "$BENV_URL/v1/health")
@@ -92,6 +90,7 @@ check "token decisions and sessions are audited ($n events)" test "$n" -eq 8
 n=$(benv_sql "SELECT count(*) FROM audit WHERE action='token_refused' AND body LIKE '%wrong_host%'")
 check "wrong_host is audited" test "$n" -eq 1
 
+check "the database is not readable by others" test "$(stat -c %a "$BENV_DIR/lockbox.db")" = 640
 kill -HUP "$BENV_PID"; sleep 0.5
 curl -sS --cacert "$BENV_DIR/certs/ca.crt" "$BENV_URL/v1/health" >/dev/null
 check "still serving after SIGHUP" test $? -eq 0

@@ -4,9 +4,7 @@
 # expiry and access end driven by the broker's timers (audited), lockbox off.
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
-benv_init
-benv_start || { fail "lockboxd starts"; tap_done; exit 1; }
-benv_seed
+benv_boot || exit 1
 field() { benv_json "j[\"$1\"]"; }
 create() { benv_api "$1" POST /v1/requests "{\"host\":\"$2\",\"ticket\":\"T-1\",\"reason\":\"r\",\"duration\":${3:-3600}}" | field id; }
 act() { benv_api "$1" POST "/v1/requests/$2/$3" '{"comment":"c"}' >/dev/null; benv_status; }
@@ -133,4 +131,5 @@ check "lockbox off: audited as auto-approved" test "$(benv_sql "SELECT count(*) 
 benv_host_api fab-1 POST /v1/host/token '{"host":"fab-1","login":"support-alice"}' >/dev/null
 check "lockbox off: the next login reuses the active grant" test "$(benv_sql "SELECT count(*) FROM requests WHERE host='fab-1'")" -eq 1
 check "every token issue is audited" test "$(benv_sql "SELECT count(*) FROM audit WHERE action='token_issued' AND json_extract(body,'\$.host')='fab-1'")" -eq 2
+benv_stop
 tap_done

@@ -4,9 +4,7 @@
 # is killed with SIGKILL mid-transition (fault injection and at random) and restarted.
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
-benv_init
-benv_start || { fail "lockboxd starts"; tap_done; exit 1; }
-benv_seed
+benv_boot || exit 1
 field() { benv_json "j[\"$1\"]"; }
 create() { benv_api "$1" POST /v1/requests "{\"host\":\"node-7\",\"ticket\":\"T\",\"reason\":\"r\",\"duration\":${2:-3600}}" | field id; }
 terminal() { benv_sql "SELECT count(*) FROM audit WHERE action IN ('request_approved','request_denied','request_expired') AND json_extract(body,'\$.request_id')='$1'"; }
@@ -124,4 +122,5 @@ diag "random SIGKILL: $done_n of 40 approvals had committed"
 check "random SIGKILL: every request consistent with its audit trail" test $bad -eq 0
 out=$($BENV_BUILD/lockboxctl audit verify --db "$BENV_DIR/lockbox.db")
 check "the audit chain verifies after all of it" test "${out#audit chain OK}" != "$out"
+benv_stop
 tap_done

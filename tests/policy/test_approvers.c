@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "approvers.h"
@@ -45,20 +47,22 @@ static void role_scopes(void **state)
     }
 }
 
-#define A(who, role, type, id, created, removed)                                                 \
-    {who, LBX_ROLE_##role, LBX_SCOPE_##type, id, created, removed}
+#define A(who, role, type, id, created, removed)                                                   \
+    {                                                                                              \
+        who, LBX_ROLE_##role, LBX_SCOPE_##type, id, created, removed                               \
+    }
 
 static void snapshot_takes_owners_in_force_at_creation(void **state)
 {
     const struct lbx_assignment a[] = {
         A("carol", OWNER, SUBSCRIPTION, "prod", 100, 0),
-        A("dave", OWNER, SUBSCRIPTION, "prod", 200, 0),     /* assigned after the request */
-        A("erin", OWNER, SUBSCRIPTION, "prod", 50, 120),    /* removed before it */
-        A("frank", OWNER, SUBSCRIPTION, "dev", 10, 0),      /* another subscription */
-        A("gina", GLOBAL_ADMIN, TENANT, "contoso", 10, 0),  /* not a subscription approver */
-        A("carol", OWNER, SUBSCRIPTION, "prod", 110, 0),    /* duplicate assignment */
-        A("hank", OWNER, SUBSCRIPTION, "prod", 150, 160),   /* removed after it: counts */
-        A("alice", OWNER, SUBSCRIPTION, "prod", 10, 0),     /* the requester */
+        A("dave", OWNER, SUBSCRIPTION, "prod", 200, 0),    /* assigned after the request */
+        A("erin", OWNER, SUBSCRIPTION, "prod", 50, 120),   /* removed before it */
+        A("frank", OWNER, SUBSCRIPTION, "dev", 10, 0),     /* another subscription */
+        A("gina", GLOBAL_ADMIN, TENANT, "contoso", 10, 0), /* not a subscription approver */
+        A("carol", OWNER, SUBSCRIPTION, "prod", 110, 0),   /* duplicate assignment */
+        A("hank", OWNER, SUBSCRIPTION, "prod", 150, 160),  /* removed after it: counts */
+        A("alice", OWNER, SUBSCRIPTION, "prod", 10, 0),    /* the requester */
     };
     const char *names[8];
     size_t n;
@@ -83,9 +87,9 @@ static void tenant_scope_takes_global_admins(void **state)
     size_t n;
 
     (void)state;
-    assert_int_equal(lbx_approvers_snapshot(a, 3, LBX_SCOPE_TENANT, "contoso", "alice", 5, names,
-                                            4, &n, NULL),
-                     LBX_OK);
+    assert_int_equal(
+        lbx_approvers_snapshot(a, 3, LBX_SCOPE_TENANT, "contoso", "alice", 5, names, 4, &n, NULL),
+        LBX_OK);
     assert_int_equal(n, 1);
     assert_string_equal(names[0], "gina");
     assert_string_equal(lbx_approver_label(LBX_SCOPE_TENANT), "tenant global administrator");
@@ -99,14 +103,14 @@ static void nobody_eligible_is_a_clear_refusal(void **state)
     size_t n;
 
     (void)state;
-    assert_int_equal(lbx_approvers_snapshot(a, 1, LBX_SCOPE_SUBSCRIPTION, "prod", "alice", 5,
-                                            names, 2, &n, &e),
-                     LBX_ERR_FORBIDDEN);
+    assert_int_equal(
+        lbx_approvers_snapshot(a, 1, LBX_SCOPE_SUBSCRIPTION, "prod", "alice", 5, names, 2, &n, &e),
+        LBX_ERR_FORBIDDEN);
     assert_int_equal(n, 0);
     assert_non_null(strstr(e.detail, "no eligible approver"));
-    assert_int_equal(lbx_approvers_snapshot(a, 1, LBX_SCOPE_GLOBAL, NULL, "bob", 5, names, 2, &n,
-                                            NULL),
-                     LBX_ERR_ARG);
+    assert_int_equal(
+        lbx_approvers_snapshot(a, 1, LBX_SCOPE_GLOBAL, NULL, "bob", 5, names, 2, &n, NULL),
+        LBX_ERR_ARG);
 }
 
 static void self_approval_and_outsiders(void **state)

@@ -1,6 +1,7 @@
 # broker_env.sh — a real lockboxd on 127.0.0.1 over real TLS, with certificates made here by the
 # openssl CLI. For tests (source after tap.sh: cleanups go through tap_cleanup) and demos.
 #
+#   benv_boot                  benv_init + benv_start + benv_seed (a failed start is one "not ok")
 #   benv_init                  BENV_DIR (mktemp), a CA, the broker's certificate, a signing key
 #   benv_host_cert ID          client certificate CN=ID from the CA: $BENV_DIR/certs/ID.{crt,key}
 #   benv_config [LINE...]      writes $BENV_DIR/lockboxd.conf; extra "key = value" lines go last
@@ -8,7 +9,8 @@
 #                              (benv_start calls it with no lines when no config exists yet)
 #   benv_start                 starts lockboxd; sets BENV_PID, BENV_PORT, BENV_URL; waits until it
 #                              serves. Extra environment for the daemon: BENV_DAEMON_ENV="A=1 B=2"
-#   benv_stop                  SIGTERM by pid, waits for the exit (status in BENV_EXIT)
+#   benv_stop                  SIGTERM by pid, waits for the exit (status in BENV_EXIT); a
+#                              sanitizer report in the daemon's log is printed as "not ok"
 #   benv_kill9                 SIGKILL by pid
 #   benv_admin                 bootstraps identity "admin": token in BENV_TOKEN_admin
 #   benv_seed                  tenant contoso with subscription prod; hosts node-7 (in prod) and
@@ -108,6 +110,15 @@ benv_stop() {
     wait "$BENV_PID" 2>/dev/null
     BENV_EXIT=$?
     BENV_PID=
+    benv__sanitizer_check
+}
+
+# Under `make asan` a sanitizer report in the daemon's log fails the test that ran it.
+benv__sanitizer_check() {
+    if grep -q "Sanitizer" "$BENV_DIR"/*.log 2>/dev/null; then
+        echo "not ok - sanitizer report from lockboxd:"
+        grep -h -A12 "Sanitizer" "$BENV_DIR"/*.log | head -40 | sed 's/^/#   /'
+    fi
 }
 
 benv_kill9() {
@@ -186,4 +197,13 @@ benv_seed() {
     benv__person mike "" "" support-manager global
     benv__person audrey "" "" auditor global
     for h in node-7 node-9 fab-1; do benv_host_cert "$h"; done
+}
+
+benv_boot() {
+    benv_init
+    if ! benv_start; then
+        echo "not ok - lockboxd starts"
+        return 1
+    fi
+    benv_seed
 }
