@@ -1,6 +1,9 @@
 /* HTTPS front: OpenSSL context (TLS 1.2+, client certificates from the customer CA verified
  * when presented), libevent's evhttp over bufferevent_openssl, and the route table. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -301,6 +304,11 @@ lbx_err server_start(struct broker *b, struct lbx_error *e)
                                             EVHTTP_REQ_DELETE);
     if ((sock = evhttp_bind_socket_with_handle(b->http, host, (ev_uint16_t)port)) == NULL)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "cannot listen on %s", b->cfg.listen);
+    /* Accepted sockets inherit TCP_NODELAY from the listener (Linux). Without it an answer
+     * written as two TLS records (head, body) waits on the client's delayed ACK: 40 ms a request. */
+    if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &(int){1},
+                   sizeof(int)) != 0)
+        lbx_warn_f("TCP_NODELAY: %s", strerror(errno));
     b->port = bound_port(sock);
     lbx_info_f("listening on %s port %d", host, b->port);
     if (b->cfg.ready_file != NULL) {

@@ -80,6 +80,18 @@ check "revoked: no process of the uid after poll interval + 1 s ($(($(now_ms) - 
 check "revoked: end reported as revoked" hg_wait "grant_reported $SID revoked" 3
 end_monitor
 
+# -- long-poll: the broker answers the moment the grant is revoked, whatever the poll interval
+hg_config poll_interval=60s long_poll=30s
+start_session 1h longpoll
+escapees
+sleep 1
+t0=$(now_ms)
+grant_revoke "$S"
+hg_wait "hg_no_procs $U" 5
+check "long-poll: revoked session gone within 1.5 s although poll_interval is 60 s ($(($(now_ms) - t0)) ms)" test $(($(now_ms) - t0)) -le 1500
+check "no grant left: the account phase's hand-off token is removed" test ! -e "$HG/run/pending/$U.json"
+end_monitor
+
 # -- broker away mid-session: the session lives to exp, never longer; the end is spooled
 hg_config poll_interval=1s timeout=1s
 start_session 4s away

@@ -4,11 +4,14 @@
 #
 #   hg_setup                 PKI, broker signing key, groups, dirs, setgid hook copy
 #   hg_fake_broker_start     the FAKE broker (tests/support/fake_broker.py) -> HG_BROKER_URL
-#   hg_config [key=value...] writes $HG/host.conf for the module, reaper and hook
+#   hg_config [key=value...] writes $HG/host.conf for the module, reaper and hook (another
+#                            broker: HG_CA_FILE, HG_CERT_FILE, HG_KEY_FILE, HG_HOST_ID,
+#                            HG_ISSUER, HG_TRUSTED_KEYS)
 #   hg_user NAME [support]   a real account with our key and password "pw-NAME"
 #   hg_mint SUB TTL [args]   a grant token signed with the broker key (lockboxctl token mint)
 #   hg_grant SUB TTL [JTI]   makes the fake broker hand out a valid token for SUB
 #   hg_sshd_start            a real sshd on a free 127.0.0.1 port with its own PAM service
+#                            (HG_SSHD_EXTRA: global sshd_config lines, e.g. "MaxStartups 64")
 #   hg_ssh USER ARGS...      the libssh client against that sshd with the user's key
 #   hg_uid_procs UID         live (non-zombie) processes of UID
 . tests/support/pki.sh
@@ -74,12 +77,12 @@ hg_fake_broker_stop() {
 hg_config() {
     {
         echo "broker_url = $HG_BROKER_URL"
-        echo "ca_file = ${HG_CA:-$HG/pki/ca.crt}"
-        echo "cert_file = ${HG_CERT:-$HG/pki/host.crt}"
-        echo "key_file = ${HG_KEY:-$HG/pki/host.key}"
-        echo "host_id = $HG_HOST"
+        echo "ca_file = ${HG_CA_FILE:-${HG_CA:-$HG/pki/ca.crt}}"
+        echo "cert_file = ${HG_CERT_FILE:-${HG_CERT:-$HG/pki/host.crt}}"
+        echo "key_file = ${HG_KEY_FILE:-${HG_KEY:-$HG/pki/host.key}}"
+        echo "host_id = ${HG_HOST_ID:-$HG_HOST}"
         echo "issuer = ${HG_ISSUER:-lockbox}"
-        echo "trusted_keys = ${HG_KEYS:-$HG/keys/signing.pub}"
+        echo "trusted_keys = ${HG_TRUSTED_KEYS:-${HG_KEYS:-$HG/keys/signing.pub}}"
         echo "support_group = $HG_SUPPORT"
         echo "record_group = $HG_RECGROUP"
         echo "run_dir = $HG/run"
@@ -153,6 +156,7 @@ PermitUserEnvironment no
 PrintMotd no
 LogLevel VERBOSE
 Subsystem sftp /usr/lib/openssh/sftp-server
+${HG_SSHD_EXTRA:-}
 Match Group $HG_SUPPORT
     ForceCommand $HG/bin/lockbox-session config=$HG/host.conf
     DisableForwarding yes
