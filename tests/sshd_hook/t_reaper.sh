@@ -106,7 +106,7 @@ check "broker away: end report spooled" hg_wait "ls '$HG/spool' | grep -q end" 5
 end_monitor
 grants_resume
 start_session 1h back
-check "broker back: spooled end delivered by the next reaper" hg_wait "grant_reported $AWAY_SID expired && [ -z \"\$(ls '$HG/spool')\" ]" 5
+check "broker back: spooled end delivered by the next reaper" hg_wait "grant_reported $AWAY_SID expired && [ -z \"\$(ls '$HG/spool')\" ]" 15
 
 # -- an administrator stopping the reaper ends the session (fail closed)
 escapees
