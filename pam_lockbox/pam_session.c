@@ -110,7 +110,7 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
     lbx_err r;
 
     if ((r = lbx_pam_state_dirs(&p->cfg, e)) != LBX_OK ||
-        (r = lbx_pam_handoff_read(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
+        (r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
         (r = lbx_pam_verify(p, token, &claims, e)) != LBX_OK ||
         (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
         (r = lbx_session_new_id(rec->sid)) != LBX_OK ||
