@@ -51,9 +51,11 @@ void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid);
 /* "<run_dir>/sessions" into buf. */
 const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len);
 
-/* spawn.c: starts lockbox-reaper for session sid and waits for its "ready" line. */
-lbx_err lbx_pam_spawn_reaper(const struct lbx_pam *p, const char *sid, pid_t *pid,
-                             uint64_t *start, struct lbx_error *e);
+/* spawn.c: starts lockbox-reaper for session sid without waiting (*ready_fd: where its
+ * "ready" line comes), then waits for that line (closing ready_fd). */
+lbx_err lbx_pam_reaper_start(const struct lbx_pam *p, const char *sid, int *ready_fd,
+                             struct lbx_error *e);
+lbx_err lbx_pam_reaper_ready(int ready_fd, pid_t *pid, uint64_t *start, struct lbx_error *e);
 
 /* phases */
 lbx_err lbx_pam_account(struct lbx_pam *p);

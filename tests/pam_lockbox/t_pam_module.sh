@@ -180,11 +180,11 @@ check "broker told: session start and end (exited)" sh -c "grep -q '\"event\":\"
 hg_grant "$S" 1h G-first
 $DRIVER "$HG/pam" lbx "$S" account sleep:1500 open sleep:1500 close >"$HG/a.out" 2>&1 &
 apid=$!
-hg_wait "grep -q '^account:' '$HG/a.out'" 5
+hg_wait "grep -q '^account:' '$HG/a.out' 2>/dev/null" 5
 hg_grant "$S" 1h G-second
 $DRIVER "$HG/pam" lbx "$S" account sleep:1000 open sleep:1500 close >"$HG/b.out" 2>&1 &
 bpid=$!
-hg_wait "grep -q '^account:' '$HG/b.out'" 5
+hg_wait "grep -q '^account:' '$HG/b.out' 2>/dev/null" 5
 check "interleaved: two accepted entries wait, one per login" test "$(handoff | wc -l)" -ge 2
 grant_of() { # grant_of MONITOR-PID: grant id in the session record of that monitor
     _r=$(grep -l "\"monitor_pid\":$1," "$HG/run/sessions/"*.json 2>/dev/null | head -1)
