@@ -26,7 +26,11 @@ cp -a packaging/debian "$stage/debian"
 
 cd "$stage"
 echo "deb: building in $stage"
-if ! dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1; then
+# A clean build whatever called us: `make asan` or `make BUILD=...` must not leak into the
+# packages through the environment (an ASan-instrumented pam_lockbox.so aborts every process
+# that loads it — libpam loads the whole stack up front, so that would lock everyone out).
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u SAN -u BUILD -u OPT \
+    DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1; then
     tail -30 "$out/build.log" >&2
     echo "deb: dpkg-buildpackage failed; full log in $out/build.log" >&2
     exit 1

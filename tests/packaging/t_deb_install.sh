@@ -17,9 +17,18 @@ skip_all() { ok "# SKIP $*"; tap_done; exit 0; }
 for p in lockboxctl lockboxd pam_lockbox.so lockbox-session lockbox-reaper; do
     [ -f "$BUILD/$p" ] || skip_all "$p is not built yet: the packages need it"
 done
+# One package test at a time on this machine (several checkouts may run `make check` at once):
+# the lock is on /etc/pam.d itself, so nothing is created for it.
+exec 9</etc/pam.d
+flock -w 600 9 || skip_all "another package test kept the lock for 10 minutes"
+# Never touch an installation this test did not make; say so loudly (it may be the leftover of
+# a run that was killed before its cleanup).
 for p in $PKG_NAMES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' &&
-        skip_all "$p is installed on this machine; not touching a real installation"
+    if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -qv 'not-installed'; then
+        fail "$p is already on this machine: not touching it (a killed test run? dpkg --purge $p)"
+        tap_done
+        exit 1
+    fi
 done
 
 # /run, not /tmp: sshd's StrictModes refuses authorized keys below a world-writable directory.
@@ -38,6 +47,18 @@ debs=$BUILD/deb
 for p in $PKG_NAMES; do
     check "built $p" test -f "$debs/${p}_"*"_$(dpkg --print-architecture).deb"
 done
+# libpam loads every module of a stack when the stack is read, before pam_succeed_if can skip
+# one: a module that aborts on load (e.g. built with ASan) would refuse everyone.
+mkdir -p "$work/deb-host"
+dpkg-deb -x "$debs/lockbox-host_"*"_$(dpkg --print-architecture).deb" "$work/deb-host"
+check "packaged pam_lockbox.so is a plain build (no sanitizer runtime)" sh -c \
+    "! readelf -d $work/deb-host/lib/*/security/pam_lockbox.so | grep -qi 'asan\|ubsan'"
+mkdir -p "$work/pamsvc"
+printf 'account required %s\naccount required pam_permit.so\n' \
+    "$(echo "$work"/deb-host/lib/*/security/pam_lockbox.so)" >"$work/pamsvc/lbxload"
+check "packaged pam_lockbox.so loads into libpam and ignores a non-support user" \
+    quiet env LD_PRELOAD="/usr/lib/$(cc -print-multiarch)/libpam_wrapper.so" PAM_WRAPPER=1 \
+    PAM_WRAPPER_SERVICE_DIR="$work/pamsvc" pamtester lbxload root acct_mgmt
 check "lintian: no error or warning left (each fixed or overridden with a reason)" \
     sh -c "! grep -q '^[EW]:' $debs/lintian.log"
 grep '^[EW]:' "$debs/lintian.log" | sed 's/^/# /'
