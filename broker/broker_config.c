@@ -17,6 +17,7 @@ static const struct lbx_opt broker_opts[] = {
     {"tls_cert", LBX_OPT_STRING, C(tls_cert), 0, 0},
     {"tls_key", LBX_OPT_STRING, C(tls_key), 0, 0},
     {"client_ca", LBX_OPT_STRING, C(client_ca), 0, 0},
+    {"people_ca", LBX_OPT_STRING, C(people_ca), 0, 0},
     {"database", LBX_OPT_STRING, C(database), 0, 0},
     {"signing_key", LBX_OPT_STRING, C(signing_key), 0, 0},
     {"issuer", LBX_OPT_STRING, C(issuer), 0, 0},

@@ -11,7 +11,8 @@ struct broker_config {
     char *ready_file;  /* written with the bound port once serving (optional) */
     char *tls_cert;    /* server certificate chain (PEM) */
     char *tls_key;     /* its private key */
-    char *client_ca;   /* the customer CA that issues host (and people) client certificates */
+    char *client_ca;   /* the customer CA that issues host client certificates */
+    char *people_ca;   /* a separate CA for people's client certificates (optional) */
     char *database;    /* SQLite file (or "sqlite:PATH") */
     char *signing_key; /* ES256 private key for grant tokens (lockboxctl key generate) */
     char *issuer;      /* "iss" of grant tokens; hosts check it */
