@@ -51,15 +51,21 @@ static int peer_common_name(struct evhttp_request *req, enum tls_peer_kind want,
     return rc;
 }
 
+/* Audited with the source address, within that source's budget (refusal_limit.c). */
 static void audit_refusal(struct api_req *ar, const char *who, const char *why)
 {
-    struct audit_event ev = {
-        .action = "access_refused",
-        .actor = who,
-        .detail = json_pack("{s:s, s:s, s:s}", "path", ar->path, "method",
-                            ar->method == EVHTTP_REQ_GET ? "GET" : "other", "reason", why),
-    };
+    struct evhttp_connection *conn = evhttp_request_get_connection(ar->req);
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct audit_event ev = {.action = "access_refused", .actor = who};
 
+    if (conn != NULL)
+        evhttp_connection_get_peer(conn, &addr, &port);
+    if (!refusal_admit(ar->b, addr, (int64_t)time(NULL)))
+        return;
+    ev.detail =
+        json_pack("{s:s, s:s, s:s, s:s?}", "path", ar->path, "method",
+                  ar->method == EVHTTP_REQ_GET ? "GET" : "other", "reason", why, "source", addr);
     audit_record(ar->b->store, &ev);
 }
 

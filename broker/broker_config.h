@@ -27,6 +27,9 @@ struct broker_config {
     long max_body;          /* bytes of a request body */
     int64_t client_timeout; /* idle read/write timeout per connection */
     int64_t tick;           /* how often timers look for expiries */
+    /* Refused authentication: audited in full up to this many per source and window. */
+    long audit_refusals_max;
+    int64_t audit_refusals_window;
     /* Notifications. */
     char *notify_webhook; /* default webhook URL (https) for every scope (optional) */
     char *notify_command; /* sendmail-compatible command (optional) */

@@ -7,6 +7,8 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -138,11 +140,26 @@ static void dispatch(struct api_req *ar)
     r->handler(ar);
 }
 
+/* An answer goes out as several TLS records; without TCP_NODELAY the later ones wait for the
+ * client's delayed ACK (40 ms a request on a kept-alive connection). */
+static void no_delay(struct evhttp_request *req)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    int one = 1;
+
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *query;
     struct api_req ar;
+
+    no_delay(req);
 
     memset(&ar, 0, sizeof(ar));
     ar.b = arg;
