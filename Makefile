@@ -52,6 +52,7 @@ include pam_lockbox/module.mk
 include sshd_hook/module.mk
 include tests/module.mk
 include fuzz/module.mk
+include packaging/module.mk
 
 programs: $(PROGRAMS)
 

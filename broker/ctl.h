@@ -31,6 +31,7 @@ int ctl_people_main(int argc, char **argv);    /* identity, role, policy, api-to
 int ctl_policy_main(int argc, char **argv);
 int ctl_audit_main(int argc, char **argv);
 int ctl_whoami_main(int argc, char **argv);
+int ctl_host_main(int argc, char **argv); /* host enroll (ctl_enroll.c), else directory */
 
 /* Prints "lockboxctl: <message>" to stderr; returns code. */
 int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

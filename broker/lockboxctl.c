@@ -22,7 +22,7 @@ static const struct ctl_group groups[] = {
     {"revoke", ctl_revoke_main, "revoke ID [--comment TEXT]"},
     {"tenant", ctl_directory_main, "tenant create|list                (admins)"},
     {"subscription", ctl_directory_main, "subscription create|list"},
-    {"host", ctl_directory_main, "host create|list"},
+    {"host", ctl_host_main, "host create|list|enroll           (enroll: offline)"},
     {"group", ctl_directory_main, "group create|add|list"},
     {"identity", ctl_people_main, "identity create|list|disable"},
     {"role", ctl_people_main, "role assign|remove|list"},

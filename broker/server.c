@@ -2,13 +2,14 @@
  * the host and people CAs of tls_trust.c), libevent's evhttp over bufferevent_openssl, and the
  * route table. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -140,26 +141,11 @@ static void dispatch(struct api_req *ar)
     r->handler(ar);
 }
 
-/* An answer goes out as several TLS records; without TCP_NODELAY the later ones wait for the
- * client's delayed ACK (40 ms a request on a kept-alive connection). */
-static void no_delay(struct evhttp_request *req)
-{
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    int one = 1;
-
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static void on_request(struct evhttp_request *req, void *arg)
 {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *query;
     struct api_req ar;
-
-    no_delay(req);
 
     memset(&ar, 0, sizeof(ar));
     ar.b = arg;
@@ -315,6 +301,11 @@ lbx_err server_start(struct broker *b, struct lbx_error *e)
                                             EVHTTP_REQ_DELETE);
     if ((sock = evhttp_bind_socket_with_handle(b->http, host, (ev_uint16_t)port)) == NULL)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "cannot listen on %s", b->cfg.listen);
+    /* Accepted sockets inherit TCP_NODELAY from the listener (Linux). Without it an answer
+     * written as two TLS records (head, body) waits on the client's delayed ACK: 40 ms a request. */
+    if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &(int){1},
+                   sizeof(int)) != 0)
+        lbx_warn_f("TCP_NODELAY: %s", strerror(errno));
     b->port = bound_port(sock);
     lbx_info_f("listening on %s port %d", host, b->port);
     if (b->cfg.ready_file != NULL) {

@@ -10,14 +10,19 @@
 
 lbx_err lbx_audit_hash(const char *body, size_t len, char out[LBX_AUDIT_HASH_HEX + 1])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
     unsigned int mdlen = 0;
     int i;
 
     if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != sizeof(md))
         return LBX_ERR_CRYPTO;
-    for (i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    /* Not snprintf per byte: verify hashes every event, and that was a third of its time. */
+    for (i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
     return LBX_OK;
 }
 

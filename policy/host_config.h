@@ -32,8 +32,8 @@ struct lbx_host_config {
     int64_t timeout;       /* one deadline for the account-phase broker call, seconds */
     int64_t leeway;        /* clock skew accepted for nbf/iat, seconds */
     int64_t poll_interval; /* reaper: revocation check period, seconds */
-    int64_t long_poll;     /* reaper: ?wait= for the grant status call (0 = plain polling) */
-    int allow_file_transfer;
+    int64_t long_poll;     /* reaper: ?wait= for the grant status call (0 = plain polling; default 25) */
+    int allow_file_transfer; /* default yes; "no" refuses sftp, scp and rsync in the hook */
     int debug;
 };
 

@@ -85,7 +85,7 @@ static char *to_utf8(struct lbx_recording *rc, const char *data, size_t len, siz
 {
     size_t total = rc->ncarry + len, i = 0, o = 0, n;
     unsigned char *in = malloc(total + 1), *out = malloc(total * 3 + 1);
-    int complete;
+    int incomplete;
 
     if (in == NULL || out == NULL) {
         free(in);
@@ -96,9 +96,9 @@ static char *to_utf8(struct lbx_recording *rc, const char *data, size_t len, siz
     memcpy(in + rc->ncarry, data, len);
     rc->ncarry = 0;
     while (i < total) {
-        n = lbx_utf8_seq_len(in + i, total - i, &complete);
-        if (!complete) {
-            rc->ncarry = total - i;
+        n = lbx_utf8_seq_len(in + i, total - i, &incomplete);
+        if (incomplete) { /* fewer than n (<= 4) bytes left: always fits the carry */
+            rc->ncarry = total - i < sizeof(rc->carry) ? total - i : 0;
             memcpy(rc->carry, in + i, rc->ncarry);
             break;
         }

@@ -102,6 +102,7 @@ static void sweep_uid(struct lbx_reaper *rp, const char *reason)
 {
     struct other_sessions o = {rp, reason, 0};
     int round, left = 0;
+    char path[4352];
 
     if (rp->rec.uid == 0)
         return; /* never, whatever a record says */
@@ -111,6 +112,9 @@ static void sweep_uid(struct lbx_reaper *rp, const char *reason)
                    o.holding);
         return;
     }
+    /* No grant left for this uid: the account phase's hand-off token has no use any more. */
+    snprintf(path, sizeof(path), "%s/pending/%lu.json", rp->cfg.run_dir, (unsigned long)rp->rec.uid);
+    unlink(path);
     for (round = 0; round < SWEEP_ROUNDS; round++) {
         if ((left = lbx_proc_for_uid(rp->rec.uid, kill_pid, NULL)) == 0)
             break;

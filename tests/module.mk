@@ -12,3 +12,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(NET_LIB) $(POLICY_LI
 # Benchmarks (make bench): programs under tests/bench/, never run by make check.
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_PROGRAMS := $(BENCH_SRCS:%.c=$(BUILD)/%)
+# Drivers with their own libraries (the generic rule above links policy + lib only).
+$(BUILD)/tests/bench/bench_login: $(BUILD)/tests/bench/bench_login.o
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(call pkg_libs,libssh) -lpthread
+$(BUILD)/tests/bench/bench_http: $(BUILD)/tests/bench/bench_http.o
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(call pkg_libs,libcurl) -lpthread
+$(BUILD)/tests/bench/bench_scale_gen: $(BUILD)/tests/bench/bench_scale_gen.o $(POLICY_LIB)
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(POLICY_LIB) $(POLICY_LIBS) $(call pkg_libs,sqlite3)

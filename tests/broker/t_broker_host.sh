@@ -73,9 +73,7 @@ check "session report for another login: 400" test "$(benv_status)" = 400
 
 # Long-poll: a revocation reaches a waiting reaper within seconds.
 t0=$(date +%s)
-# (not benv_api: its body file is the one the long-poll's answer is read from)
-( sleep 2; curl -s --cacert "$BENV_DIR/certs/ca.crt" -H "Authorization: Bearer $BENV_TOKEN_carol" \
-    -X POST --data '{"comment":"done"}' -o /dev/null "$BENV_URL/v1/requests/LBX-1/revoke" ) &
+( sleep 2; BENV_OUT=$(mktemp -d "$BENV_DIR/out.XXXXXX"); benv_api carol POST /v1/requests/LBX-1/revoke '{"comment":"done"}' >/dev/null ) &
 rev=$!
 out=$(benv_host_api node-7 GET '/v1/host/grants/G-1?wait=30')
 t1=$(date +%s)

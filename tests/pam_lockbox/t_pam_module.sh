@@ -25,7 +25,7 @@ service() { # service NAME MODULE-ARGS...
 }
 service lbx
 service fast timeout=1s
-pam() { $DRIVER "$HG/pam" "$@" 2>&1; }
+pam() { $DRIVER "$HG/pam" "$@" 2>&1 | tee -a "$HG/all.out"; }
 # result OUTPUT STEP: the PAM code of a step
 result() { echo "$1" | sed -n "s/^$2: \([A-Z_]*\) .*/\1/p" | head -1; }
 ms() { echo "$1" | sed -n "s/^$2: [A-Z_]* \([0-9]*\)$/\1/p" | head -1; }
@@ -174,7 +174,11 @@ check "close: reaper gone within 2 s" hg_wait "hg_gone $rpid" 2
 check "broker told: session start and end (exited)" sh -c "grep -q '\"event\":\"start\".*\"session\":\"$sid\"' '$HG/broker/requests' && grep -q '\"event\":\"end\".*\"reason\":\"exited\".*\"session\":\"$sid\"' '$HG/broker/requests'"
 
 # -- valgrind: a refusal, an allowed login and a whole session, in one process
-if command -v valgrind >/dev/null; then
+if [ -n "$HG_ASAN" ]; then
+    hg_grant "$S" 1h
+    pam lbx "$S" account open close >/dev/null
+    check "ASan/LSan: no report from any driver run" sh -c "! grep -q 'Sanitizer\|runtime error' '$HG/all.out'"
+elif command -v valgrind >/dev/null; then
     hg_grant "$S" 1h
     valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
         --child-silent-after-fork=yes "$DRIVER" "$HG/pam" lbx "$S" account open close \

@@ -40,6 +40,7 @@ static void test_defaults_and_override(void **state)
     assert_int_equal(c.timeout, 1);            /* argument beats file */
     assert_string_equal(c.support_group, "ops");
     assert_int_equal(c.poll_interval, 5);      /* default */
+    assert_int_equal(c.long_poll, 25);         /* default: revocation seen at once */
     assert_int_equal(c.leeway, 30);
     assert_string_equal(c.run_dir, "/run/lockbox");
     assert_string_equal(c.cgroup_mode, "auto");

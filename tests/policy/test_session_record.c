@@ -63,15 +63,15 @@ static void test_roundtrip(void **state)
     snprintf(path, sizeof(path), "%s/%s.view", dir, r.sid);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640);
+    lbx_session_record_free(&view);
     /* Not root's (or writable by others): not a record anyone may trust. */
     if (geteuid() == 0) {
         assert_int_equal(chown(path, 65534, 0), 0);
         assert_int_not_equal(lbx_session_record_read(dir, r.sid, 1, &view, NULL), LBX_OK);
     }
+    lbx_session_record_free(&back);
     assert_int_equal(lbx_session_record_remove(dir, r.sid), LBX_OK);
     assert_int_not_equal(lbx_session_record_read(dir, r.sid, 0, &back, NULL), LBX_OK);
-    lbx_session_record_free(&back);
-    lbx_session_record_free(&view);
     lbx_session_record_free(&r);
 }
 

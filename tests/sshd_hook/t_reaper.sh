@@ -1,16 +1,16 @@
 #!/bin/sh
 # lockbox-reaper against real processes in real cgroups. The PAM driver plays sshd's monitor
 # (pam_open_session puts it in the session cgroup and starts the reaper); processes of the
-# support account then try every way out. The broker is the FAKE one: these tests need it to
-# say "revoked" on cue, to vanish and to come back on the same port.
+# support account then try every way out. Grants come from the real lockboxd
+# (tests/support/grants.sh), which also goes away and comes back mid-session.
 . tests/support/tap.sh
 . tests/support/hostgate_env.sh
+. tests/support/grants.sh
 DRIVER=$BUILD_ABS/tests/pam_lockbox/pam_driver
 
 hg_setup || { fail "setup"; tap_done; exit 1; }
-hg_fake_broker_start
-BPORT=$(cat "$HG/broker/port")
 S=lbxe2e${HG_ID}s
+grants_start "$S" || { fail "broker"; tap_done; exit 1; }
 hg_user "$S" support
 U=$(id -u "$S")
 mkdir -p "$HG/pam"
@@ -21,7 +21,7 @@ field() { $PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.ar
 
 # start_session TTL: the "monitor" (driver) in its session; sets SID, CG, RPID, MON, EXP
 start_session() {
-    hg_grant "$S" "$1" "G-$HG_ID-$2"
+    grant_approve "$S" "$1" || return 1
     "$DRIVER" "$HG/pam" lbx "$S" account open sleep:30000 close >"$HG/driver.$2" 2>&1 &
     MON=$!
     # this monitor's record, not one a previous session is still leaving behind
@@ -52,7 +52,6 @@ end_monitor() { kill "$MON" 2>/dev/null; wait "$MON" 2>/dev/null; }
 
 for mode in v2 freezer; do
     hg_config cgroup_mode=$mode poll_interval=1s
-    : >"$HG/broker/requests"
     start_session 4s "$mode" || { fail "$mode: session did not start"; continue; }
     check "$mode: session cgroup exists" test -d "$CG"
     escapees
@@ -64,7 +63,7 @@ for mode in v2 freezer; do
     check "$mode: nothing killed before exp" test $((left_at - EXP * 1000)) -ge 0
     check "$mode: sshd's monitor survived (moved out first)" test -z "$(hg_gone "$MON" && echo gone)"
     check "$mode: session cgroup removed" hg_wait "test ! -d '$CG'" 2
-    check "$mode: end reported as expired" hg_wait "grep -q '\"event\":\"end\".*\"reason\":\"expired\".*\"session\":\"$SID\"' '$HG/broker/requests'" 3
+    check "$mode: end reported as expired" hg_wait "grant_reported $SID expired" 3
     end_monitor
     check "$mode: record removed after the monitor's close" hg_wait "test ! -e '$HG/run/sessions/$SID.json'" 6
     check "$mode: reaper gone" hg_wait "hg_gone $RPID" 6
@@ -75,34 +74,45 @@ hg_config poll_interval=1s
 start_session 1h rev
 escapees
 t0=$(now_ms)
-hg_answer grant 200 "{\"grant_id\":\"G-$HG_ID-rev\",\"status\":\"revoked\",\"access_end\":$EXP}"
+grant_revoke "$S"
 hg_wait "hg_no_procs $U" 5
 check "revoked: no process of the uid after poll interval + 1 s ($(($(now_ms) - t0)) ms)" test $(($(now_ms) - t0)) -le 2000
-check "revoked: end reported as revoked" hg_wait "grep -q '\"reason\":\"revoked\".*\"session\":\"$SID\"' '$HG/broker/requests'" 3
+check "revoked: end reported as revoked" hg_wait "grant_reported $SID revoked" 3
 end_monitor
-rm -f "$HG/broker/grant"
+
+# -- long-poll: the broker answers the moment the grant is revoked, whatever the poll interval
+hg_config poll_interval=60s long_poll=30s
+start_session 1h longpoll
+escapees
+sleep 1
+t0=$(now_ms)
+grant_revoke "$S"
+hg_wait "hg_no_procs $U" 5
+check "long-poll: revoked session gone within 1.5 s although poll_interval is 60 s ($(($(now_ms) - t0)) ms)" test $(($(now_ms) - t0)) -le 1500
+check "no grant left: the account phase's hand-off token is removed" test ! -e "$HG/run/pending/$U.json"
+end_monitor
 
 # -- broker away mid-session: the session lives to exp, never longer; the end is spooled
 hg_config poll_interval=1s timeout=1s
 start_session 4s away
 escapees
-hg_fake_broker_stop
+AWAY_SID=$SID
+grants_stop
 sleep 1.5
 check "broker away: session still running before exp" test "$(hg_uid_procs "$U" | wc -l)" -ge 7
 hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
 check "broker away: gone within 1 s of exp" test $(($(now_ms) - EXP * 1000)) -le 1000
 check "broker away: end report spooled" hg_wait "ls '$HG/spool' | grep -q end" 5
 end_monitor
-hg_fake_broker_start broker "$BPORT"
-: >"$HG/broker/requests"
+grants_resume
 start_session 1h back
-check "broker back: spooled end delivered by the next reaper" hg_wait "grep -q '\"reason\":\"expired\".*\"session\":\"[^\"]*\"' '$HG/broker/requests' && [ -z \"\$(ls '$HG/spool')\" ]" 5
+check "broker back: spooled end delivered by the next reaper" hg_wait "grant_reported $AWAY_SID expired && [ -z \"\$(ls '$HG/spool')\" ]" 15
 
 # -- an administrator stopping the reaper ends the session (fail closed)
 escapees
 kill -TERM "$RPID"
 check "reaper stopped: session torn down" hg_wait "hg_no_procs $U" 3
-check "reaper stopped: end reported as error" hg_wait "grep -q '\"reason\":\"error\"' '$HG/broker/requests'" 4
+check "reaper stopped: end reported as error" hg_wait "grant_reported $SID error" 4
 end_monitor
 
 # -- sshd's monitor dying with processes left behind: torn down

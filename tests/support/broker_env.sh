@@ -8,6 +8,7 @@
 #                              $BENV_DIR/certs/person-NAME.{crt,key} (see people_ca)
 #   benv_ca NAME CN            a self-signed CA: $BENV_DIR/certs/NAME.{crt,key}
 #   benv_config [LINE...]      writes $BENV_DIR/lockboxd.conf; extra "key = value" lines go last
+#                              (log_level from BENV_LOG_LEVEL, default debug)
 #                              (benv_start calls it with no lines when no config exists yet)
 #   benv_start                 starts lockboxd; sets BENV_PID, BENV_PORT, BENV_URL; waits until it
 #                              serves. Extra environment for the daemon: BENV_DAEMON_ENV="A=1 B=2"
@@ -28,7 +29,9 @@
 #                                audrey auditor
 #                              and host certificates for node-7, node-9 and fab-1.
 #   benv_api NAME METHOD PATH [JSON]     curl as identity NAME (its token); body on stdout,
-#                                        HTTP status in $BENV_DIR/status (benv_status prints it)
+#                                        HTTP status in $BENV_DIR/status (benv_status prints it);
+#                                        a call running in the background sets BENV_OUT to a
+#                                        directory of its own for these two files
 #   benv_host_api CERT METHOD PATH [JSON] the same with client certificate certs/CERT.crt
 #   benv_ctl NAME ARGS...      build/lockboxctl as NAME (LOCKBOX_URL, LOCKBOX_TOKEN, LOCKBOX_CA)
 #   benv_json EXPR             reads JSON on stdin, prints python3's eval of EXPR over it as `j`
@@ -93,7 +96,7 @@ benv_config() {
         echo "database = $BENV_DIR/lockbox.db"
         echo "signing_key = $BENV_DIR/signing/signing.key"
         echo "issuer = lockbox-test"
-        echo "log_level = debug"
+        echo "log_level = ${BENV_LOG_LEVEL:-debug}"
         for line in "$@"; do echo "$line"; done
     } >"$BENV_DIR/lockboxd.conf"
 }
@@ -146,7 +149,7 @@ benv_admin() {
     BENV_TOKEN_admin=$("$BENV_BUILD/lockboxd" --config "$BENV_DIR/lockboxd.conf" --create-admin admin 2>>"$BENV_DIR/lockboxd.log")
 }
 
-benv_status() { cat "$BENV_DIR/status"; }
+benv_status() { cat "${BENV_OUT:-$BENV_DIR}/status"; }
 
 benv_api() {
     _tok=$(eval echo "\${BENV_TOKEN_$1:-}")
@@ -154,12 +157,12 @@ benv_api() {
     if [ $# -gt 0 ]; then
         curl -sS --max-time 70 --cacert "$BENV_DIR/certs/ca.crt" -H "Authorization: Bearer $_tok" \
             -H 'Content-Type: application/json' -X "$_m" --data-binary "$1" \
-            -o "$BENV_DIR/body" -w '%{http_code}' "$BENV_URL$_p" >"$BENV_DIR/status" 2>/dev/null
+            -o "${BENV_OUT:-$BENV_DIR}/body" -w '%{http_code}' "$BENV_URL$_p" >"${BENV_OUT:-$BENV_DIR}/status" 2>/dev/null
     else
         curl -sS --max-time 70 --cacert "$BENV_DIR/certs/ca.crt" -H "Authorization: Bearer $_tok" \
-            -X "$_m" -o "$BENV_DIR/body" -w '%{http_code}' "$BENV_URL$_p" >"$BENV_DIR/status" 2>/dev/null
+            -X "$_m" -o "${BENV_OUT:-$BENV_DIR}/body" -w '%{http_code}' "$BENV_URL$_p" >"${BENV_OUT:-$BENV_DIR}/status" 2>/dev/null
     fi
-    cat "$BENV_DIR/body"
+    cat "${BENV_OUT:-$BENV_DIR}/body"
 }
 
 benv_host_api() {
@@ -167,9 +170,9 @@ benv_host_api() {
     set -- "$@" ""
     curl -sS --max-time 70 --cacert "$BENV_DIR/certs/ca.crt" --cert "$BENV_DIR/certs/$_h.crt" \
         --key "$BENV_DIR/certs/$_h.key" -H 'Content-Type: application/json' -X "$_m" \
-        ${1:+--data-binary "$1"} -o "$BENV_DIR/body" -w '%{http_code}' "$BENV_URL$_p" \
-        >"$BENV_DIR/status" 2>/dev/null
-    cat "$BENV_DIR/body"
+        ${1:+--data-binary "$1"} -o "${BENV_OUT:-$BENV_DIR}/body" -w '%{http_code}' "$BENV_URL$_p" \
+        >"${BENV_OUT:-$BENV_DIR}/status" 2>/dev/null
+    cat "${BENV_OUT:-$BENV_DIR}/body"
 }
 
 benv_ctl() {

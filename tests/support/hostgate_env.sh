@@ -4,11 +4,14 @@
 #
 #   hg_setup                 PKI, broker signing key, groups, dirs, setgid hook copy
 #   hg_fake_broker_start     the FAKE broker (tests/support/fake_broker.py) -> HG_BROKER_URL
-#   hg_config [key=value...] writes $HG/host.conf for the module, reaper and hook
+#   hg_config [key=value...] writes $HG/host.conf for the module, reaper and hook (another
+#                            broker: HG_CA_FILE, HG_CERT_FILE, HG_KEY_FILE, HG_HOST_ID,
+#                            HG_ISSUER, HG_TRUSTED_KEYS)
 #   hg_user NAME [support]   a real account with our key and password "pw-NAME"
 #   hg_mint SUB TTL [args]   a grant token signed with the broker key (lockboxctl token mint)
 #   hg_grant SUB TTL [JTI]   makes the fake broker hand out a valid token for SUB
 #   hg_sshd_start            a real sshd on a free 127.0.0.1 port with its own PAM service
+#                            (HG_SSHD_EXTRA: global sshd_config lines, e.g. "MaxStartups 64")
 #   hg_ssh USER ARGS...      the libssh client against that sshd with the user's key
 #   hg_uid_procs UID         live (non-zombie) processes of UID
 . tests/support/pki.sh
@@ -19,6 +22,12 @@ BUILD_ABS=$(cd "$BUILD" && pwd)
 CTL=$BUILD_ABS/lockboxctl
 SSH_CLIENT=$BUILD_ABS/tests/e2e/ssh_client
 PYTHON=/usr/bin/python3
+# make asan: the module is built with AddressSanitizer, so the stock sshd that loads it needs the
+# ASan runtime preloaded (its own leaks are not ours: leak checking stays with pam_driver).
+HG_ASAN=""
+if nm -D "$BUILD_ABS/pam_lockbox.so" 2>/dev/null | grep -q __asan_init; then
+    HG_ASAN="LD_PRELOAD=$(cc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0"
+fi
 
 hg_rand() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
 
@@ -64,15 +73,16 @@ hg_fake_broker_stop() {
     HG_FAKE_PID=""
 }
 
+# hg_config [key=value...]: the test host.conf; a key given here replaces its default line.
 hg_config() {
     {
         echo "broker_url = $HG_BROKER_URL"
-        echo "ca_file = $HG/pki/ca.crt"
-        echo "cert_file = $HG/pki/host.crt"
-        echo "key_file = $HG/pki/host.key"
-        echo "host_id = $HG_HOST"
-        echo "issuer = lockbox"
-        echo "trusted_keys = $HG/keys/signing.pub"
+        echo "ca_file = ${HG_CA_FILE:-${HG_CA:-$HG/pki/ca.crt}}"
+        echo "cert_file = ${HG_CERT_FILE:-${HG_CERT:-$HG/pki/host.crt}}"
+        echo "key_file = ${HG_KEY_FILE:-${HG_KEY:-$HG/pki/host.key}}"
+        echo "host_id = ${HG_HOST_ID:-$HG_HOST}"
+        echo "issuer = ${HG_ISSUER:-lockbox}"
+        echo "trusted_keys = ${HG_TRUSTED_KEYS:-${HG_KEYS:-$HG/keys/signing.pub}}"
         echo "support_group = $HG_SUPPORT"
         echo "record_group = $HG_RECGROUP"
         echo "run_dir = $HG/run"
@@ -80,8 +90,12 @@ hg_config() {
         echo "spool_dir = $HG/spool"
         echo "reaper_path = $BUILD_ABS/lockbox-reaper"
         echo "cgroup_name = lockbox-test-$HG_ID"
-        for _kv in "$@"; do echo "$_kv"; done
     } >"$HG/host.conf.tmp"
+    for _kv in "$@"; do
+        _k=${_kv%%=*}
+        sed -i "/^$_k = /d" "$HG/host.conf.tmp"
+        echo "$_k = ${_kv#*=}" >>"$HG/host.conf.tmp"
+    done
     chmod 0644 "$HG/host.conf.tmp" && mv "$HG/host.conf.tmp" "$HG/host.conf"
 }
 
@@ -142,6 +156,7 @@ PermitUserEnvironment no
 PrintMotd no
 LogLevel VERBOSE
 Subsystem sftp /usr/lib/openssh/sftp-server
+${HG_SSHD_EXTRA:-}
 Match Group $HG_SUPPORT
     ForceCommand $HG/bin/lockbox-session config=$HG/host.conf
     DisableForwarding yes
@@ -155,7 +170,8 @@ Match Group $HG_SUPPORT
     ClientAliveCountMax 3
 EOF
     ln -s /usr/sbin/sshd "$HG/$HG_SERVICE"
-    "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
+    # shellcheck disable=SC2086
+    env $HG_ASAN "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
     HG_SSHD_PID=$!
     for _i in $(seq 100); do
         $PYTHON -c "import socket; socket.create_connection(('127.0.0.1', $HG_PORT), 0.2)" \

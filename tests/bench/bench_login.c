@@ -1,0 +1,135 @@
+/* Benchmark 1's driver: complete SSH logins (libssh 0.10, publickey) that each run `true`,
+ * timed from connect to the channel's exit status, N per client, C clients at once.
+ *
+ *   bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s SAMPLES-FILE] USER
+ *
+ * Prints {"logins":..,"errors":..,"median_ms":..,"p99_ms":..}; every sample also goes to
+ * SAMPLES-FILE (appended) so the caller can merge interleaved rounds. A login that is refused
+ * or whose command does not exit 0 is an error, not a sample. Exit 1 when any login failed. */
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "bench_stats.h"
+
+#define MAX_CLIENTS 64
+
+struct job {
+    int port, n;
+    const char *user;
+    ssh_key key;
+    pthread_t thread;
+    double *lat;
+    int done, errors;
+};
+
+static int run_true(ssh_session s)
+{
+    ssh_channel ch = ssh_channel_new(s);
+    char buf[256];
+    int rc = -1;
+
+    if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK)
+        goto out;
+    if (ssh_channel_request_exec(ch, "true") != SSH_OK)
+        goto out;
+    while (ssh_channel_read(ch, buf, sizeof(buf), 0) > 0)
+        ;
+    rc = ssh_channel_get_exit_status(ch);
+    ssh_channel_send_eof(ch);
+    ssh_channel_close(ch);
+out:
+    if (ch != NULL)
+        ssh_channel_free(ch);
+    return rc;
+}
+
+static int one_login(const struct job *j)
+{
+    ssh_session s = ssh_new();
+    int verbosity = SSH_LOG_NOLOG, rc = -1;
+    long timeout = 30;
+
+    ssh_options_set(s, SSH_OPTIONS_HOST, "127.0.0.1");
+    ssh_options_set(s, SSH_OPTIONS_PORT, &j->port);
+    ssh_options_set(s, SSH_OPTIONS_USER, j->user);
+    ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &(int){0});
+    if (ssh_connect(s) == SSH_OK) {
+        ssh_userauth_none(s, NULL);
+        if (ssh_userauth_publickey(s, NULL, j->key) == SSH_AUTH_SUCCESS)
+            rc = run_true(s);
+        ssh_disconnect(s);
+    }
+    ssh_free(s);
+    return rc;
+}
+
+static void *run_job(void *arg)
+{
+    struct job *j = arg;
+    double t0;
+    int i;
+
+    for (i = 0; i < j->n; i++) {
+        t0 = bench_now_ms();
+        if (one_login(j) == 0)
+            j->lat[j->done++] = bench_now_ms() - t0;
+        else
+            j->errors++;
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static struct job jobs[MAX_CLIENTS];
+    const char *keyfile = NULL, *samples = NULL;
+    int o, i, port = 0, n = 10, clients = 1, errors = 0;
+    size_t total = 0;
+    ssh_key key;
+    double *all;
+
+    while ((o = getopt(argc, argv, "p:i:n:c:s:")) != -1) {
+        switch (o) {
+        case 'p': port = atoi(optarg); break;
+        case 'i': keyfile = optarg; break;
+        case 'n': n = atoi(optarg); break;
+        case 'c': clients = atoi(optarg); break;
+        case 's': samples = optarg; break;
+        default: return 2;
+        }
+    }
+    if (optind + 1 != argc || port <= 0 || keyfile == NULL || n <= 0 || clients <= 0 ||
+        clients > MAX_CLIENTS) {
+        fprintf(stderr, "usage: bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s FILE] USER\n");
+        return 2;
+    }
+    ssh_init();
+    if (ssh_pki_import_privkey_file(keyfile, NULL, NULL, NULL, &key) != SSH_OK) {
+        fprintf(stderr, "bench_login: cannot read %s\n", keyfile);
+        return 2;
+    }
+    all = calloc((size_t)n * (size_t)clients, sizeof(double));
+    for (i = 0; i < clients; i++) {
+        jobs[i] = (struct job){.port = port, .n = n, .user = argv[optind], .key = key,
+                               .lat = all + (size_t)n * (size_t)i};
+        pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]);
+    }
+    for (i = 0; i < clients; i++) {
+        pthread_join(jobs[i].thread, NULL);
+        memmove(all + total, jobs[i].lat, (size_t)jobs[i].done * sizeof(double));
+        total += (size_t)jobs[i].done;
+        errors += jobs[i].errors;
+    }
+    bench_dump_samples(samples, all, total);
+    printf("{\"logins\":%zu,\"errors\":%d,\"median_ms\":%.2f,\"p99_ms\":%.2f}\n", total, errors,
+           bench_percentile(all, total, 0.5), bench_percentile(all, total, 0.99));
+    free(all);
+    ssh_key_free(key);
+    ssh_finalize();
+    return errors == 0 ? 0 : 1;
+}
