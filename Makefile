@@ -68,7 +68,7 @@ e2e: all $(TEST_PROGRAMS)
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check
 
-demo: all
+demo: all $(SSH_CLIENT)
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
 bench: all $(BENCH_PROGRAMS)

@@ -77,7 +77,7 @@ lbx_err lbx_pam_account(struct lbx_pam *p)
     lbx_err r;
 
     /* A refused or failed check must not leave an older token for the session phase. */
-    lbx_pam_handoff_remove(&p->cfg, p->uid);
+    lbx_pam_handoff_clear(&p->cfg, p->uid);
     r = lbx_broker_request_token(&p->cfg, p->user, lbx_pam_remaining_ms(p), &g, &ref, &e);
     if (r == LBX_ERR_NO_GRANT) {
         refusal_reason(p, &ref);

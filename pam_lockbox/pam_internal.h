@@ -37,20 +37,25 @@ void lbx_pam_log(const struct lbx_pam *p, int prio, const char *fmt, ...)
 lbx_err lbx_pam_verify(const struct lbx_pam *p, const char *token, struct lbx_claims *claims,
                        struct lbx_error *e);
 
-/* pam_state.c: the account phase's accepted token, kept for the session phase in root-owned
- * state (under keyboard-interactive the account phase runs in another process). */
+/* pam_state.c: the account phase's accepted token, kept for the session phase of the same
+ * connection in root-owned state, keyed by sshd's monitor (under keyboard-interactive the
+ * account phase runs in a child of it, so PAM data would be lost). */
 lbx_err lbx_pam_state_dirs(const struct lbx_host_config *cfg, struct lbx_error *e);
 lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, const char *token,
                               const char *approved_by, struct lbx_error *e);
-lbx_err lbx_pam_handoff_read(const struct lbx_host_config *cfg, uid_t uid, char **token,
+/* Reads and removes the entry written for this process. */
+lbx_err lbx_pam_handoff_take(const struct lbx_host_config *cfg, uid_t uid, char **token,
                              char **approved_by, struct lbx_error *e);
-void lbx_pam_handoff_remove(const struct lbx_host_config *cfg, uid_t uid);
+/* Removes this login's entries and every entry whose process is gone. */
+void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid);
 /* "<run_dir>/sessions" into buf. */
 const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len);
 
-/* spawn.c: starts lockbox-reaper for session sid and waits for its "ready" line. */
-lbx_err lbx_pam_spawn_reaper(const struct lbx_pam *p, const char *sid, pid_t *pid,
-                             uint64_t *start, struct lbx_error *e);
+/* spawn.c: starts lockbox-reaper for session sid without waiting (*ready_fd: where its
+ * "ready" line comes), then waits for that line (closing ready_fd). */
+lbx_err lbx_pam_reaper_start(const struct lbx_pam *p, const char *sid, int *ready_fd,
+                             struct lbx_error *e);
+lbx_err lbx_pam_reaper_ready(int ready_fd, pid_t *pid, uint64_t *start, struct lbx_error *e);
 
 /* phases */
 lbx_err lbx_pam_account(struct lbx_pam *p);

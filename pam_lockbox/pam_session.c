@@ -88,17 +88,26 @@ static void undo(struct lbx_session_record *rec, const char *dir)
 static lbx_err confine(struct lbx_pam *p, struct lbx_session_record *rec, const char *dir,
                        gid_t view_gid, struct lbx_error *e)
 {
+    int ready_fd = -1;
     lbx_err r;
 
     if ((r = lbx_cgroup_create(&rec->cgroup, e)) != LBX_OK ||
         (r = lbx_session_record_write(dir, rec, view_gid, e)) != LBX_OK ||
-        (r = lbx_pam_spawn_reaper(p, rec->sid, &rec->reaper_pid, &rec->reaper_start, e)) != LBX_OK ||
-        (r = lbx_session_record_write(dir, rec, view_gid, e)) != LBX_OK)
+        (r = lbx_pam_reaper_start(p, rec->sid, &ready_fd, e)) != LBX_OK)
         return r;
-    /* Last, so the reaper stays outside the cgroup it will kill. */
+    /* After the fork, so the reaper stays outside the cgroup it will kill; while it loads, so
+     * the two slowest steps (a cgroup migration waits for RCU; the reaper's exec) overlap.
+     * The reaper's "ready" is still awaited before the record names it and sshd goes on. */
     if (rec->cgroup.kind != LBX_CGROUP_LOGIND)
         r = lbx_cgroup_attach(&rec->cgroup, getpid(), e);
-    return r;
+    if (r != LBX_OK) {
+        /* it may already run: learn its pid so undo() can stop it */
+        lbx_pam_reaper_ready(ready_fd, &rec->reaper_pid, &rec->reaper_start, NULL);
+        return r;
+    }
+    if ((r = lbx_pam_reaper_ready(ready_fd, &rec->reaper_pid, &rec->reaper_start, e)) != LBX_OK)
+        return r;
+    return lbx_session_record_write(dir, rec, view_gid, e);
 }
 
 static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, const char *dir,
@@ -110,7 +119,7 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
     lbx_err r;
 
     if ((r = lbx_pam_state_dirs(&p->cfg, e)) != LBX_OK ||
-        (r = lbx_pam_handoff_read(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
+        (r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
         (r = lbx_pam_verify(p, token, &claims, e)) != LBX_OK ||
         (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
         (r = lbx_session_new_id(rec->sid)) != LBX_OK ||

@@ -1,5 +1,6 @@
 /* Root-owned runtime state under run_dir:
- *   pending/<uid>.json   0600  the token the account phase accepted, for the session phase
+ *   pending/<uid>-<pid>-<start>.json  0600  the token the account phase accepted, for the
+ *                                           session phase of the same connection (handoff.h)
  *   sessions/<sid>.json  0600  session records (policy/session_record.h)
  *   sessions/<sid>.view  0640  their token-less views for lockbox-session
  * The directories are created here and checked every time: root-owned, not writable by others,
@@ -14,8 +15,10 @@
 
 #include "buf.h"
 #include "file.h"
+#include "handoff.h"
 #include "json.h"
 #include "pam_internal.h"
+#include "proc.h"
 
 #define HANDOFF_MAX (16 * 1024)
 
@@ -55,15 +58,60 @@ const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, s
     return buf;
 }
 
-static void handoff_path(const struct lbx_host_config *cfg, uid_t uid, char *buf, size_t len)
+static void pending_dir(const struct lbx_host_config *cfg, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/pending/%lu.json", cfg->run_dir, (unsigned long)uid);
+    snprintf(buf, len, "%s/pending", cfg->run_dir);
+}
+
+/* The processes that may run this login's session phase. sshd 9.2 makes each connection's
+ * monitor a session leader (setsid) and opens the session there; the account phase runs in
+ * the monitor too, except under keyboard-interactive, where it runs in a forked [pam] child
+ * of the monitor. So: ourselves, and our parent when it leads our session. A hand-off written
+ * for a process that never opens a session is swept once that process is gone. */
+static int monitor_candidates(pid_t out[2])
+{
+    pid_t self = getpid(), parent = getppid(), sid = getsid(0);
+    int n = 0;
+
+    out[n++] = self;
+    if (sid != self && sid == parent && parent > 1)
+        out[n++] = parent;
+    return n;
+}
+
+static lbx_err handoff_path(const struct lbx_host_config *cfg, uid_t uid, pid_t pid, char *buf,
+                            size_t len, struct lbx_error *e)
+{
+    char dir[4096];
+    uint64_t start;
+
+    pending_dir(cfg, dir, sizeof(dir));
+    if (lbx_proc_start_time(pid, &start) != LBX_OK)
+        return lbx_error_set(e, LBX_ERR_SYSTEM, "process %ld: no start time", (long)pid);
+    if (lbx_handoff_path(dir, uid, pid, start, buf, len) != 0)
+        return lbx_error_set(e, LBX_ERR_ARG, "run_dir too long");
+    return LBX_OK;
+}
+
+void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid)
+{
+    char path[4096];
+    pid_t who[2];
+    int i, n = monitor_candidates(who);
+
+    for (i = 0; i < n; i++)
+        if (handoff_path(cfg, uid, who[i], path, sizeof(path), NULL) == LBX_OK)
+            unlink(path);
+    pending_dir(cfg, path, sizeof(path));
+    lbx_handoff_sweep(path, LBX_HANDOFF_ALL_UIDS);
 }
 
 lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, const char *token,
                               const char *approved_by, struct lbx_error *e)
 {
     char path[4096], *text = NULL;
+    pid_t who[2];
+    int i, n;
     json_t *o;
     lbx_err r;
 
@@ -77,8 +125,10 @@ lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, cons
         return lbx_error_set(e, LBX_ERR_NOMEM, "handoff");
     }
     json_decref(o);
-    handoff_path(cfg, uid, path, sizeof(path));
-    r = lbx_file_write_atomic(path, text, strlen(text), 0600, e);
+    n = monitor_candidates(who);
+    for (i = 0; i < n && r == LBX_OK; i++)
+        if ((r = handoff_path(cfg, uid, who[i], path, sizeof(path), e)) == LBX_OK)
+            r = lbx_file_write_volatile(path, text, strlen(text), 0600, (gid_t)-1, e);
     lbx_free_secret(text);
     return r;
 }
@@ -92,7 +142,9 @@ static lbx_err dup_string(const json_t *o, const char *key, char **out)
     return (*out = strdup(v)) ? LBX_OK : LBX_ERR_NOMEM;
 }
 
-lbx_err lbx_pam_handoff_read(const struct lbx_host_config *cfg, uid_t uid, char **token,
+/* Only our own entry: the session phase runs in the monitor, and a token written for any other
+ * process is another connection's. Read once: the entry is removed whatever it holds. */
+lbx_err lbx_pam_handoff_take(const struct lbx_host_config *cfg, uid_t uid, char **token,
                              char **approved_by, struct lbx_error *e)
 {
     char path[4096], *text = NULL;
@@ -101,8 +153,11 @@ lbx_err lbx_pam_handoff_read(const struct lbx_host_config *cfg, uid_t uid, char 
     lbx_err r;
 
     *token = *approved_by = NULL;
-    handoff_path(cfg, uid, path, sizeof(path));
-    if ((r = lbx_file_read(path, LBX_FILE_ROOT, HANDOFF_MAX, &text, &len, e)) != LBX_OK)
+    if ((r = handoff_path(cfg, uid, getpid(), path, sizeof(path), e)) != LBX_OK)
+        return r;
+    r = lbx_file_read(path, LBX_FILE_ROOT, HANDOFF_MAX, &text, &len, e);
+    unlink(path);
+    if (r != LBX_OK)
         return r;
     r = lbx_json_parse_object(text, len, HANDOFF_MAX, 2, &o, e);
     lbx_freezero(text, len);
@@ -115,12 +170,4 @@ lbx_err lbx_pam_handoff_read(const struct lbx_host_config *cfg, uid_t uid, char 
         r = lbx_error_set(e, r, "%s: bad approved_by", path);
     json_decref(o);
     return r;
-}
-
-void lbx_pam_handoff_remove(const struct lbx_host_config *cfg, uid_t uid)
-{
-    char path[4096];
-
-    handoff_path(cfg, uid, path, sizeof(path));
-    unlink(path);
 }

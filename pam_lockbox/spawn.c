@@ -92,15 +92,17 @@ static lbx_err read_ready(int fd, long timeout_ms, pid_t *pid, uint64_t *start,
     return LBX_OK;
 }
 
-lbx_err lbx_pam_spawn_reaper(const struct lbx_pam *p, const char *sid, pid_t *pid,
-                             uint64_t *start, struct lbx_error *e)
+/* Forks the reaper and returns at once with *ready_fd to read its "ready" line from, so the
+ * caller can do other work while the reaper loads. */
+lbx_err lbx_pam_reaper_start(const struct lbx_pam *p, const char *sid, int *ready_fd,
+                             struct lbx_error *e)
 {
     struct sigaction dfl, saved;
     char *argv[REAPER_MAX_ARGS];
     int fds[2], status = 0, max_fd = (int)sysconf(_SC_OPEN_MAX);
     pid_t child;
-    lbx_err r;
 
+    *ready_fd = -1;
     if (!build_argv(p, sid, argv))
         return lbx_error_set(e, LBX_ERR_ARG, "too many module arguments");
     if (access(p->cfg.reaper_path, X_OK) != 0)
@@ -122,10 +124,19 @@ lbx_err lbx_pam_spawn_reaper(const struct lbx_pam *p, const char *sid, pid_t *pi
     while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR)
         ;
     sigaction(SIGCHLD, &saved, NULL);
-    if (child < 0)
-        r = lbx_error_set(e, LBX_ERR_SYSTEM, "fork: %s", strerror(errno));
-    else
-        r = read_ready(fds[0], REAPER_READY_TIMEOUT_MS, pid, start, e);
-    close(fds[0]);
+    if (child < 0) {
+        close(fds[0]);
+        return lbx_error_set(e, LBX_ERR_SYSTEM, "fork: %s", strerror(errno));
+    }
+    *ready_fd = fds[0];
+    return LBX_OK;
+}
+
+/* Waits for the "ready" line and closes ready_fd. */
+lbx_err lbx_pam_reaper_ready(int ready_fd, pid_t *pid, uint64_t *start, struct lbx_error *e)
+{
+    lbx_err r = read_ready(ready_fd, REAPER_READY_TIMEOUT_MS, pid, start, e);
+
+    close(ready_fd);
     return r;
 }

@@ -121,8 +121,8 @@ lbx_err lbx_file_write_atomic(const char *path, const void *data, size_t len, un
     return lbx_file_write_atomic_group(path, data, len, mode, (gid_t)-1, e);
 }
 
-lbx_err lbx_file_write_atomic_group(const char *path, const void *data, size_t len, unsigned mode,
-                                    gid_t gid, struct lbx_error *e)
+static lbx_err write_replace(const char *path, const void *data, size_t len, unsigned mode,
+                             gid_t gid, int durable, struct lbx_error *e)
 {
     char tmp[4096];
     int fd;
@@ -136,7 +136,7 @@ lbx_err lbx_file_write_atomic_group(const char *path, const void *data, size_t l
         goto fail;
     if (lbx_write_all(fd, data, len) != LBX_OK)
         goto fail;
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if ((durable && fsync(fd) != 0) || close(fd) != 0) {
         fd = -1;
         goto fail;
     }
@@ -151,4 +151,16 @@ fail:
         close(fd);
     unlink(tmp);
     return LBX_ERR_IO;
+}
+
+lbx_err lbx_file_write_atomic_group(const char *path, const void *data, size_t len, unsigned mode,
+                                    gid_t gid, struct lbx_error *e)
+{
+    return write_replace(path, data, len, mode, gid, 1, e);
+}
+
+lbx_err lbx_file_write_volatile(const char *path, const void *data, size_t len, unsigned mode,
+                                gid_t gid, struct lbx_error *e)
+{
+    return write_replace(path, data, len, mode, gid, 0, e);
 }

@@ -29,5 +29,9 @@ lbx_err lbx_file_write_atomic(const char *path, const void *data, size_t len, un
 /* The same, with the file's group set before it appears under its name ((gid_t)-1 keeps it). */
 lbx_err lbx_file_write_atomic_group(const char *path, const void *data, size_t len, unsigned mode,
                                     gid_t gid, struct lbx_error *e);
+/* The same without fsync, for runtime state that means nothing after a crash (run_dir: the
+ * sessions it describes die with the machine). Readers still see old or new, never a mix. */
+lbx_err lbx_file_write_volatile(const char *path, const void *data, size_t len, unsigned mode,
+                                gid_t gid, struct lbx_error *e);
 
 #endif

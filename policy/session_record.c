@@ -178,10 +178,10 @@ lbx_err lbx_session_record_write(const char *dir, const struct lbx_session_recor
         lbx_error_set(e, r, "session record");
         goto out;
     }
-    if ((r = lbx_file_write_atomic(path, full, strlen(full), 0600, e)) != LBX_OK)
+    if ((r = lbx_file_write_volatile(path, full, strlen(full), 0600, (gid_t)-1, e)) != LBX_OK)
         goto out;
     record_path(path, sizeof(path), dir, rec->sid, 1);
-    r = lbx_file_write_atomic_group(path, view, strlen(view), 0640, view_gid, e);
+    r = lbx_file_write_volatile(path, view, strlen(view), 0640, view_gid, e);
 out:
     lbx_free_secret(full);
     free(view);

@@ -62,6 +62,9 @@ static void *watch(void *arg)
     int away = 0, wait = (int)cfg->long_poll;
     lbx_err r;
 
+    /* Reports left by sessions that ended while the broker was away go first: a long-poll
+     * below may hold the connection for long_poll seconds before the next chance. */
+    flush_spool(cfg);
     for (;;) {
         started = monotonic_ms();
         r = lbx_broker_grant_status(cfg, w->grant_id, wait, (wait + cfg->timeout) * 1000, &st,

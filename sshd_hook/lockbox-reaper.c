@@ -223,6 +223,8 @@ static int run(struct lbx_reaper *rp, const struct args *a)
         return -1;
     }
     say_ready(a->ready_fd);
+    /* After "ready" (sshd waits for it; nothing before needs libcurl), before any thread. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     lbx_info_f("session %s of %s: grant %s until %lld, %s cgroup %s", rp->rec.sid, rp->rec.user,
                rp->rec.grant_id, (long long)rp->rec.exp, lbx_cgroup_kind_name(rp->rec.cgroup.kind),
                rp->rec.cgroup.path);
@@ -259,7 +261,6 @@ int main(int argc, char **argv)
         lbx_error_f("must run as root");
         return 1;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread exists */
     /* Before "ready" a failure needs no teardown: the module sees the pipe close, refuses the
      * session and removes what it made. */
     if (setup(&rp, &a) == 0 && run(&rp, &a) == 0)

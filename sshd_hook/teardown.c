@@ -16,6 +16,7 @@
 
 #include "broker_host.h"
 #include "cgroup.h"
+#include "handoff.h"
 #include "log.h"
 #include "proc.h"
 #include "reaper.h"
@@ -112,9 +113,10 @@ static void sweep_uid(struct lbx_reaper *rp, const char *reason)
                    o.holding);
         return;
     }
-    /* No grant left for this uid: the account phase's hand-off token has no use any more. */
-    snprintf(path, sizeof(path), "%s/pending/%lu.json", rp->cfg.run_dir, (unsigned long)rp->rec.uid);
-    unlink(path);
+    /* No grant left for this uid: tokens accepted by account phases whose sessions have not
+     * opened yet must not open one now (the session phase checks signature and exp only). */
+    snprintf(path, sizeof(path), "%s/pending", rp->cfg.run_dir);
+    lbx_handoff_sweep(path, rp->rec.uid);
     for (round = 0; round < SWEEP_ROUNDS; round++) {
         if ((left = lbx_proc_for_uid(rp->rec.uid, kill_pid, NULL)) == 0)
             break;

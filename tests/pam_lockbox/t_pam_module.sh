@@ -29,7 +29,9 @@ pam() { $DRIVER "$HG/pam" "$@" 2>&1 | tee -a "$HG/all.out"; }
 # result OUTPUT STEP: the PAM code of a step
 result() { echo "$1" | sed -n "s/^$2: \([A-Z_]*\) .*/\1/p" | head -1; }
 ms() { echo "$1" | sed -n "s/^$2: [A-Z_]* \([0-9]*\)$/\1/p" | head -1; }
-handoff="$HG/run/pending/$(id -u "$S").json"
+SU=$(id -u "$S")
+# handoff: this user's hand-off entries (one per login, named <uid>-<monitor pid>-<start>.json)
+handoff() { ls "$HG/run/pending/" 2>/dev/null | grep "^$SU-" | sed "s|^|$HG/run/pending/|"; }
 
 # -- users outside the support group are never touched
 hg_fake_broker_stop
@@ -59,13 +61,13 @@ hg_answer token 403 '{"error":"denied","message":"denied by carol\u001b[31m"}'
 out=$(pam lbx "$S" account)
 check "denied: broker message shown" sh -c "echo '$out' | grep -q 'denied by carol?.31m'"
 check "denied: escape sequence stripped" sh -c "! echo '$out' | grep -q \"$(printf '\033')\""
-check "refusal left no token for the session phase" test ! -e "$handoff"
+check "refusal left no token for the session phase" test -z "$(handoff)"
 
 # -- a good grant
 hg_grant "$S" 1h
 out=$(pam lbx "$S" account)
 check "grant: allowed" test "$(result "$out" account)" = PAM_SUCCESS
-check "grant: token kept root-only for the session phase" test "$(stat -c %U:%a "$handoff")" = root:600
+check "grant: token kept root-only for the session phase" test "$(stat -c %U:%a $(handoff))" = root:600
 check "grant: broker saw this host's certificate and login" grep -q "POST /v1/host/token $HG_HOST {\"host\":\"$HG_HOST\",\"login\":\"$S\"}" "$HG/broker/requests"
 
 # -- hostile tokens: each refused, none kept
@@ -78,9 +80,9 @@ claims() { # claims [aud] [sub] [iat] [exp] [extra]
 serve() { hg_answer token 200 "{\"token\":\"$1\",\"grant_id\":\"${2:-G-h}\",\"access_end\":$((now + 3600))}"; }
 refused() { # refused NAME TOKEN [GRANT-ID]
     serve "$2" "${3:-}"
-    rm -f "$handoff"
+    rm -f $(handoff)
     _o=$(pam fast "$S" account)
-    check "hostile token refused: $1" test "$(result "$_o" account)" = PAM_PERM_DENIED -a ! -e "$handoff"
+    check "hostile token refused: $1" test "$(result "$_o" account)" = PAM_PERM_DENIED -a -z "$(handoff)"
 }
 es() { $FORGE es256 "$HG/keys/signing.key" "$kid" "${2:-{\}}" "$1"; }
 serve "$(es "$(claims)")"
@@ -140,7 +142,7 @@ check "unknown module argument: others unaffected" test "$(result "$out" account
 service lbx
 
 # -- session phase
-rm -f "$handoff"
+rm -f $(handoff)
 out=$(pam lbx "$S" open)
 check "open without an accepted account phase: session error" test "$(result "$out" open)" = PAM_SESSION_ERR
 hg_grant "$S" 2s
@@ -172,6 +174,32 @@ check "close: record removed" test ! -e "$HG/run/sessions/$sid.json"
 check "close: cgroup removed" test ! -d "/sys/fs/cgroup/unified/lockbox-test-$HG_ID/$sid"
 check "close: reaper gone within 2 s" hg_wait "hg_gone $rpid" 2
 check "broker told: session start and end (exited)" sh -c "grep -q '\"event\":\"start\".*\"session\":\"$sid\"' '$HG/broker/requests' && grep -q '\"event\":\"end\".*\"reason\":\"exited\".*\"session\":\"$sid\"' '$HG/broker/requests'"
+
+# -- two logins of one user interleaved: account A, account B, open A, open B. Each session
+# must open with the token its own account phase accepted (a per-user hand-off gave A B's).
+hg_grant "$S" 1h G-first
+$DRIVER "$HG/pam" lbx "$S" account sleep:1500 open sleep:1500 close >"$HG/a.out" 2>&1 &
+apid=$!
+hg_wait "grep -q '^account:' '$HG/a.out' 2>/dev/null" 5
+hg_grant "$S" 1h G-second
+$DRIVER "$HG/pam" lbx "$S" account sleep:1000 open sleep:1500 close >"$HG/b.out" 2>&1 &
+bpid=$!
+hg_wait "grep -q '^account:' '$HG/b.out' 2>/dev/null" 5
+check "interleaved: two accepted entries wait, one per login" test "$(handoff | wc -l)" -ge 2
+grant_of() { # grant_of MONITOR-PID: grant id in the session record of that monitor
+    _r=$(grep -l "\"monitor_pid\":$1," "$HG/run/sessions/"*.json 2>/dev/null | head -1)
+    [ -n "$_r" ] && $PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))['grant_id'])" "$_r"
+}
+hg_wait "[ -n \"\$(grant_of $apid)\" ] && [ -n \"\$(grant_of $bpid)\" ]" 5
+ga=$(grant_of $apid)
+gb=$(grant_of $bpid)
+check "interleaved: first login's session has its own token ($ga)" test "$ga" = G-first
+check "interleaved: second login's session has its own token ($gb)" test "$gb" = G-second
+wait $apid $bpid
+check "interleaved: both open and close" test "$(grep -c 'PAM_SUCCESS' "$HG/a.out" "$HG/b.out" | cut -d: -f2 | tr '\n' ' ')" = "3 3 "
+check "interleaved: every opened login's hand-off is consumed" test -z "$(handoff | grep -e "-$apid-" -e "-$bpid-")"
+out=$(pam lbx "$S" account)
+check "hand-offs of logins whose process is gone are swept" test "$(handoff | wc -l)" -eq 1
 
 # -- valgrind: a refusal, an allowed login and a whole session, in one process
 if [ -n "$HG_ASAN" ]; then

@@ -85,11 +85,14 @@ hg_config poll_interval=60s long_poll=30s
 start_session 1h longpoll
 escapees
 sleep 1
+# a login between its account and session phases (its "monitor" is alive: this shell)
+inflight="$HG/run/pending/$U-$$-$(cut -d' ' -f22 /proc/$$/stat).json"
+echo '{"token":"x"}' >"$inflight"
 t0=$(now_ms)
 grant_revoke "$S"
 hg_wait "hg_no_procs $U" 5
 check "long-poll: revoked session gone within 1.5 s although poll_interval is 60 s ($(($(now_ms) - t0)) ms)" test $(($(now_ms) - t0)) -le 1500
-check "no grant left: the account phase's hand-off token is removed" test ! -e "$HG/run/pending/$U.json"
+check "no grant left: an in-flight login's hand-off token is removed" test ! -e "$inflight"
 end_monitor
 
 # -- broker away mid-session: the session lives to exp, never longer; the end is spooled
