@@ -1,5 +1,7 @@
-/* Who is calling: a host by its client certificate (CN = host id, issued by the customer CA),
- * a person by API token (stored as SHA-256) or by a client certificate naming an identity.
+/* Who is calling: a host by its client certificate (CN = host id, chaining to client_ca), a
+ * person by API token (stored as SHA-256) or, when people_ca is configured, by a certificate
+ * chaining to it whose CN names an identity. A host certificate never authenticates a person
+ * and a person's certificate never a host (tls_trust.c).
  * Refusals are audited: they are what an attacker's probing looks like. */
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -15,11 +17,15 @@
 #include "audit.h"
 #include "buf.h"
 #include "random.h"
+#include "tls_trust.h"
 
 #define BEARER_MAX 256
 
-/* The verified client certificate's single CN, or -1 when none / unverified / malformed. */
-static int peer_common_name(struct evhttp_request *req, char *out, size_t outlen)
+/* The verified client certificate's single CN when the certificate is of kind `want` (a host's
+ * from client_ca, a person's from people_ca); -1 when none, unverified, of the other kind or
+ * malformed. */
+static int peer_common_name(struct evhttp_request *req, enum tls_peer_kind want, char *out,
+                            size_t outlen)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
     struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
@@ -29,7 +35,7 @@ static int peer_common_name(struct evhttp_request *req, char *out, size_t outlen
     unsigned char *utf8 = NULL;
     int idx, len, rc = -1;
 
-    if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+    if (cert == NULL || tls_peer_kind(ssl) != want)
         return -1;
     subject = X509_get_subject_name(cert);
     idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
@@ -45,15 +51,21 @@ static int peer_common_name(struct evhttp_request *req, char *out, size_t outlen
     return rc;
 }
 
+/* Audited with the source address, within that source's budget (refusal_limit.c). */
 static void audit_refusal(struct api_req *ar, const char *who, const char *why)
 {
-    struct audit_event ev = {
-        .action = "access_refused",
-        .actor = who,
-        .detail = json_pack("{s:s, s:s, s:s}", "path", ar->path, "method",
-                            ar->method == EVHTTP_REQ_GET ? "GET" : "other", "reason", why),
-    };
+    struct evhttp_connection *conn = evhttp_request_get_connection(ar->req);
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct audit_event ev = {.action = "access_refused", .actor = who};
 
+    if (conn != NULL)
+        evhttp_connection_get_peer(conn, &addr, &port);
+    if (!refusal_admit(ar->b, addr, (int64_t)time(NULL)))
+        return;
+    ev.detail =
+        json_pack("{s:s, s:s, s:s, s:s?}", "path", ar->path, "method",
+                  ar->method == EVHTTP_REQ_GET ? "GET" : "other", "reason", why, "source", addr);
     audit_record(ar->b->store, &ev);
 }
 
@@ -63,8 +75,11 @@ static lbx_err resolve_host(struct api_req *ar, struct lbx_error *e)
     struct lbx_error ignore = {0};
     json_t *host = NULL;
 
-    if (peer_common_name(ar->req, cn, sizeof(cn)) != 0) {
-        audit_refusal(ar, NULL, "no valid host client certificate");
+    if (peer_common_name(ar->req, TLS_PEER_HOST, cn, sizeof(cn)) != 0) {
+        if (peer_common_name(ar->req, TLS_PEER_PERSON, cn, sizeof(cn)) == 0)
+            audit_refusal(ar, cn, "a person certificate cannot authenticate a host");
+        else
+            audit_refusal(ar, NULL, "no valid host client certificate");
         return lbx_error_set(e, LBX_ERR_AUTH,
                              "a client certificate from the customer CA is "
                              "required");
@@ -91,26 +106,44 @@ void auth_token_hash(const char *token, char out[65])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Bearer token -> identity name; or a verified client certificate naming an identity. */
-static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lbx_error *e)
+/* No Authorization header: a person's certificate (people_ca) naming an enabled identity. A
+ * host's certificate here is audited: it is somebody trying a host as a person. */
+static lbx_err person_by_certificate(struct api_req *ar, char *name, size_t len,
+                                     struct lbx_error *e)
 {
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(ar->req), "Authorization");
     struct lbx_error ignore = {0};
-    char hash[65], cn[LBX_NAME_MAX + 1];
+    char cn[LBX_NAME_MAX + 1], actor[LBX_NAME_MAX + 8];
     json_t *row = NULL;
     lbx_err r = LBX_OK;
 
-    if (h == NULL) {
-        if (peer_common_name(ar->req, cn, sizeof(cn)) == 0 &&
-            store_row(ar->b->store, Q_IDENTITY_GET, SV_PARAMS(SV_TEXT(cn)), &row, &ignore) ==
+    if (peer_common_name(ar->req, TLS_PEER_PERSON, cn, sizeof(cn)) == 0) {
+        if (store_row(ar->b->store, Q_IDENTITY_GET, SV_PARAMS(SV_TEXT(cn)), &row, &ignore) ==
                 LBX_OK &&
             row_int(row, "disabled") == 0)
             snprintf(name, len, "%s", cn);
         else
-            r = lbx_error_set(e, LBX_ERR_AUTH, "an API token (Authorization: Bearer) is required");
-        json_decref(row);
-        return r;
+            audit_refusal(ar, cn, "certificate names an unknown or disabled identity");
+    } else if (peer_common_name(ar->req, TLS_PEER_HOST, cn, sizeof(cn)) == 0) {
+        snprintf(actor, sizeof(actor), "host:%s", cn);
+        audit_refusal(ar, actor, "a host certificate cannot authenticate a person");
     }
+    if (name[0] == '\0')
+        r = lbx_error_set(e, LBX_ERR_AUTH, "an API token (Authorization: Bearer) is required");
+    json_decref(row);
+    return r;
+}
+
+/* Bearer token -> identity name; or a person's client certificate. */
+static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lbx_error *e)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(ar->req), "Authorization");
+    struct lbx_error ignore = {0};
+    char hash[65];
+    json_t *row = NULL;
+
+    name[0] = '\0';
+    if (h == NULL)
+        return person_by_certificate(ar, name, len, e);
     if (strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) == 0 || strlen(h + 7) > BEARER_MAX) {
         audit_refusal(ar, NULL, "malformed Authorization header");
         return lbx_error_set(e, LBX_ERR_AUTH, "Authorization must be 'Bearer <token>'");

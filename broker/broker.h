@@ -15,6 +15,7 @@ struct evhttp;
 struct event;
 struct waiter;
 struct notifier;
+struct refusal_limiter;
 
 struct broker {
     char *config_path;
@@ -27,6 +28,7 @@ struct broker {
     struct event *tick_ev, *sigterm_ev, *sigint_ev, *sighup_ev;
     struct waiter *waiters; /* long-polls in progress */
     struct notifier *notifier;
+    struct refusal_limiter *refusals; /* refused-authentication audit budget per source */
     int port;
 };
 
@@ -44,6 +46,13 @@ int lifecycle_tick(struct broker *b, int64_t now);
 /* waiters.c: long-polls on a request or a grant. */
 void waiters_wake(struct broker *b);
 void waiters_drop_all(struct broker *b);
+
+/* refusal_limit.c: whether this refused authentication from addr is audited in full (1) or
+ * only counted into its window's access_refused_suppressed summary (0). */
+int refusal_admit(struct broker *b, const char *addr, int64_t now);
+/* Writes the summaries of windows over by now (the timer tick; everything at shutdown). */
+void refusal_flush(struct broker *b, int64_t now);
+void refusal_limiter_free(struct broker *b);
 
 /* Test-only fault injection: LBX_CRASH_POINT=<name> in lockboxd's environment makes it die by
  * SIGKILL at that point (e.g. "approve-before-commit"), so tests can crash it mid-transition. */

@@ -17,6 +17,7 @@ static const struct lbx_opt broker_opts[] = {
     {"tls_cert", LBX_OPT_STRING, C(tls_cert), 0, 0},
     {"tls_key", LBX_OPT_STRING, C(tls_key), 0, 0},
     {"client_ca", LBX_OPT_STRING, C(client_ca), 0, 0},
+    {"people_ca", LBX_OPT_STRING, C(people_ca), 0, 0},
     {"database", LBX_OPT_STRING, C(database), 0, 0},
     {"signing_key", LBX_OPT_STRING, C(signing_key), 0, 0},
     {"issuer", LBX_OPT_STRING, C(issuer), 0, 0},
@@ -29,6 +30,8 @@ static const struct lbx_opt broker_opts[] = {
     {"max_body", LBX_OPT_INT, C(max_body), 1024, 1024 * 1024},
     {"client_timeout", LBX_OPT_DURATION, C(client_timeout), 1, 300},
     {"tick", LBX_OPT_DURATION, C(tick), 1, 60},
+    {"audit_refusals_max", LBX_OPT_INT, C(audit_refusals_max), 1, 100000},
+    {"audit_refusals_window", LBX_OPT_DURATION, C(audit_refusals_window), 1, 3600},
     {"notify_webhook", LBX_OPT_STRING, C(notify_webhook), 0, 0},
     {"notify_command", LBX_OPT_STRING, C(notify_command), 0, 0},
     {"notify_ca", LBX_OPT_STRING, C(notify_ca), 0, 0},
@@ -49,6 +52,8 @@ static void set_defaults(struct broker_config *cfg)
     cfg->max_body = 64 * 1024;
     cfg->client_timeout = 10;
     cfg->tick = 1;
+    cfg->audit_refusals_max = 20;
+    cfg->audit_refusals_window = 60;
     cfg->notify_max_attempts = 5;
     cfg->notify_backoff = 2;
     cfg->notify_timeout = 5;

@@ -11,7 +11,8 @@ struct broker_config {
     char *ready_file;  /* written with the bound port once serving (optional) */
     char *tls_cert;    /* server certificate chain (PEM) */
     char *tls_key;     /* its private key */
-    char *client_ca;   /* the customer CA that issues host (and people) client certificates */
+    char *client_ca;   /* the customer CA that issues host client certificates */
+    char *people_ca;   /* a separate CA for people's client certificates (optional) */
     char *database;    /* SQLite file (or "sqlite:PATH") */
     char *signing_key; /* ES256 private key for grant tokens (lockboxctl key generate) */
     char *issuer;      /* "iss" of grant tokens; hosts check it */
@@ -26,6 +27,9 @@ struct broker_config {
     long max_body;          /* bytes of a request body */
     int64_t client_timeout; /* idle read/write timeout per connection */
     int64_t tick;           /* how often timers look for expiries */
+    /* Refused authentication: audited in full up to this many per source and window. */
+    long audit_refusals_max;
+    int64_t audit_refusals_window;
     /* Notifications. */
     char *notify_webhook; /* default webhook URL (https) for every scope (optional) */
     char *notify_command; /* sendmail-compatible command (optional) */

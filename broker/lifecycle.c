@@ -44,7 +44,10 @@ int lifecycle_tick(struct broker *b, int64_t now)
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    lifecycle_tick(arg, (int64_t)time(NULL));
+    int64_t now = (int64_t)time(NULL);
+
+    lifecycle_tick(arg, now);
+    refusal_flush(arg, now);
 }
 
 lbx_err lifecycle_start(struct broker *b, struct lbx_error *e)

@@ -199,6 +199,7 @@ static void shutdown_broker(struct broker *b)
 {
     server_stop(b);
     lifecycle_stop(b);
+    refusal_limiter_free(b); /* the last windows' summaries */
     notify_stop(b);
     if (b->sigterm_ev)
         event_free(b->sigterm_ev);

@@ -200,7 +200,9 @@ static void record_outcome(struct notifier *n, const json_t *entry, lbx_err deli
     json_t *row = NULL;
     lbx_err r;
 
-    next = now + (n->backoff << (attempts - 1 < 16 ? attempts - 1 : 16));
+    /* Times are whole seconds: + 1 so that the wait is never shorter than the backoff (a
+     * failure at 10.9 s with a 1 s backoff would otherwise be retried at 11.0 s). */
+    next = now + 1 + (n->backoff << (attempts - 1 < 16 ? attempts - 1 : 16));
     struct audit_event ev = {
         .action = delivered == LBX_OK
                       ? (for_approvers ? "approvers_notified" : "requester_notified")

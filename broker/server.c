@@ -1,5 +1,6 @@
-/* HTTPS front: OpenSSL context (TLS 1.2+, client certificates from the customer CA verified
- * when presented), libevent's evhttp over bufferevent_openssl, and the route table. */
+/* HTTPS front: OpenSSL context (TLS 1.2+, client certificates verified when presented, against
+ * the host and people CAs of tls_trust.c), libevent's evhttp over bufferevent_openssl, and the
+ * route table. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,6 +21,7 @@
 #include "file.h"
 #include "json.h"
 #include "log.h"
+#include "tls_trust.h"
 
 #define MAX_HEADERS_SIZE (16 * 1024)
 
@@ -219,7 +221,6 @@ static lbx_err load_server_key(SSL_CTX *ctx, const char *path, struct lbx_error 
 
 lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struct lbx_error *e)
 {
-    STACK_OF(X509_NAME) * cas;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     lbx_err r = LBX_OK;
 
@@ -235,11 +236,7 @@ lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struc
         r = tls_error("server certificate", cfg->tls_cert, e);
     else if ((r = load_server_key(ctx, cfg->tls_key, e)) != LBX_OK)
         ;
-    else if (SSL_CTX_load_verify_locations(ctx, cfg->client_ca, NULL) != 1 ||
-             (cas = SSL_load_client_CA_file(cfg->client_ca)) == NULL)
-        r = tls_error("client CA", cfg->client_ca, e);
-    else {
-        SSL_CTX_set_client_CA_list(ctx, cas);
+    else if ((r = tls_trust_install(ctx, cfg->client_ca, cfg->people_ca, e)) == LBX_OK) {
         /* Asked for, verified when given, not required: people use bearer tokens. */
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
         SSL_CTX_set_verify_depth(ctx, 4);

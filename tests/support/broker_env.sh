@@ -4,6 +4,9 @@
 #   benv_boot                  benv_init + benv_start + benv_seed (a failed start is one "not ok")
 #   benv_init                  BENV_DIR (mktemp), a CA, the broker's certificate, a signing key
 #   benv_host_cert ID          client certificate CN=ID from the CA: $BENV_DIR/certs/ID.{crt,key}
+#   benv_person_cert NAME      a person's certificate CN=NAME from a separate people CA:
+#                              $BENV_DIR/certs/person-NAME.{crt,key} (see people_ca)
+#   benv_ca NAME CN            a self-signed CA: $BENV_DIR/certs/NAME.{crt,key}
 #   benv_config [LINE...]      writes $BENV_DIR/lockboxd.conf; extra "key = value" lines go last
 #                              (log_level from BENV_LOG_LEVEL, default debug)
 #                              (benv_start calls it with no lines when no config exists yet)
@@ -29,7 +32,7 @@
 #                                        HTTP status in $BENV_DIR/status (benv_status prints it);
 #                                        a call running in the background sets BENV_OUT to a
 #                                        directory of its own for these two files
-#   benv_host_api HOST METHOD PATH [JSON] the same with HOST's client certificate
+#   benv_host_api CERT METHOD PATH [JSON] the same with client certificate certs/CERT.crt
 #   benv_ctl NAME ARGS...      build/lockboxctl as NAME (LOCKBOX_URL, LOCKBOX_TOKEN, LOCKBOX_CA)
 #   benv_json EXPR             reads JSON on stdin, prints python3's eval of EXPR over it as `j`
 #                              (e.g. benv_json 'j["status"]')
@@ -47,26 +50,40 @@ benv_init() {
         trap 'benv_stop; rm -rf "$BENV_DIR"' EXIT
     fi
     mkdir -p "$BENV_DIR/certs"
-    benv__openssl_key "$BENV_DIR/certs/ca.key"
-    openssl req -x509 -new -key "$BENV_DIR/certs/ca.key" -out "$BENV_DIR/certs/ca.crt" -days 2 \
-        -subj "/CN=lockbox test CA" -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    benv_ca ca "lockbox test CA"
     benv__sign server localhost "subjectAltName=IP:127.0.0.1,DNS:localhost
 extendedKeyUsage=serverAuth"
     "$BENV_BUILD/lockboxctl" key generate --out "$BENV_DIR/signing" >/dev/null
 }
 
-# benv__sign NAME CN EXTENSIONS
+# benv_ca NAME CN: a self-signed CA in $BENV_DIR/certs/NAME.{crt,key}
+benv_ca() {
+    benv__openssl_key "$BENV_DIR/certs/$1.key"
+    openssl req -x509 -new -key "$BENV_DIR/certs/$1.key" -out "$BENV_DIR/certs/$1.crt" -days 2 \
+        -subj "/CN=$2" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+
+# benv__sign NAME CN EXTENSIONS [CA]: CA defaults to the test CA "ca"
 benv__sign() {
+    _ca=${4:-ca}
     benv__openssl_key "$BENV_DIR/certs/$1.key"
     printf '%s\n' "$3" >"$BENV_DIR/certs/$1.ext"
     openssl req -new -key "$BENV_DIR/certs/$1.key" -subj "/CN=$2" -out "$BENV_DIR/certs/$1.csr" 2>/dev/null
-    openssl x509 -req -in "$BENV_DIR/certs/$1.csr" -CA "$BENV_DIR/certs/ca.crt" \
-        -CAkey "$BENV_DIR/certs/ca.key" -CAcreateserial -days 2 \
+    openssl x509 -req -in "$BENV_DIR/certs/$1.csr" -CA "$BENV_DIR/certs/$_ca.crt" \
+        -CAkey "$BENV_DIR/certs/$_ca.key" -CAcreateserial -days 2 \
         -extfile "$BENV_DIR/certs/$1.ext" -out "$BENV_DIR/certs/$1.crt" 2>/dev/null
 }
 
 benv_host_cert() { benv__sign "$1" "$1" "extendedKeyUsage=clientAuth"; }
+
+# A person's client certificate CN=NAME from the people CA (made on first use):
+# $BENV_DIR/certs/person-NAME.{crt,key}; use with benv_host_api person-NAME ... The broker
+# trusts it only with the line "people_ca = $BENV_DIR/certs/people-ca.crt" (benv_config).
+benv_person_cert() {
+    [ -f "$BENV_DIR/certs/people-ca.crt" ] || benv_ca people-ca "lockbox test people CA"
+    benv__sign "person-$1" "$1" "extendedKeyUsage=clientAuth" people-ca
+}
 
 benv_config() {
     {
