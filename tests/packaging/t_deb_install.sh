@@ -31,6 +31,14 @@ for p in $PKG_NAMES; do
     fi
 done
 
+# A PAM stack that already names pam_lockbox without the package is the leftover of a killed
+# run: snapshotting it would make this test "restore" the damage. Refuse, and say how to mend it.
+if grep -qs pam_lockbox /etc/pam.d/common-*; then
+    fail "/etc/pam.d/common-* already name pam_lockbox without the package: remove 'lockbox' from /var/lib/pam/seen and run pam-auth-update --package"
+    tap_done
+    exit 1
+fi
+
 # /run, not /tmp: sshd's StrictModes refuses authorized keys below a world-writable directory.
 work=$(mktemp -d /run/lbxpkg-deb.XXXXXX)
 snap=$work/snapshot
