@@ -5,9 +5,9 @@ CTL_BIN  := $(BUILD)/lockboxctl
 BROKERD_SRCS := $(filter-out broker/lockboxctl.c $(wildcard broker/ctl_*.c),$(wildcard broker/*.c))
 BROKERD_OBJS := $(BROKERD_SRCS:%.c=$(BUILD)/%.o)
 BROKERD_BIN  := $(BUILD)/lockboxd
-BROKERD_LIBS := $(call pkg_libs,libevent libevent_openssl sqlite3) -lpthread
+BROKERD_LIBS := $(call pkg_libs,libevent libevent_openssl sqlite3 libpq) -lpthread
 PROGRAMS += $(CTL_BIN) $(BROKERD_BIN)
-CFLAGS_broker := $(call pkg_cflags,openssl jansson libcurl libevent libevent_openssl sqlite3)
+CFLAGS_broker := $(call pkg_cflags,openssl jansson libcurl libevent libevent_openssl sqlite3 libpq)
 
 $(CTL_BIN): $(CTL_OBJS) $(NET_LIB) $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $(CTL_OBJS) $(NET_LIB) $(POLICY_LIB) $(NET_LIBS) $(POLICY_LIBS) $(call pkg_libs,sqlite3)

@@ -7,9 +7,11 @@ lbx_err store_open(const char *location, struct store **out, struct lbx_error *e
 {
     if (strncmp(location, "sqlite:", 7) == 0)
         return store_sqlite_open(location + 7, out, e);
+    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+        return store_pg_open(location, out, e);
     if (strstr(location, "://") != NULL)
-        return lbx_error_set(e, LBX_ERR_CONFIG, "unsupported store '%s' (sqlite only for now)",
-                             location);
+        return lbx_error_set(e, LBX_ERR_CONFIG,
+                             "unsupported database URL (sqlite path or postgresql://)");
     return store_sqlite_open(location, out, e);
 }
 

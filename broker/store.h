@@ -1,5 +1,6 @@
-/* The broker's store, behind a small interface so that a PostgreSQL backend can follow without
- * touching the handlers: a backend opens a database, runs transactions, and executes named
+/* The broker's store, behind a small interface so that the handlers never know the backend
+ * (SQLite: store_sqlite.c, PostgreSQL: store_pg.c): a backend opens a database, runs
+ * transactions (one writer at a time on both), and executes named
  * queries (enum store_q; portable SQL text in store_sql.c, '?' placeholders) with typed
  * parameters, returning rows as JSON objects (column name -> integer, string or null).
  *
@@ -79,9 +80,11 @@ struct store {
     const struct store_ops *ops;
 };
 
-/* "sqlite:PATH" or a plain PATH (SQLite). Creates and migrates the schema. */
+/* "sqlite:PATH" or a plain PATH (SQLite), or a "postgresql://..." URL (libpq). Creates and
+ * migrates the schema. */
 lbx_err store_open(const char *location, struct store **out, struct lbx_error *e);
 lbx_err store_sqlite_open(const char *path, struct store **out, struct lbx_error *e);
+lbx_err store_pg_open(const char *conninfo, struct store **out, struct lbx_error *e);
 
 static inline void store_close(struct store *st)
 {

@@ -99,7 +99,7 @@ const char *const store_sql[Q__COUNT] = {
     [Q_AUDIT_INSERT] = "INSERT INTO audit (seq, event_id, time, action, body, hash) "
                        "VALUES (?, ?, ?, ?, ?, ?)",
     [Q_AUDIT_LIST] = "SELECT seq, body, hash FROM audit WHERE time >= ? AND time <= ? "
-                     "AND (? IS NULL OR action = ?) AND seq > ? ORDER BY seq LIMIT ?",
+                     "AND (CAST(? AS TEXT) IS NULL OR action = ?) AND seq > ? ORDER BY seq LIMIT ?",
     [Q_AUDIT_ALL] = "SELECT seq, body, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
     [Q_OUTBOX_INSERT] = "INSERT INTO outbox (created, kind, target, event, request, payload, "
                         "next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Exactly-once transitions: two brokers share one SQLite store and race each other — two
+# Exactly-once transitions: two brokers share one store (SQLite; PostgreSQL when run by
+# t_broker_pg.sh with BENV_DATABASE) and race each other — two
 # approvers at once, approve against deny, approve against the expiry timer — then the broker
 # is killed with SIGKILL mid-transition (fault injection and at random) and restarted.
 . "$(dirname "$0")/../support/tap.sh"
@@ -120,7 +121,7 @@ for id in $ids; do
 done
 diag "random SIGKILL: $done_n of 40 approvals had committed"
 check "random SIGKILL: every request consistent with its audit trail" test $bad -eq 0
-out=$($BENV_BUILD/lockboxctl audit verify --db "$BENV_DIR/lockbox.db")
+out=$(benv_audit_verify)
 check "the audit chain verifies after all of it" test "${out#audit chain OK}" != "$out"
 benv_stop
 tap_done

@@ -36,19 +36,36 @@
 #   benv_ctl NAME ARGS...      build/lockboxctl as NAME (LOCKBOX_URL, LOCKBOX_TOKEN, LOCKBOX_CA)
 #   benv_json EXPR             reads JSON on stdin, prints python3's eval of EXPR over it as `j`
 #                              (e.g. benv_json 'j["status"]')
-#   benv_sql SQL               sqlite3 on the broker's database
+#   benv_sql SQL               sqlite3 (psql for PostgreSQL) on the broker's database
+#   benv_audit_verify          lockboxctl audit verify: from the file (SQLite) or, for
+#                              PostgreSQL, from the broker's API as admin; prints its output
+#
+# PostgreSQL instead of SQLite: BENV_DATABASE=postgresql://... in the environment makes
+# benv_config point the broker at it (default: $BENV_DIR/lockbox.db). For a real server:
+#   benv_pg_start              initdb + pg_ctl as user postgres in a temp dir, on a free port of
+#                              127.0.0.1 (BENV_PG_PORT, BENV_PG_PID); stopped by pid and deleted
+#                              on exit (benv_pg_stop)
+#   benv_pg_createdb NAME      a fresh database; prints its URL. It has a json_extract(text,
+#                              '$.a.b') function so that tests' SQL runs on both backends.
 BENV_BUILD=${BUILD:-build}
 BENV_TOP=$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)
 
 benv__openssl_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
 
+# benv__on_exit CMD: run CMD when the script exits (through tap_cleanup under tap.sh).
+BENV__EXIT=""
+benv__on_exit() {
+    if command -v tap_cleanup >/dev/null 2>&1; then
+        tap_cleanup "$1"
+    else
+        BENV__EXIT="$1; $BENV__EXIT"
+        trap 'eval "$BENV__EXIT"' EXIT
+    fi
+}
+
 benv_init() {
     BENV_DIR=$(mktemp -d /tmp/lbx-broker.XXXXXX)
-    if command -v tap_cleanup >/dev/null 2>&1; then
-        tap_cleanup "benv_stop; rm -rf '$BENV_DIR'"
-    else
-        trap 'benv_stop; rm -rf "$BENV_DIR"' EXIT
-    fi
+    benv__on_exit "benv_stop; rm -rf '$BENV_DIR'"
     mkdir -p "$BENV_DIR/certs"
     benv_ca ca "lockbox test CA"
     benv__sign server localhost "subjectAltName=IP:127.0.0.1,DNS:localhost
@@ -93,7 +110,7 @@ benv_config() {
         echo "tls_cert = $BENV_DIR/certs/server.crt"
         echo "tls_key = $BENV_DIR/certs/server.key"
         echo "client_ca = $BENV_DIR/certs/ca.crt"
-        echo "database = $BENV_DIR/lockbox.db"
+        echo "database = ${BENV_DATABASE:-$BENV_DIR/lockbox.db}"
         echo "signing_key = $BENV_DIR/signing/signing.key"
         echo "issuer = lockbox-test"
         echo "log_level = ${BENV_LOG_LEVEL:-debug}"
@@ -183,7 +200,54 @@ benv_ctl() {
 
 benv_json() { python3 -c 'import json,sys; j=json.load(sys.stdin); r=eval(sys.argv[1]); print(r if not isinstance(r,(dict,list,bool)) and r is not None else json.dumps(r))' "$1"; }
 
-benv_sql() { sqlite3 "$BENV_DIR/lockbox.db" "$1"; }
+benv_sql() {
+    case ${BENV_DATABASE:-} in
+        postgres*) psql -X -q -At -v ON_ERROR_STOP=1 -d "$BENV_DATABASE" -c "$1" ;;
+        *) sqlite3 "$BENV_DIR/lockbox.db" "$1" ;;
+    esac
+}
+
+benv_audit_verify() {
+    case ${BENV_DATABASE:-} in
+        postgres*) benv_ctl admin audit verify 2>&1 ;;
+        *) "$BENV_BUILD/lockboxctl" audit verify --db "$BENV_DIR/lockbox.db" 2>&1 ;;
+    esac
+}
+
+BENV_PG_BIN=${BENV_PG_BIN:-/usr/lib/postgresql/15/bin}
+
+benv_pg_start() {
+    BENV_PG_DIR=$(mktemp -d /tmp/lbx-pg.XXXXXX)
+    benv__on_exit benv_pg_stop
+    chown postgres "$BENV_PG_DIR" || return 1
+    BENV_PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    runuser -u postgres -- "$BENV_PG_BIN/initdb" -D "$BENV_PG_DIR/data" -U postgres \
+        --auth=trust --no-sync -E UTF8 >"$BENV_PG_DIR/initdb.log" 2>&1 || return 1
+    # A throwaway server: durability off for speed; unix socket in the temp dir only.
+    runuser -u postgres -- "$BENV_PG_BIN/pg_ctl" -D "$BENV_PG_DIR/data" -w -t 30 \
+        -l "$BENV_PG_DIR/server.log" -o "-p $BENV_PG_PORT -k $BENV_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null 2>&1 || { tail -5 "$BENV_PG_DIR/server.log" | sed 's/^/# /'; return 1; }
+    BENV_PG_PID=$(head -1 "$BENV_PG_DIR/data/postmaster.pid")
+}
+
+benv_pg_stop() {
+    if [ -n "${BENV_PG_PID:-}" ]; then
+        kill -INT "$BENV_PG_PID" 2>/dev/null # fast shutdown
+        i=0
+        while kill -0 "$BENV_PG_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        BENV_PG_PID=
+    fi
+    [ -n "${BENV_PG_DIR:-}" ] && rm -rf "$BENV_PG_DIR"
+    BENV_PG_DIR=
+}
+
+benv_pg_createdb() {
+    _url="postgresql://postgres@127.0.0.1:$BENV_PG_PORT"
+    psql -X -q -d "$_url/postgres" -c "CREATE DATABASE $1" >/dev/null || return 1
+    psql -X -q -d "$_url/$1" -c "CREATE FUNCTION json_extract(doc text, path text) RETURNS text
+        LANGUAGE sql IMMUTABLE AS \$\$ SELECT (doc::jsonb) #>> string_to_array(substr(path, 3), '.') \$\$" >/dev/null || return 1
+    echo "$_url/$1"
+}
 
 # benv__person NAME LOGIN EMAIL ROLE SCOPE
 benv__person() {
