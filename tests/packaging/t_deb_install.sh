@@ -44,6 +44,12 @@ work=$(mktemp -d /run/lbxpkg-deb.XXXXXX)
 snap=$work/snapshot
 adm=lbxpkga$$
 sup=lbxpkgs$$
+# The installed module confines sessions under its default cgroup name "lockbox": remove that
+# parent last of all wherever this test made it (rmdir only succeeds once it is empty).
+for root in $(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { t = $(i + 1); o = $(i + 3) } }
+    t == "cgroup2" || (t == "cgroup" && o ~ /(^|,)freezer(,|$)/) { print $5 }' /proc/self/mountinfo); do
+    [ -d "$root/lockbox" ] || tap_cleanup "rmdir '$root/lockbox'"
+done
 tap_cleanup "rm -rf $work"
 tap_cleanup "pkg_restore $snap"
 tap_cleanup "userdel $adm; userdel $sup"
