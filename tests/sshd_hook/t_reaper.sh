@@ -69,6 +69,30 @@ for mode in v2 freezer; do
     check "$mode: reaper gone" hg_wait "hg_gone $RPID" 6
 done
 
+# -- the clock is set mid-session. The kernel cancels TFD_TIMER_CANCEL_ON_SET timers on any
+# clock_settime, even one that sets the clock to its own reading (a jump of microseconds, which
+# disturbs nothing else): the reaper must re-arm, neither ending the session early nor late.
+hg_config poll_interval=60s
+if start_session 4s clockset; then
+    escapees
+    if date -s "@$(date +%s.%N)" >/dev/null 2>&1; then
+        sleep 0.5
+        check "clock set: session still running after the clock was set" \
+            test "$(hg_uid_procs "$U" | wc -l)" -ge 7
+        check "clock set: reaper still guarding it" kill -0 "$RPID"
+        hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
+        left_at=$(now_ms)
+        check "clock set: nothing killed before exp" test $((left_at - EXP * 1000)) -ge 0
+        check "clock set: gone within 1 s of exp ($((left_at - EXP * 1000)) ms)" \
+            test $((left_at - EXP * 1000)) -le 1000
+    else
+        fail "clock set: date -s refused (needs CAP_SYS_TIME)"
+    fi
+    end_monitor
+else
+    fail "clock set: session did not start"
+fi
+
 # -- revocation: gone within poll interval (1 s) + 1 s
 hg_config poll_interval=1s
 start_session 1h rev
