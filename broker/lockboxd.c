@@ -8,7 +8,6 @@
  *
  * SIGTERM/SIGINT stop cleanly (in-flight transactions finish, long-polls are answered);
  * SIGHUP reloads the file (TLS certificates, signing key, policy defaults, notifications). */
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <getopt.h>
@@ -22,6 +21,7 @@
 #include "audit.h"
 #include "broker.h"
 #include "buf.h"
+#include "http_client.h"
 #include "log.h"
 #include "notify.h"
 
@@ -222,7 +222,7 @@ int main(int argc, char **argv)
                                          {"create-admin", required_argument, NULL, 'a'},
                                          {NULL, 0, NULL, 0}};
     struct broker b = {0};
-    struct lbx_error e = {0};
+    struct lbx_error e = {0}, http_e = {0};
     const char *admin = NULL;
     char msg[300];
     int c, rc = 1;
@@ -247,7 +247,8 @@ int main(int argc, char **argv)
         return 1;
     }
     lbx_log_set_level(broker_config_log_level(&b.cfg));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (lbx_http_init(&http_e) != LBX_OK) /* webhooks then fail and are retried like a dead peer */
+        lbx_error_f("%s", lbx_error_text(&http_e, msg, sizeof(msg)));
     if (store_open(b.cfg.database, &b.store, &e) != LBX_OK)
         goto out;
     if (admin != NULL) {
@@ -264,6 +265,6 @@ out:
     if (rc != 0 && e.code != LBX_OK)
         lbx_error_f("%s", lbx_error_text(&e, msg, sizeof(msg)));
     shutdown_broker(&b);
-    curl_global_cleanup();
+    lbx_http_cleanup();
     return rc;
 }

@@ -1,6 +1,7 @@
 /* The one HTTP client (libcurl): HTTPS only, CA pinned to the configured file, optional client
  * certificate, no proxy taken from the environment, no redirects, one total deadline that
- * includes DNS, bounded response size. Used by the PAM module, the reaper and lockboxctl. */
+ * includes DNS, bounded response size. Used by the PAM module, the reaper and lockboxctl.
+ * libcurl is loaded at first use, not linked (see http_client.c). */
 #ifndef LBX_HTTP_CLIENT_H
 #define LBX_HTTP_CLIENT_H
 
@@ -20,6 +21,13 @@ struct lbx_http_response {
     long status;
     struct lbx_buf body;
 };
+
+/* Loads libcurl (dlopen, once per process) and runs its global initialisation: call it before
+ * starting threads. lbx_http_request calls it too. LBX_ERR_HTTP_CLIENT when the library cannot
+ * be loaded: every caller treats that as any other failure to reach the broker (fail closed). */
+lbx_err lbx_http_init(struct lbx_error *e);
+/* curl_global_cleanup when the library was loaded; only at the end of a single-threaded exit. */
+void lbx_http_cleanup(void);
 
 /* method: "GET", "POST", "PUT", "DELETE". body: JSON text or NULL. Transport failures map to
  * LBX_ERR_BROKER_UNREACHABLE / LBX_ERR_BROKER_TIMEOUT / LBX_ERR_TLS; any HTTP status is

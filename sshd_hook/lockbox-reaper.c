@@ -4,7 +4,6 @@
  * record, checks the token once more, tells the module it is ready, then waits for the first
  * of: the token's exp (timerfd on CLOCK_REALTIME, re-armed when the clock is set), a broker
  * answer that the grant is revoked or ended, the session ending by itself, SIGTERM. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "broker_host.h"
+#include "http_client.h"
 #include "keys.h"
 #include "log.h"
 #include "proc.h"
@@ -208,6 +208,7 @@ static int setup(struct lbx_reaper *rp, const struct args *a)
 static int run(struct lbx_reaper *rp, const struct args *a)
 {
     struct lbx_watch w = {0};
+    struct lbx_error e = {0};
     const char *why;
     sigset_t set;
     int tfd, sfd, pipefd[2];
@@ -223,8 +224,11 @@ static int run(struct lbx_reaper *rp, const struct args *a)
         return -1;
     }
     say_ready(a->ready_fd);
-    /* After "ready" (sshd waits for it; nothing before needs libcurl), before any thread. */
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* After "ready" (sshd waits for it; nothing before needs libcurl), before any thread. If
+     * it cannot load, every broker call fails like an unreachable broker: the end report is
+     * spooled and the expiry timer still ends the session. */
+    if (lbx_http_init(&e) != LBX_OK)
+        lbx_error_f("broker client: %s", e.detail);
     lbx_info_f("session %s of %s: grant %s until %lld, %s cgroup %s", rp->rec.sid, rp->rec.user,
                rp->rec.grant_id, (long long)rp->rec.exp, lbx_cgroup_kind_name(rp->rec.cgroup.kind),
                rp->rec.cgroup.path);

@@ -1,7 +1,7 @@
 /* Benchmark 1's driver: complete SSH logins (libssh 0.10, publickey) that each run `true`,
  * timed from connect to the channel's exit status, N per client, C clients at once.
  *
- *   bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s SAMPLES-FILE] USER
+ *   bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s SAMPLES-FILE] [-t PHASES-FILE] USER
  *
  * Prints {"logins":..,"errors":..,"median_ms":..,"p99_ms":..}; every sample also goes to
  * SAMPLES-FILE (appended) so the caller can merge interleaved rounds. A login that is refused
@@ -21,10 +21,17 @@ struct job {
     ssh_key key;
     pthread_t thread;
     double *lat;
+    double *phases; /* PH_N per completed login */
     int done, errors;
 };
 
-static int run_true(ssh_session s)
+/* Where one login's time went, as the client sees it (ms from the start of the login):
+ * KEX = TCP + key exchange (sshd's re-exec and start), AUTH = publickey accepted (sshd's PAM
+ * account phase), OPEN = session channel open (sshd's PAM session phase and the fork of the
+ * user's side), EXEC = exit status received (ForceCommand hook and the command). */
+enum { PH_KEX, PH_AUTH, PH_OPEN, PH_EXEC, PH_N };
+
+static int run_true(ssh_session s, double t0, double *ph)
 {
     ssh_channel ch = ssh_channel_new(s);
     char buf[256];
@@ -32,11 +39,13 @@ static int run_true(ssh_session s)
 
     if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK)
         goto out;
+    ph[PH_OPEN] = bench_now_ms() - t0;
     if (ssh_channel_request_exec(ch, "true") != SSH_OK)
         goto out;
     while (ssh_channel_read(ch, buf, sizeof(buf), 0) > 0)
         ;
     rc = ssh_channel_get_exit_status(ch);
+    ph[PH_EXEC] = bench_now_ms() - t0;
     ssh_channel_send_eof(ch);
     ssh_channel_close(ch);
 out:
@@ -45,7 +54,7 @@ out:
     return rc;
 }
 
-static int one_login(const struct job *j)
+static int one_login(const struct job *j, double t0, double *ph)
 {
     ssh_session s = ssh_new();
     int verbosity = SSH_LOG_NOLOG, rc = -1;
@@ -59,9 +68,12 @@ static int one_login(const struct job *j)
     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
     ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &(int){0});
     if (ssh_connect(s) == SSH_OK) {
+        ph[PH_KEX] = bench_now_ms() - t0;
         ssh_userauth_none(s, NULL);
-        if (ssh_userauth_publickey(s, NULL, j->key) == SSH_AUTH_SUCCESS)
-            rc = run_true(s);
+        if (ssh_userauth_publickey(s, NULL, j->key) == SSH_AUTH_SUCCESS) {
+            ph[PH_AUTH] = bench_now_ms() - t0;
+            rc = run_true(s, t0, ph);
+        }
         ssh_disconnect(s);
     }
     ssh_free(s);
@@ -76,7 +88,7 @@ static void *run_job(void *arg)
 
     for (i = 0; i < j->n; i++) {
         t0 = bench_now_ms();
-        if (one_login(j) == 0)
+        if (one_login(j, t0, j->phases + (size_t)j->done * PH_N) == 0)
             j->lat[j->done++] = bench_now_ms() - t0;
         else
             j->errors++;
@@ -84,28 +96,43 @@ static void *run_job(void *arg)
     return NULL;
 }
 
+/* One line per login: the time of each phase in ms (kex auth open exec), appended to path. */
+static void dump_phases(const char *path, const double *ph, size_t n)
+{
+    FILE *f;
+    size_t i;
+
+    if (path == NULL || (f = fopen(path, "a")) == NULL)
+        return;
+    for (i = 0; i < n; i++, ph += PH_N)
+        fprintf(f, "%.3f %.3f %.3f %.3f\n", ph[PH_KEX], ph[PH_AUTH] - ph[PH_KEX],
+                ph[PH_OPEN] - ph[PH_AUTH], ph[PH_EXEC] - ph[PH_OPEN]);
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     static struct job jobs[MAX_CLIENTS];
-    const char *keyfile = NULL, *samples = NULL;
+    const char *keyfile = NULL, *samples = NULL, *phase_file = NULL;
     int o, i, port = 0, n = 10, clients = 1, errors = 0;
     size_t total = 0;
     ssh_key key;
-    double *all;
+    double *all, *phases;
 
-    while ((o = getopt(argc, argv, "p:i:n:c:s:")) != -1) {
+    while ((o = getopt(argc, argv, "p:i:n:c:s:t:")) != -1) {
         switch (o) {
         case 'p': port = atoi(optarg); break;
         case 'i': keyfile = optarg; break;
         case 'n': n = atoi(optarg); break;
         case 'c': clients = atoi(optarg); break;
         case 's': samples = optarg; break;
+        case 't': phase_file = optarg; break;
         default: return 2;
         }
     }
     if (optind + 1 != argc || port <= 0 || keyfile == NULL || n <= 0 || clients <= 0 ||
         clients > MAX_CLIENTS) {
-        fprintf(stderr, "usage: bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s FILE] USER\n");
+        fprintf(stderr, "usage: bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s FILE] [-t FILE] USER\n");
         return 2;
     }
     ssh_init();
@@ -114,13 +141,18 @@ int main(int argc, char **argv)
         return 2;
     }
     all = calloc((size_t)n * (size_t)clients, sizeof(double));
+    phases = calloc((size_t)n * (size_t)clients * PH_N, sizeof(double));
+    if (all == NULL || phases == NULL)
+        return 2;
     for (i = 0; i < clients; i++) {
         jobs[i] = (struct job){.port = port, .n = n, .user = argv[optind], .key = key,
-                               .lat = all + (size_t)n * (size_t)i};
+                               .lat = all + (size_t)n * (size_t)i,
+                               .phases = phases + (size_t)n * (size_t)i * PH_N};
         pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]);
     }
     for (i = 0; i < clients; i++) {
         pthread_join(jobs[i].thread, NULL);
+        dump_phases(phase_file, jobs[i].phases, (size_t)jobs[i].done);
         memmove(all + total, jobs[i].lat, (size_t)jobs[i].done * sizeof(double));
         total += (size_t)jobs[i].done;
         errors += jobs[i].errors;
@@ -129,6 +161,7 @@ int main(int argc, char **argv)
     printf("{\"logins\":%zu,\"errors\":%d,\"median_ms\":%.2f,\"p99_ms\":%.2f}\n", total, errors,
            bench_percentile(all, total, 0.5), bench_percentile(all, total, 0.99));
     free(all);
+    free(phases);
     ssh_key_free(key);
     ssh_finalize();
     return errors == 0 ? 0 : 1;

@@ -141,6 +141,20 @@ out=$(pam lbx "$N" account)
 check "unknown module argument: others unaffected" test "$(result "$out" account)" = PAM_SUCCESS
 service lbx
 
+# -- libcurl is not linked but loaded at the first broker call: sshd never loads it for others,
+# and where it cannot load a support user is refused with a reason, everyone else unaffected.
+check "pam_lockbox.so does not link libcurl" sh -c "! ldd '$BUILD_ABS/pam_lockbox.so' | grep -q libcurl"
+hg_grant "$S" 1h
+out=$(hg_without_curl $DRIVER "$HG/pam" lbx "$S" account 2>&1)
+check "libcurl unloadable: support user refused" test "$(result "$out" account)" = PAM_PERM_DENIED
+check "libcurl unloadable: one line says why" sh -c "echo '$out' | grep -q '^error: lockbox: access refused for $S on $HG_HOST .* http client library unavailable'"
+check "libcurl unloadable: no token for the session phase" test -z "$(handoff)"
+out=$(hg_without_curl $DRIVER "$HG/pam" lbx "$N" account open close 2>&1)
+check "libcurl unloadable: others unaffected" test "$(result "$out" account)$(result "$out" open)$(result "$out" close)" = PAM_SUCCESSPAM_SUCCESSPAM_SUCCESS
+out=$(pam lbx "$S" account)
+check "control: the same grant with libcurl loadable passes" test "$(result "$out" account)" = PAM_SUCCESS
+rm -f $(handoff)
+
 # -- session phase
 rm -f $(handoff)
 out=$(pam lbx "$S" open)

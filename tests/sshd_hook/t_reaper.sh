@@ -54,6 +54,7 @@ for mode in v2 freezer; do
     hg_config cgroup_mode=$mode poll_interval=1s
     start_session 4s "$mode" || { fail "$mode: session did not start"; continue; }
     check "$mode: session cgroup exists" test -d "$CG"
+    check "$mode: sshd's monitor inside it, the reaper outside" sh -c "grep -q '$SID' /proc/$MON/cgroup && ! grep -q '$SID' /proc/$RPID/cgroup"
     escapees
     check "$mode: escapees running ($(hg_uid_procs "$U" | wc -l) processes)" test "$(hg_uid_procs "$U" | wc -l)" -ge 7
     hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
@@ -147,6 +148,26 @@ start_session 1h crash
 escapees
 kill -KILL "$MON"
 check "monitor killed: the processes it left are torn down" hg_wait "hg_no_procs $U" 4
+
+# -- a reaper that cannot load libcurl (it loads it only after "ready"): armed all the same, it
+# ends the session at exp and spools the end report. Only the reaper's mount namespace hides it.
+cat >"$HG/reaper-nocurl" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount --bind /dev/null "$(hg_curl_so)" && exec "\$0" "\$@"' "$BUILD_ABS/lockbox-reaper" "\$@"
+EOF
+chmod 0755 "$HG/reaper-nocurl"
+rm -f "$HG/spool/"*
+hg_config poll_interval=1s timeout=1s reaper_path="$HG/reaper-nocurl"
+if start_session 4s nocurl; then
+    escapees
+    check "no libcurl: reaper armed and running without it" sh -c "! grep -q libcurl /proc/$RPID/maps"
+    hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
+    check "no libcurl: session gone within 1 s of exp" test $(($(now_ms) - EXP * 1000)) -le 1000
+    check "no libcurl: end report spooled" hg_wait "ls '$HG/spool' | grep -q end" 5
+    end_monitor
+else
+    fail "no libcurl: session did not start: $(cat "$HG/driver.nocurl")"
+fi
 
 # -- a record whose token does not verify: the reaper refuses to start
 hg_config
