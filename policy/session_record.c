@@ -10,21 +10,8 @@
 #include "buf.h"
 #include "file.h"
 #include "json.h"
-#include "random.h"
 
 #define RECORD_MAX_LEN (16 * 1024)
-
-lbx_err lbx_session_new_id(char sid[LBX_SID_MAX])
-{
-    char *rnd = NULL;
-    lbx_err r;
-
-    if ((r = lbx_random_b64url(16, &rnd)) != LBX_OK)
-        return r;
-    snprintf(sid, LBX_SID_MAX, "s-%s", rnd);
-    free(rnd);
-    return LBX_OK;
-}
 
 int lbx_session_id_valid(const char *s)
 {

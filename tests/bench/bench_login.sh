@@ -8,7 +8,10 @@
 #   script   pam_exec + curl making the same broker call (what an administrator would write by
 #            hand; it does not even verify the token), a plain user
 # Each login is a full libssh publickey login running `true` (tests/bench/bench_login.c).
-# Prints one JSON object per configuration and run.
+# Prints one JSON object per configuration and run, with the median of each phase as the client
+# sees it (the same driver for all three): kex (TCP, sshd's start, key exchange), auth (publickey
+# accepted: the PAM account phase), open (session channel: the PAM session phase and sshd's
+# fork of the user's side), exec (the command's exit status: the ForceCommand hook, the shell).
 . tests/bench/bench_env.sh
 
 be_setup || { be_log "setup failed"; exit 1; }
@@ -44,21 +47,30 @@ for r in $(seq $ROUNDS); do
     for c in none lockbox script; do
         be_use_pam $c
         "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n "$PER" -s "$HG/seq.$c" \
-            "$(user_for $c)" >/dev/null || be_log "$c round $r: some logins failed"
+            -t "$HG/seq.$c.phases" "$(user_for $c)" >/dev/null || be_log "$c round $r: some logins failed"
     done
 done
 CPER=$(be_n 4 1)
 for c in none lockbox script; do
     be_use_pam $c
     "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n "$CPER" -c 16 -s "$HG/c16.$c" \
-        "$(user_for $c)" >/dev/null || be_log "$c concurrent: some logins failed"
+        -t "$HG/c16.$c.phases" "$(user_for $c)" >/dev/null || be_log "$c concurrent: some logins failed"
 done
+
+# phase_medians FILE: "kex_ms":..,"auth_ms":..,"open_ms":..,"exec_ms":.. (medians per column)
+phase_medians() {
+    $PYTHON -c '
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+print(",".join("\"%s_ms\":%.1f" % (k, statistics.median(float(r[i]) for r in rows) if rows else -1)
+               for i, k in enumerate(("kex", "auth", "open", "exec"))))' "$1"
+}
 
 for mode in seq c16; do
     set -- $(be_stats "$HG/$mode.none")
     base=$1
     for c in none lockbox script; do
         set -- $(be_stats "$HG/$mode.$c")
-        echo "{\"name\":\"login\",\"mode\":\"$mode\",\"stack\":\"$c\",\"logins\":$4,\"median_ms\":$1,\"p99_ms\":$2,\"ratio_vs_none\":$($PYTHON -c "print(round($1 / $base, 3))")}"
+        echo "{\"name\":\"login\",\"mode\":\"$mode\",\"stack\":\"$c\",\"logins\":$4,\"median_ms\":$1,\"p99_ms\":$2,\"ratio_vs_none\":$($PYTHON -c "print(round($1 / $base, 3))"),$(phase_medians "$HG/$mode.$c.phases")}"
     done
 done

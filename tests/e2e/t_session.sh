@@ -19,6 +19,11 @@ SSHO="-i $HG/id_user -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5"
 home=$(getent passwd "$S" | cut -d: -f6)
 
+# -- what every support login execs: the hook loads no OpenSSL and the reaper no libcurl (each
+# cost ~1 ms and ~4 ms per login; the reaper loads libcurl itself once it is armed)
+check "the hook links neither libcrypto nor libcurl" sh -c "! ldd '$BUILD_ABS/lockbox-session' | grep -q 'libcrypto\|libcurl'"
+check "the reaper does not link libcurl" sh -c "! ldd '$BUILD_ABS/lockbox-reaper' | grep -q libcurl"
+
 # -- the request lifecycle as the engineer sees it at the door
 grant_request "$S"
 out=$(hg_ssh "$S" 'echo in' 2>&1 </dev/null)
