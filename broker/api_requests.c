@@ -20,7 +20,7 @@ static void audit_refused(struct api_req *ar, const char *action, const char *wh
                              .detail =
                                  json_pack("{s:s, s:s}", "target", what, "reason", e->detail)};
 
-    audit_record(ar->b->store, &ev);
+    audit_note(ar->b->store, &ev);
 }
 
 static lbx_err duration_member(struct api_req *ar, int64_t *out, struct lbx_error *e)

@@ -184,13 +184,15 @@ static lbx_err start(struct broker *b, struct lbx_error *e)
 
     if ((r = load_material(&b->cfg, &b->ssl_ctx, &b->signing_key, e)) != LBX_OK)
         return r;
-    if ((b->base = event_base_new()) == NULL)
+    if ((b->base = event_base_new()) == NULL ||
+        event_base_priority_init(b->base, BROKER_PRIO_COUNT) != 0)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "event_base_new");
     if (add_signal(b, &b->sigterm_ev, SIGTERM, on_stop) ||
         add_signal(b, &b->sigint_ev, SIGINT, on_stop) ||
         add_signal(b, &b->sighup_ev, SIGHUP, on_reload))
         return lbx_error_set(e, LBX_ERR_SYSTEM, "signal handlers");
-    if ((r = notify_start(b, e)) != LBX_OK || (r = lifecycle_start(b, e)) != LBX_OK)
+    if ((r = group_commit_start(b, e)) != LBX_OK || (r = notify_start(b, e)) != LBX_OK ||
+        (r = lifecycle_start(b, e)) != LBX_OK)
         return r;
     return server_start(b, e);
 }

@@ -320,6 +320,7 @@ lbx_err server_start(struct broker *b, struct lbx_error *e)
 void server_stop(struct broker *b)
 {
     waiters_drop_all(b);
+    group_commit_stop(b); /* the answers it holds leave before the connections close */
     if (b->http != NULL)
         evhttp_free(b->http);
     b->http = NULL;
