@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "api.h"
 #include "log.h"
@@ -70,13 +71,18 @@ void group_commit_flush(struct broker *b)
 {
     struct group_commit *g = b->group;
     struct lbx_error e = {0};
+    struct timespec t0, t1;
     lbx_err r;
 
     if (g == NULL || !store_group_is_open(b->store))
         return;
     broker_crash_point("group-before-commit");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((r = store_group_commit(b->store, &e)) != LBX_OK)
         lbx_error_f("group commit of %zu answers failed: %s", g->n, e.detail);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    lbx_debug_f("group commit: %zu answers, %ld us", g->n,
+                (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000));
     answer_held(g, r);
     if (g->kick_notifier && r == LBX_OK)
         notify_kick(b);
