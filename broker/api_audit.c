@@ -89,7 +89,7 @@ int api_audit_list(struct api_req *ar)
     json_decref(rows);
     evhttp_add_header(evhttp_request_get_output_headers(ar->req), "Content-Type",
                       "application/x-ndjson");
-    evhttp_send_reply(ar->req, 200, "OK", out);
+    broker_send_reply(ar->b, ar->req, 200, "OK", out);
     evbuffer_free(out);
     ar->answered = 1;
     return 0;

@@ -18,7 +18,7 @@ int admin_only(struct api_req *ar)
         .action = "access_refused",
         .actor = ar->caller.name,
         .detail = json_pack("{s:s, s:s}", "path", ar->path, "reason", "admin role required")};
-    audit_record(ar->b->store, &ev);
+    audit_note(ar->b->store, &ev);
     api_fail(ar, LBX_ERR_FORBIDDEN, &e);
     return 0;
 }

@@ -30,7 +30,7 @@ int api_host_token(struct api_req *ar)
                                  .host = host,
                                  .detail = json_pack("{s:s, s:s, s:s}", "login", login, "result",
                                                      "wrong_host", "certificate", ar->caller.name)};
-        audit_record(ar->b->store, &ev);
+        audit_note(ar->b->store, &ev);
         return api_reply(ar, 403,
                          json_pack("{s:s, s:s}", "error", "wrong_host", "message",
                                    "a host may only ask for its own host id"));
@@ -160,7 +160,9 @@ int api_host_session(struct api_req *ar)
         .host = ar->caller.name,
         .detail = json_pack("{s:s, s:s, s:s*, s:I}", "login", login, "session", session, "reason",
                             reason, "reported_time", (json_int_t)when)};
-    audit_record(ar->b->store, &ev);
+    r = audit_record(ar->b->store, &ev, &e);
     json_decref(row);
+    if (r != LBX_OK) /* the host keeps the report and sends it again */
+        return api_fail(ar, LBX_ERR_STORE, &e);
     return api_reply(ar, 204, NULL);
 }

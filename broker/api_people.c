@@ -134,7 +134,7 @@ static int role_assign(struct api_req *ar)
                                  .detail =
                                      json_pack("{s:s, s:s, s:s, s:s}", "identity", identity, "role",
                                                role_name, "scope", scope, "reason", e.detail)};
-        audit_record(ar->b->store, &ev);
+        audit_note(ar->b->store, &ev);
         return api_fail(ar, r, &e);
     }
     if ((who = admin_must_exist(ar, Q_IDENTITY_GET, "identity", identity)) == NULL)

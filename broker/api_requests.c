@@ -10,6 +10,7 @@
 #include "requests.h"
 
 #define RECENT_WINDOW (28 * 24 * 3600) /* the seeds' "Recent" table */
+#define LIST_DEFAULT 100 /* an approver's screen; ?limit= up to LIST_MAX */
 #define LIST_MAX 500
 
 static void audit_refused(struct api_req *ar, const char *action, const char *what,
@@ -20,7 +21,7 @@ static void audit_refused(struct api_req *ar, const char *action, const char *wh
                              .detail =
                                  json_pack("{s:s, s:s}", "target", what, "reason", e->detail)};
 
-    audit_record(ar->b->store, &ev);
+    audit_note(ar->b->store, &ev);
 }
 
 static lbx_err duration_member(struct api_req *ar, int64_t *out, struct lbx_error *e)
@@ -62,48 +63,38 @@ int api_request_create(struct api_req *ar)
     return 0;
 }
 
-static int wanted(const json_t *row, const char *status)
+/* ?before=LBX-n (the previous answer's "next"): absent means from the newest. */
+static lbx_err list_cursor(struct api_req *ar, int64_t *before, struct lbx_error *e)
 {
-    const char *st = row_str(row, "status");
+    const char *s = api_query(ar, "before");
 
-    if (strcmp(status, "all") == 0)
-        return 1;
-    if (strcmp(status, "pending") == 0)
-        return !strcmp(st, "pending") || !strcmp(st, "internal-review");
-    return strcmp(st, status) == 0;
+    *before = INT64_MAX;
+    if (s != NULL && request_parse_id(s, "LBX-", before, e) != LBX_OK)
+        return lbx_error_set(e, LBX_ERR_ARG, "before must be a request id");
+    return LBX_OK;
 }
 
 int api_request_list(struct api_req *ar)
 {
-    const char *status = api_query(ar, "status") ? api_query(ar, "status") : "pending";
-    int64_t now = (int64_t)time(NULL), since;
-    json_t *rows = NULL, *out = json_array(), *row, *full;
+    struct request_page want = {.status = api_query(ar, "status") ? api_query(ar, "status")
+                                                                   : "pending"};
     struct lbx_error e = {0};
-    enum lbx_status parsed;
-    size_t i;
+    json_t *out = NULL, *body;
+    int64_t limit, next;
+    char cursor[32];
     lbx_err r;
 
-    if (strcmp(status, "all") != 0 && lbx_status_parse(status, &parsed) != LBX_OK) {
-        json_decref(out);
-        return api_fail_msg(ar, 400, "bad_request", "status must be pending, all or a status");
-    }
-    if ((r = api_query_int(ar, "since", 0, INT64_MAX / 2, now - RECENT_WINDOW, &since, &e)) ||
-        (r = store_exec(ar->b->store, Q_REQ_LIST, SV_PARAMS(SV_INT(since), SV_INT(LIST_MAX)), &rows,
-                        NULL, &e))) {
-        json_decref(out);
+    if ((r = api_query_int(ar, "since", 0, INT64_MAX / 2, (int64_t)time(NULL) - RECENT_WINDOW,
+                           &want.since, &e)) ||
+        (r = api_query_int(ar, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit, &e)) ||
+        (r = list_cursor(ar, &want.before, &e)))
         return api_fail(ar, r, &e);
-    }
-    json_array_foreach(rows, i, row)
-    {
-        if (!wanted(row, status) ||
-            request_load(ar->b->store, row_int(row, "id"), &full, &e) != LBX_OK)
-            continue;
-        if (request_visible(&ar->caller, full))
-            json_array_append_new(out, request_to_api(full));
-        json_decref(full);
-    }
-    json_decref(rows);
-    return api_reply(ar, 200, json_pack("{s:o}", "requests", out));
+    want.limit = (size_t)limit;
+    if ((r = request_list(ar->b->store, &ar->caller, &want, &out, &next, &e)) != LBX_OK)
+        return api_fail(ar, r, &e);
+    snprintf(cursor, sizeof(cursor), "LBX-%lld", (long long)next);
+    body = json_pack("{s:o, s:s?}", "requests", out, "next", next ? cursor : NULL);
+    return api_reply(ar, 200, body);
 }
 
 /* The request named by the first path parameter, if the caller may see it (else 404). */

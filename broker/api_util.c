@@ -23,7 +23,7 @@ int api_reply(struct api_req *ar, int status, json_t *obj)
     ar->answered = 1;
     evhttp_add_header(h, "Cache-Control", "no-store");
     if (obj == NULL) {
-        evhttp_send_reply(ar->req, status, "No Content", NULL);
+        broker_send_reply(ar->b, ar->req, status, "No Content", NULL);
         return 0;
     }
     text = json_dumps(obj, JSON_COMPACT);
@@ -37,7 +37,7 @@ int api_reply(struct api_req *ar, int status, json_t *obj)
     evhttp_add_header(h, "Content-Type", "application/json");
     evbuffer_add(out, text, strlen(text));
     evbuffer_add(out, "\n", 1);
-    evhttp_send_reply(ar->req, status, status < 300 ? "OK" : "Error", out);
+    broker_send_reply(ar->b, ar->req, status, status < 300 ? "OK" : "Error", out);
     evbuffer_free(out);
     free(text);
     return 0;

@@ -105,16 +105,24 @@ out:
     return r;
 }
 
-void audit_record(struct store *st, const struct audit_event *ev)
+lbx_err audit_record(struct store *st, const struct audit_event *ev, struct lbx_error *e)
+{
+    lbx_err r;
+
+    if ((r = store_begin(st, e)) != LBX_OK) {
+        json_decref(ev->detail);
+    } else if ((r = audit_append(st, ev, e)) != LBX_OK) {
+        store_rollback(st);
+    } else if ((r = store_commit(st, e)) == LBX_OK) {
+        return LBX_OK;
+    }
+    lbx_error_f("audit %s not recorded: %s", ev->action, e->detail);
+    return r;
+}
+
+void audit_note(struct store *st, const struct audit_event *ev)
 {
     struct lbx_error e = {0};
 
-    if (store_begin(st, &e) != LBX_OK) {
-        json_decref(ev->detail);
-    } else if (audit_append(st, ev, &e) != LBX_OK) {
-        store_rollback(st);
-    } else if (store_commit(st, &e) == LBX_OK) {
-        return;
-    }
-    lbx_error_f("audit %s not recorded: %s", ev->action, e.detail);
+    (void)audit_record(st, ev, &e);
 }

@@ -20,8 +20,11 @@ struct audit_event {
 
 /* Appends ev inside the caller's write transaction. */
 lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_error *e);
-/* Appends ev in a transaction of its own (for refusals and other lone events). Never fails
- * the caller: a failure is logged. */
-void audit_record(struct store *st, const struct audit_event *ev);
+/* Appends ev in a transaction of its own (for refusals and other lone events). A failure is
+ * logged and returned: an answer that reports what the event records (a token issued, a
+ * session reported) must not leave without it. */
+lbx_err audit_record(struct store *st, const struct audit_event *ev, struct lbx_error *e);
+/* audit_record for refusals: the answer refuses either way, so a lost event is only logged. */
+void audit_note(struct store *st, const struct audit_event *ev);
 
 #endif

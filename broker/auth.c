@@ -66,7 +66,7 @@ static void audit_refusal(struct api_req *ar, const char *who, const char *why)
     ev.detail =
         json_pack("{s:s, s:s, s:s, s:s?}", "path", ar->path, "method",
                   ar->method == EVHTTP_REQ_GET ? "GET" : "other", "reason", why, "source", addr);
-    audit_record(ar->b->store, &ev);
+    audit_note(ar->b->store, &ev);
 }
 
 static lbx_err resolve_host(struct api_req *ar, struct lbx_error *e)

@@ -16,6 +16,13 @@ struct event;
 struct waiter;
 struct notifier;
 struct refusal_limiter;
+struct group_commit;
+struct evhttp_request;
+struct evbuffer;
+
+/* Event priorities (event_base_priority_init(base, BROKER_PRIO_COUNT)): I/O and timers run at
+ * the default, the middle one; the group commit waits for idle unless it is overdue. */
+enum { BROKER_PRIO_URGENT, BROKER_PRIO_DEFAULT, BROKER_PRIO_IDLE, BROKER_PRIO_COUNT };
 
 struct broker {
     char *config_path;
@@ -29,6 +36,7 @@ struct broker {
     struct waiter *waiters; /* long-polls in progress */
     struct notifier *notifier;
     struct refusal_limiter *refusals; /* refused-authentication audit budget per source */
+    struct group_commit *group;       /* NULL: each transaction commits alone (tools, tests) */
     int port;
 };
 
@@ -36,6 +44,20 @@ struct broker {
 lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struct lbx_error *e);
 lbx_err server_start(struct broker *b, struct lbx_error *e);
 void server_stop(struct broker *b);
+
+/* group_commit.c: one commit (one fsync) for the write transactions of many requests, their
+ * answers held until it is durable. */
+lbx_err group_commit_start(struct broker *b, struct lbx_error *e);
+/* Commits the open group now and sends the answers it held. */
+void group_commit_flush(struct broker *b);
+/* Flushes, then transactions commit alone again (shutdown). */
+void group_commit_stop(struct broker *b);
+/* The one way answers leave: at once, or held until the open group has committed (a 500 when
+ * it cannot). body's contents are taken (may be NULL). */
+void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
+                       const char *reason, struct evbuffer *body);
+/* 1 when a notifier kick must wait for the open group to commit (it will be sent then). */
+int group_commit_defer_kick(struct broker *b);
 
 /* lifecycle.c: the timers that expire requests and end grants. */
 lbx_err lifecycle_start(struct broker *b, struct lbx_error *e);

@@ -223,6 +223,35 @@ static void print_list(const json_t *obj)
     print_table(json_object_get(obj, "requests"));
 }
 
+#define LIST_PAGES_MAX 100 /* 10 000 requests: a list longer than that wants a filter */
+
+/* Follows the broker's pages ("next") and gathers them into one {"requests": [...]}. */
+static int list_pages(const char *status, json_t **out)
+{
+    const char *next = NULL;
+    json_t *page = NULL, *all = json_array();
+    char path[128];
+    int rc = CTL_EXIT_OK, n;
+
+    for (n = 0; n < LIST_PAGES_MAX && rc == CTL_EXIT_OK && (n == 0 || next != NULL); n++) {
+        snprintf(path, sizeof(path), "/v1/requests?status=%s&limit=500%s%s", status,
+                 next ? "&before=" : "", next ? next : "");
+        json_decref(page);
+        page = NULL;
+        if ((rc = ctl_call("GET", path, NULL, 0, &page)) == CTL_EXIT_OK) {
+            json_array_extend(all, json_object_get(page, "requests"));
+            next = json_string_value(json_object_get(page, "next"));
+        }
+    }
+    json_decref(page);
+    *out = json_pack("{s:o}", "requests", all);
+    if (rc != CTL_EXIT_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* Pending by default; --all: everything of the last 28 days (the seeds' Recent table). */
 static int list(int argc, char **argv, const char *usage)
 {
@@ -237,7 +266,7 @@ static int list(int argc, char **argv, const char *usage)
             return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
     if (optind != argc)
         return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
-    c = ctl_call("GET", all ? "/v1/requests?status=all" : "/v1/requests", NULL, 0, &out);
+    c = list_pages(all ? "all" : "pending", &out);
     return show_result(c, out, print_list);
 }
 

@@ -181,8 +181,10 @@ out:
     return r;
 }
 
-static void audit_decision(struct broker *b, const char *host, const char *login,
-                           const struct decision *d)
+/* The answer's event. No event, no answer: a token whose issue is not on record never leaves
+ * (the caller answers 500). */
+static lbx_err audit_decision(struct broker *b, const char *host, const char *login,
+                              const struct decision *d, struct lbx_error *e)
 {
     char actor[LBX_NAME_MAX + 8];
     struct audit_event ev = {
@@ -196,7 +198,7 @@ static void audit_decision(struct broker *b, const char *host, const char *login
     };
 
     snprintf(actor, sizeof(actor), "host:%s", host);
-    audit_record(b->store, &ev);
+    return audit_record(b->store, &ev, e);
 }
 
 lbx_err host_token_decide(struct broker *b, const char *host, const char *login, int *status,
@@ -220,8 +222,10 @@ lbx_err host_token_decide(struct broker *b, const char *host, const char *login,
     }
     if (r == LBX_OK && d.body == NULL)
         r = lbx_error_set(e, LBX_ERR_NOMEM, "answer");
+    if (r == LBX_OK && (r = audit_decision(b, host, login, &d, e)) != LBX_OK)
+        r = lbx_error_set(e, LBX_ERR_STORE, "%s for %s on %s not recorded: %s",
+                          d.status == 200 ? "token" : "refusal", login, host, e->detail);
     if (r == LBX_OK) {
-        audit_decision(b, host, login, &d);
         *status = d.status;
         *body = d.body;
     } else {

@@ -178,19 +178,36 @@ static lbx_err add_signal(struct broker *b, struct event **ev, int sig,
     return LBX_OK;
 }
 
+/* epoll's changelist: a connection's write event, enabled for an answer and disabled once it
+ * is written within the same loop round, costs no epoll_ctl calls at all. */
+static struct event_base *new_event_base(void)
+{
+    struct event_config *cfg = event_config_new();
+    struct event_base *base;
+
+    if (cfg == NULL)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 static lbx_err start(struct broker *b, struct lbx_error *e)
 {
     lbx_err r;
 
     if ((r = load_material(&b->cfg, &b->ssl_ctx, &b->signing_key, e)) != LBX_OK)
         return r;
-    if ((b->base = event_base_new()) == NULL)
+    if ((b->base = new_event_base()) == NULL ||
+        event_base_priority_init(b->base, BROKER_PRIO_COUNT) != 0)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "event_base_new");
     if (add_signal(b, &b->sigterm_ev, SIGTERM, on_stop) ||
         add_signal(b, &b->sigint_ev, SIGINT, on_stop) ||
         add_signal(b, &b->sighup_ev, SIGHUP, on_reload))
         return lbx_error_set(e, LBX_ERR_SYSTEM, "signal handlers");
-    if ((r = notify_start(b, e)) != LBX_OK || (r = lifecycle_start(b, e)) != LBX_OK)
+    if ((r = group_commit_start(b, e)) != LBX_OK || (r = notify_start(b, e)) != LBX_OK ||
+        (r = lifecycle_start(b, e)) != LBX_OK)
         return r;
     return server_start(b, e);
 }

@@ -333,7 +333,7 @@ void notify_kick(struct broker *b)
 {
     struct notifier *n = b->notifier;
 
-    if (n == NULL)
+    if (n == NULL || group_commit_defer_kick(b)) /* its outbox rows are not visible yet */
         return;
     pthread_mutex_lock(&n->mu);
     n->kicked = 1;

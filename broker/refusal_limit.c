@@ -39,7 +39,7 @@ static void audit_summary(struct broker *b, const struct refusal_source *s)
     };
 
     if (suppressed > 0)
-        audit_record(b->store, &ev);
+        audit_note(b->store, &ev);
     else
         json_decref(ev.detail);
 }

@@ -44,6 +44,18 @@ json_t *request_to_api(const json_t *row);
 /* May c see this request at all (requester, its approvers, scope approvers, managers, admins,
  * auditors)? */
 int request_visible(const struct caller *c, const json_t *row);
+/* Which requests a list shows: status "pending" (pending and internal review), "all" or one
+ * status name (else LBX_ERR_ARG); created at or after `since`; ids below `before`; at most
+ * `limit` of them. */
+struct request_page {
+    const char *status;
+    int64_t since, before;
+    size_t limit;
+};
+/* The newest requests of `want` that c may see, as API objects; *next is the `before` of the
+ * following page, or 0 when this one was the last. */
+lbx_err request_list(struct store *st, const struct caller *c, const struct request_page *want,
+                     json_t **out, int64_t *next, struct lbx_error *e);
 /* The grant status of a loaded row at `now`: "active", "revoked", "ended" or NULL (no grant). */
 const char *grant_status(const json_t *row, int64_t now);
 

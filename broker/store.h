@@ -23,7 +23,9 @@
                 X(IDENTITY_BY_LOGIN) X(IDENTITY_DISABLE) X(ROLE_INSERT) X(ROLE_LIST) X(ROLE_GET)   \
                     X(ROLE_REMOVE) X(ROLES_OF_IDENTITY) X(ROLE_HOLDERS) X(POLICY_GET)              \
                         X(POLICY_PUT) X(POLICY_LIST) X(TOKEN_INSERT) X(TOKEN_LIST) X(TOKEN_GET)    \
-                            X(TOKEN_BY_HASH) X(TOKEN_REVOKE) X(REQ_INSERT) X(REQ_GET) X(REQ_LIST)  \
+                            X(TOKEN_BY_HASH) X(TOKEN_REVOKE) X(REQ_INSERT) X(REQ_GET) X(REQ_PAGE)  \
+                                X(REQ_PAGE_APPROVERS) X(REQ_PAGE_APPROVALS) X(REQ_STATUS_PAGE)             \
+                                X(REQ_STATUS_PAGE_APPROVERS) X(REQ_STATUS_PAGE_APPROVALS)          \
                                 X(REQ_FOR_LOGIN_HOST) X(REQ_TRANSITION) X(REQ_TOUCH)               \
                                     X(REQ_SET_DECISION) X(REQ_SET_ACCESS) X(REQ_SET_REVOKED)       \
                                         X(REQ_DUE_EXPIRY) X(REQ_DUE_END) X(APPROVER_INSERT)        \
@@ -62,6 +64,10 @@ static inline struct store_val store_text(const char *s)
 
 struct store;
 
+enum store_sp { STORE_SP_BEGIN, STORE_SP_RELEASE, STORE_SP_ROLLBACK };
+/* The SQL of each (the same on SQLite and PostgreSQL). */
+extern const char *const store_savepoint_sql[];
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *st);
@@ -69,6 +75,11 @@ struct store_ops {
     lbx_err (*begin)(struct store *st, struct lbx_error *e);
     lbx_err (*commit)(struct store *st, struct lbx_error *e);
     void (*rollback)(struct store *st);
+    /* Inside the write transaction: a savepoint begun, released, or rolled back to and
+     * released (one at a time: a group's member transaction). */
+    lbx_err (*savepoint)(struct store *st, enum store_sp op, struct lbx_error *e);
+    /* The write transaction begun is still open (an I/O error can roll it back whole). */
+    int (*tx_alive)(struct store *st);
     /* rows (may be NULL) receives a JSON array of row objects; changes (may be NULL) the number
      * of rows an INSERT/UPDATE/DELETE touched. A unique or foreign-key violation is
      * LBX_ERR_CONFLICT, anything else LBX_ERR_STORE. */
@@ -76,8 +87,20 @@ struct store_ops {
                     int64_t *changes, struct lbx_error *e);
 };
 
+/* Group commit (store_group.c): while enabled, store_begin joins one shared write transaction
+ * (opened by the first member, which calls `opened`), each member being a savepoint that its
+ * store_commit releases and its store_rollback undoes; store_group_commit then makes all of
+ * them durable at once — one fsync for many transactions. Until it returns nothing a member
+ * wrote may be reported to anyone: the caller holds its answers back (group_commit.c). */
+struct store_group {
+    int enabled, open, member, failed;
+    void (*opened)(void *arg);
+    void *arg;
+};
+
 struct store {
     const struct store_ops *ops;
+    struct store_group group;
 };
 
 /* "sqlite:PATH" or a plain PATH (SQLite), or a "postgresql://..." URL (libpq). Creates and
@@ -91,17 +114,20 @@ static inline void store_close(struct store *st)
     if (st != NULL)
         st->ops->close(st);
 }
-static inline lbx_err store_begin(struct store *st, struct lbx_error *e)
+/* A write transaction (a member of the open group when grouping is enabled). */
+lbx_err store_begin(struct store *st, struct lbx_error *e);
+lbx_err store_commit(struct store *st, struct lbx_error *e);
+void store_rollback(struct store *st);
+
+void store_group_enable(struct store *st, void (*opened)(void *arg), void *arg);
+/* Commits the open group (nothing to do when none is open); then grouping stays enabled. An
+ * error means every member's writes are gone. */
+lbx_err store_group_commit(struct store *st, struct lbx_error *e);
+/* Commits the open group, then every transaction commits on its own again. */
+lbx_err store_group_disable(struct store *st, struct lbx_error *e);
+static inline int store_group_is_open(const struct store *st)
 {
-    return st->ops->begin(st, e);
-}
-static inline lbx_err store_commit(struct store *st, struct lbx_error *e)
-{
-    return st->ops->commit(st, e);
-}
-static inline void store_rollback(struct store *st)
-{
-    st->ops->rollback(st);
+    return st->group.open;
 }
 
 /* Runs q; rows/changes as in store_ops.exec. */

@@ -305,12 +305,27 @@ static void pg_close(struct store *st)
     free(s);
 }
 
+static lbx_err pg_savepoint(struct store *st, enum store_sp op, struct lbx_error *e)
+{
+    return exec_plain((struct store_pg *)st, store_savepoint_sql[op], e);
+}
+
+/* INERROR (a failed statement outside any savepoint) cannot commit any more either. */
+static int pg_tx_alive(struct store *st)
+{
+    struct store_pg *s = (struct store_pg *)st;
+
+    return s->in_tx && PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+}
+
 static const struct store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .savepoint = pg_savepoint,
+    .tx_alive = pg_tx_alive,
     .exec = pg_exec,
 };
 

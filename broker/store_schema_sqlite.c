@@ -52,5 +52,8 @@ const char *const store_sqlite_migrations[] = {
     " payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
     " status TEXT NOT NULL DEFAULT 'pending', last_error TEXT);"
     "CREATE INDEX outbox_due ON outbox (status, next_attempt);",
+    /* 2: request lists filter by status in SQL, newest first (api_request_list pages through
+     * this index instead of reading every recent request) */
+    "CREATE INDEX requests_by_status ON requests (status, id);",
     NULL,
 };

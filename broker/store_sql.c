@@ -14,6 +14,17 @@ const char *const store_query_names[Q__COUNT] = {
     "duration, created, request_expiry, approvals_required, lockbox_off, decided_by, decided_at, " \
     "access_start, access_end, comment, revoked_by, revoked_at, revoke_comment, updated"
 
+/* The ids of one list page; `filter` is "" or REQ_BY_STATUS (two statuses, bound first). */
+#define REQ_PAGE(filter)                                                                           \
+    "SELECT id FROM requests WHERE " filter "created >= ? AND id < ? ORDER BY id DESC LIMIT ?"
+#define REQ_BY_STATUS "status IN (?, ?) AND "
+#define REQ_PAGE_APPROVERS(filter)                                                                 \
+    "SELECT request, identity, stage FROM request_approvers WHERE request IN (" REQ_PAGE(filter)  \
+    ") ORDER BY request, stage, identity"
+#define REQ_PAGE_APPROVALS(filter)                                                                 \
+    "SELECT request, identity, stage, time, comment FROM approvals WHERE request IN ("            \
+    REQ_PAGE(filter) ") ORDER BY request, time, identity"
+
 const char *const store_sql[Q__COUNT] = {
     [Q_TENANT_INSERT] = "INSERT INTO tenants (id, name, created) VALUES (?, ?, ?)",
     [Q_TENANT_LIST] = "SELECT id, name, created FROM tenants ORDER BY id",
@@ -70,8 +81,18 @@ const char *const store_sql[Q__COUNT] = {
                      "approvals_required, lockbox_off, updated) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     [Q_REQ_GET] = "SELECT " REQ_COLUMNS " FROM requests WHERE id = ?",
-    [Q_REQ_LIST] = "SELECT " REQ_COLUMNS " FROM requests WHERE created >= ? "
-                   "ORDER BY id DESC LIMIT ?",
+    /* One page of a request list, newest first, with the approvers and approvals of exactly
+     * that page (the same page subquery), so a page costs three statements, not three per
+     * request. Keyset paging: "id < ?" continues where the last page ended. The status form
+     * is served by the requests_by_status index (status, id). */
+    [Q_REQ_PAGE] = "SELECT " REQ_COLUMNS " FROM requests WHERE id IN (" REQ_PAGE("") ") "
+                   "ORDER BY id DESC",
+    [Q_REQ_PAGE_APPROVERS] = REQ_PAGE_APPROVERS(""),
+    [Q_REQ_PAGE_APPROVALS] = REQ_PAGE_APPROVALS(""),
+    [Q_REQ_STATUS_PAGE] = "SELECT " REQ_COLUMNS " FROM requests WHERE id IN (" REQ_PAGE(
+        REQ_BY_STATUS) ") ORDER BY id DESC",
+    [Q_REQ_STATUS_PAGE_APPROVERS] = REQ_PAGE_APPROVERS(REQ_BY_STATUS),
+    [Q_REQ_STATUS_PAGE_APPROVALS] = REQ_PAGE_APPROVALS(REQ_BY_STATUS),
     [Q_REQ_FOR_LOGIN_HOST] = "SELECT " REQ_COLUMNS " FROM requests WHERE login = ? AND "
                              "(host = ? OR host_group IN "
                              "(SELECT grp FROM host_group_members WHERE host = ?)) "

@@ -65,6 +65,18 @@ static void sq_rollback(struct store *st)
     s->in_tx = 0;
 }
 
+static lbx_err sq_savepoint(struct store *st, enum store_sp op, struct lbx_error *e)
+{
+    return exec_plain((struct store_sqlite *)st, store_savepoint_sql[op], e);
+}
+
+static int sq_tx_alive(struct store *st)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+
+    return s->in_tx && !sqlite3_get_autocommit(s->db);
+}
+
 static lbx_err bind_params(struct store_sqlite *s, sqlite3_stmt *stmt,
                            const struct store_val *params, struct lbx_error *e)
 {
@@ -179,6 +191,8 @@ static const struct store_ops sqlite_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .tx_alive = sq_tx_alive,
     .exec = sq_exec,
 };
 

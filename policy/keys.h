@@ -31,7 +31,8 @@ int lbx_key_is_private(const struct lbx_key *key);
 /* Public half as PEM (malloc'd). */
 lbx_err lbx_key_public_pem(const struct lbx_key *key, char **out);
 
-/* Raw ES256 (JWS): SHA-256, signature is r||s, 32 bytes each. */
+/* Raw ES256 (JWS): SHA-256, signature is r||s, 32 bytes each. A private key holds one signing
+ * context: sign with it from one thread at a time (verifying is free-threaded). */
 lbx_err lbx_key_sign_es256(const struct lbx_key *key, const void *data, size_t len,
                            uint8_t sig[LBX_ES256_SIG_LEN]);
 lbx_err lbx_key_verify_es256(const struct lbx_key *key, const void *data, size_t len,

@@ -21,7 +21,8 @@ issue() { # issue NAME CLIENTS [--fresh]
     shift 2
     "$BENCH/bench_http" --url "$BENV_URL/v1/host/token" --ca "$BENV_DIR/certs/ca.crt" \
         --cert "$BENV_DIR/certs/node-7.crt" --key "$BENV_DIR/certs/node-7.key" \
-        -d '{"host":"node-7","login":"lbxbench-s"}' -c "$_c" -t "$SECS" --name "$_n" "$@"
+        -d '{"host":"node-7","login":"lbxbench-s"}' --expect-text '"token":"ey' \
+        -c "$_c" -t "$SECS" --name "$_n" "$@"
 }
 
 sign1=$(sign_rate)

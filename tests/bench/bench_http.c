@@ -5,10 +5,11 @@
  *
  *   bench_http --url URL --ca FILE [--cert FILE --key FILE] [--bearer TOKEN] [-X METHOD]
  *              [-d BODY] [-c CLIENTS] (-t SECONDS | -n REQUESTS-PER-CLIENT) [--fresh]
- *              [--expect STATUS] [--name NAME] [--samples FILE]
+ *              [--expect STATUS] [--expect-text TEXT] [--name NAME] [--samples FILE]
  *
- * Prints one JSON object: requests, errors (transport failures or another status than
- * --expect), rps, p50_ms, p99_ms. Exit 1 when any request failed. */
+ * Prints one JSON object: requests (answered with --expect and, when given, a body containing
+ * --expect-text), errors (transport failures or any other answer), rps, p50_ms, p99_ms. Exit 1
+ * when any request failed. */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -20,7 +21,7 @@
 #define MAX_SAMPLES (1 << 20)
 
 struct cfg {
-    const char *url, *ca, *cert, *key, *method, *body, *name, *samples;
+    const char *url, *ca, *cert, *key, *method, *body, *name, *samples, *expect_text;
     char auth[512];
     int clients, fresh, per_client;
     long expect;
@@ -33,24 +34,39 @@ struct client {
     double *lat;
     size_t n, errors;
     double stop_at;
+    char answer[4096]; /* the start of the last answer's body, NUL-terminated */
+    size_t answer_len;
 };
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
+static size_t keep_start(char *p, size_t size, size_t n, void *ctx)
 {
-    (void)p;
-    (void)ctx;
+    struct client *cl = ctx;
+    size_t room = sizeof(cl->answer) - 1 - cl->answer_len, len = size * n;
+
+    memcpy(cl->answer + cl->answer_len, p, len < room ? len : room);
+    cl->answer_len += len < room ? len : room;
+    cl->answer[cl->answer_len] = '\0';
     return size * n;
 }
 
-static CURL *make_handle(const struct cfg *c, struct curl_slist *hdr)
+static int answer_ok(const struct client *cl, long status)
 {
+    const struct cfg *c = cl->cfg;
+
+    return status == c->expect && (c->expect_text == NULL || strstr(cl->answer, c->expect_text));
+}
+
+static CURL *make_handle(struct client *cl, struct curl_slist *hdr)
+{
+    const struct cfg *c = cl->cfg;
     CURL *h = curl_easy_init();
 
     curl_easy_setopt(h, CURLOPT_URL, c->url);
     curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_start);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, cl);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
     if (c->cert != NULL) {
@@ -77,16 +93,18 @@ static void *run_client(void *arg)
            (c->per_client > 0 ? cl->n + cl->errors < (size_t)c->per_client
                               : bench_now_ms() < cl->stop_at)) {
         if (h == NULL)
-            h = make_handle(c, hdr);
+            h = make_handle(cl, hdr);
         t0 = bench_now_ms();
         status = 0;
+        cl->answer_len = 0;
+        cl->answer[0] = '\0';
         if (curl_easy_perform(h) == CURLE_OK)
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        if (status == c->expect)
+        if (answer_ok(cl, status))
             cl->lat[cl->n++] = bench_now_ms() - t0;
         else
             cl->errors++;
-        if (c->fresh || status != c->expect) {
+        if (c->fresh || !answer_ok(cl, status)) {
             curl_easy_cleanup(h);
             h = NULL;
         }
@@ -102,7 +120,7 @@ static int parse(int argc, char **argv, struct cfg *c)
     static const struct option lo[] = {
         {"url", 1, 0, 'u'},    {"ca", 1, 0, 'a'},     {"cert", 1, 0, 'C'},   {"key", 1, 0, 'K'},
         {"bearer", 1, 0, 'b'}, {"fresh", 0, 0, 'f'},  {"expect", 1, 0, 'e'}, {"name", 1, 0, 'N'},
-        {"samples", 1, 0, 's'}, {0, 0, 0, 0}};
+        {"samples", 1, 0, 's'}, {"expect-text", 1, 0, 'T'}, {0, 0, 0, 0}};
     int o;
 
     *c = (struct cfg){.method = "POST", .name = "http", .clients = 1, .expect = 200};
@@ -117,6 +135,7 @@ static int parse(int argc, char **argv, struct cfg *c)
         case 'e': c->expect = atol(optarg); break;
         case 'N': c->name = optarg; break;
         case 's': c->samples = optarg; break;
+        case 'T': c->expect_text = optarg; break;
         case 'X': c->method = optarg; break;
         case 'd': c->body = optarg; break;
         case 'c': c->clients = atoi(optarg); break;
@@ -142,7 +161,7 @@ int main(int argc, char **argv)
     if (parse(argc, argv, &c) != 0) {
         fprintf(stderr, "usage: bench_http --url URL --ca FILE [--cert F --key F] [--bearer T] "
                         "[-X M] [-d BODY] [-c N] (-t S | -n N) [--fresh] [--expect S] "
-                        "[--name N] [--samples FILE]\n");
+                        "[--expect-text T] [--name N] [--samples FILE]\n");
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);

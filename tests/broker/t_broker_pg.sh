@@ -1,7 +1,8 @@
 #!/bin/sh
 # The PostgreSQL backend against a real PostgreSQL 15 server started here (initdb + pg_ctl as
 # user postgres, a temp dir, a free port on 127.0.0.1; stopped by pid and deleted at the end):
-# the lifecycle and the two-brokers race/crash tests run unchanged on it (BENV_DATABASE), then
+# the lifecycle, request-list, two-brokers race/crash and token issue tests run unchanged on it
+# (BENV_DATABASE), then
 # what is PostgreSQL's own: concurrent first start (migrations once), append-only audit
 # triggers, tampering seen by `lockboxctl audit verify` through the API, a newer schema, a bad
 # URL.
@@ -14,7 +15,7 @@ if ! benv_pg_start; then
 fi
 ok "a PostgreSQL server runs on 127.0.0.1:$BENV_PG_PORT (pid $BENV_PG_PID)"
 
-for t in lifecycle races; do
+for t in lifecycle races list tokens; do
     url=$(benv_pg_createdb "lbx_$t") || { fail "database lbx_$t"; continue; }
     diag "tests/broker/t_broker_$t.sh on $url"
     BENV_DATABASE=$url sh "$HERE/t_broker_$t.sh" || fail "t_broker_$t.sh on PostgreSQL"
@@ -32,7 +33,7 @@ tap_cleanup "kill $PID2 2>/dev/null"
 benv_start
 i=0; while [ ! -s "$BENV_DIR/port2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "two brokers started at once on an empty database both serve" test -n "$BENV_PORT" -a -s "$BENV_DIR/port2"
-check "the schema was migrated once" test "$(benv_sql "SELECT count(*) FROM lockbox_schema")" = 1
+check "the schema was migrated once (one row per migration, none twice)" test "$(benv_sql "SELECT count(*) = count(DISTINCT version) AND count(*) = max(version) AND count(*) > 1 FROM lockbox_schema")" = t
 kill "$PID2"; wait "$PID2" 2>/dev/null
 
 benv_seed

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Token issue under load and when its audit event cannot be written (SQLite; PostgreSQL when
+# run by t_broker_pg.sh with BENV_DATABASE). A token is answered only once its token_issued
+# event is durably committed (group commit: many requests' writes, one commit, then their
+# answers): concurrent clients on keep-alive and fresh connections, then the chain verifies and
+# holds exactly one token_issued event per 200 answered; an audit write that fails gives a 500
+# and no token; SIGKILL right before a group's commit, or at a random moment under load, never
+# leaves a token answered without its event.
+. "$(dirname "$0")/../support/tap.sh"
+. "$(dirname "$0")/../support/broker_env.sh"
+make -s BUILD="$BENV_BUILD" "$BENV_BUILD/tests/bench/bench_http" >/dev/null 2>&1
+benv_boot || exit 1
+field() { benv_json "j[\"$1\"]"; }
+issued() { benv_sql "SELECT count(*) FROM audit WHERE action='token_issued'"; }
+ask() { benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-alice"}'; }
+# load ARGS...: bench_http against the token endpoint; its JSON figures on stdout
+load() {
+    "$BENV_BUILD/tests/bench/bench_http" --url "$BENV_URL/v1/host/token" \
+        --ca "$BENV_DIR/certs/ca.crt" --cert "$BENV_DIR/certs/node-7.crt" \
+        --key "$BENV_DIR/certs/node-7.key" -d '{"host":"node-7","login":"support-alice"}' \
+        --expect-text '"token":"ey' "$@"
+}
+chain_ok() { out=$(benv_audit_verify); [ "${out#audit chain OK}" != "$out" ] || { diag "$out"; return 1; }; }
+
+id=$(benv_api alice POST /v1/requests '{"host":"node-7","ticket":"T-9","reason":"load","duration":"4h"}' | field id)
+benv_api carol POST "/v1/requests/$id/approve" '{}' >/dev/null
+ask >/dev/null
+check "an approved grant gives node-7 a token" test "$(benv_status)" = 200
+
+# Concurrent issue: every 200 carries a token and has exactly one event.
+before=$(issued)
+ka=$(load -c 16 -n 25 --name keepalive)
+fresh=$(load -c 8 -n 5 --fresh --name fresh)
+answered=$(( $(echo "$ka" | field requests) + $(echo "$fresh" | field requests) ))
+check "16 keep-alive + 8 fresh-TLS clients: 440 tokens, no failure" \
+    test "$answered $(echo "$ka" | field errors) $(echo "$fresh" | field errors)" = "440 0 0"
+check "one token_issued event per token answered ($answered)" test $(( $(issued) - before )) -eq "$answered"
+check "the audit chain verifies after concurrent issue" chain_ok
+n=$(benv_sql "SELECT count(*) FROM audit WHERE action='token_issued' AND json_extract(body,'\$.request_id')='$id'")
+check "every token_issued event names the request" test "$n" -eq "$(issued)"
+
+# The audit write fails (a trigger stands in for a full disk): no token, 500, logged.
+case ${BENV_DATABASE:-} in
+    postgres*)
+        benv_sql "CREATE FUNCTION lbx_test_fail() RETURNS trigger LANGUAGE plpgsql AS
+            \$\$BEGIN RAISE EXCEPTION 'injected: disk full'; END\$\$;
+            CREATE TRIGGER lbx_test_fail BEFORE INSERT ON audit FOR EACH ROW
+            WHEN (NEW.action IN ('token_issued','token_refused','session_started'))
+            EXECUTE FUNCTION lbx_test_fail()" ;;
+    *)
+        benv_sql "CREATE TRIGGER lbx_test_fail BEFORE INSERT ON audit
+            WHEN NEW.action IN ('token_issued','token_refused','session_started')
+            BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END" ;;
+esac
+before=$(issued)
+out=$(ask)
+check "audit write fails: 500" test "$(benv_status)" = 500
+check "audit write fails: no token in the answer" test "${out#*token}" = "$out"
+check "audit write fails: code internal" test "$(echo "$out" | field error)" = internal
+check "audit write fails: logged" grep -q "token for support-alice on node-7 not recorded" "$BENV_DIR/lockboxd.log"
+benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-bob"}' >/dev/null
+check "an unrecorded refusal is not answered either: 500" test "$(benv_status)" = 500
+benv_host_api node-7 POST /v1/host/sessions "{\"grant_id\":\"G-${id#LBX-}\",\"login\":\"support-alice\",\"session\":\"s1\",\"event\":\"start\",\"time\":1795477754}" >/dev/null
+check "an unrecorded session report: 500 (the host spools it and sends it again)" test "$(benv_status)" = 500
+r=$(load -c 4 -n 5 --name failing)
+check "under concurrency too: not one token of 20 answered" test "$(echo "$r" | field requests)" -eq 0
+check "and no event was written" test "$(issued)" -eq "$before"
+benv_sql "DROP TRIGGER lbx_test_fail$(case ${BENV_DATABASE:-} in postgres*) echo ' ON audit' ;; esac)"
+ask >/dev/null
+check "the store writable again: 200" test "$(benv_status)" = 200
+check "the chain verifies after the failed writes" chain_ok
+
+# SIGKILL right before a group commits: nobody got a token, nothing survived.
+benv_stop
+before=$(issued)
+BENV_DAEMON_ENV="LBX_CRASH_POINT=group-before-commit" benv_start
+r=$(load -c 8 -n 2 --name crash)
+wait "$BENV_PID" 2>/dev/null; rc=$?
+BENV_PID=
+check "group-before-commit: the broker died by SIGKILL" test $rc -eq 137
+check "group-before-commit: no token answered" test "$(echo "$r" | field requests)" -eq 0
+BENV_DAEMON_ENV= benv_start
+check "group-before-commit: no event survived the crash" test "$(issued)" -eq "$before"
+
+# SIGKILL at a random moment under load: every token answered has its event (a group that
+# committed before its answers left may have more events than answers, never fewer).
+for round in 1 2 3; do
+    before=$(issued)
+    load -c 16 -t 4 --name killed >"$BENV_DIR/killed.json" &
+    lp=$!
+    sleep 0.$(( $(od -An -N1 -tu1 /dev/urandom) % 7 + 3 ))
+    benv_kill9
+    wait $lp
+    answered=$(field requests <"$BENV_DIR/killed.json")
+    recorded=$(( $(issued) - before ))
+    diag "random SIGKILL $round: $answered tokens answered, $recorded events recorded"
+    check "random SIGKILL $round: tokens were answered before the kill" test "$answered" -gt 0
+    check "random SIGKILL $round: no token answered without its event" test "$answered" -le "$recorded"
+    benv_start
+done
+check "the chain verifies after the crashes" chain_ok
+benv_stop
+check "SIGTERM: clean exit 0" test "$BENV_EXIT" -eq 0
+tap_done
