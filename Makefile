@@ -71,7 +71,8 @@ asan:
 demo: all $(SSH_CLIENT)
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
-bench: all $(BENCH_PROGRAMS)
+# The benchmarks drive the test harness (pam_driver, the libssh client), so they need its programs.
+bench: all $(BENCH_PROGRAMS) $(TEST_PROGRAMS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
 
 format:
