@@ -4,12 +4,10 @@
 #define LBX_PAM_INTERNAL_H
 
 #include <security/pam_modules.h>
-#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
-#include "cgroup.h"
 #include "host_config.h"
 #include "lbx_err.h"
 #include "token.h"
@@ -53,33 +51,11 @@ void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid);
 /* "<run_dir>/sessions" into buf. */
 const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len);
 
-/* spawn.c: sshd's SIGCHLD disposition is set to the default between these two calls, so its
- * handler cannot reap the children below before we do. */
-void lbx_pam_children_begin(struct sigaction *saved);
-void lbx_pam_children_end(const struct sigaction *saved);
-/* spawn.c: lockbox-reaper for session sid, in three steps: fork (the reaper's parent is forked
- * now, from wherever the monitor is), go (it starts the reaper; the record must exist), ready
- * (waits for the reaper's "ready" line). abort undoes a fork that got no go. */
-struct lbx_pam_spawn {
-    pid_t child; /* the intermediate child, 0 once reaped */
-    int go_fd, ready_fd;
-};
-lbx_err lbx_pam_reaper_fork(const struct lbx_pam *p, const char *sid, struct lbx_pam_spawn *sp,
-                            struct lbx_error *e);
-lbx_err lbx_pam_reaper_go(struct lbx_pam_spawn *sp, struct lbx_error *e);
-lbx_err lbx_pam_reaper_ready(struct lbx_pam_spawn *sp, pid_t *pid, uint64_t *start,
+/* spawn.c: starts lockbox-reaper for session sid without waiting (*ready_fd: where its
+ * "ready" line comes), then waits for that line (closing ready_fd). */
+lbx_err lbx_pam_reaper_start(const struct lbx_pam *p, const char *sid, int *ready_fd,
                              struct lbx_error *e);
-void lbx_pam_reaper_abort(struct lbx_pam_spawn *sp);
-
-/* spawn.c: moves this process (sshd's monitor) into cg from a forked child, so the caller
- * carries on during the migration; lbx_pam_move_wait reaps it and tells whether the move
- * succeeded. Waiting on a move never started, or already waited for, is LBX_OK. */
-struct lbx_pam_move {
-    pid_t pid; /* 0: none outstanding */
-};
-lbx_err lbx_pam_move_start(const struct lbx_cgroup *cg, struct lbx_pam_move *m,
-                           struct lbx_error *e);
-lbx_err lbx_pam_move_wait(struct lbx_pam_move *m, struct lbx_error *e);
+lbx_err lbx_pam_reaper_ready(int ready_fd, pid_t *pid, uint64_t *start, struct lbx_error *e);
 
 /* phases */
 lbx_err lbx_pam_account(struct lbx_pam *p);

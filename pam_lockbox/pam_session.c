@@ -42,10 +42,12 @@ static lbx_err dup_into(char **dst, const char *src)
 
 /* Everything the record says about the grant comes from the verified claims; only the
  * approver's name (display) comes from the broker's answer. */
-static lbx_err fill_grant(struct lbx_pam *p, struct lbx_session_record *rec,
-                          const struct lbx_claims *c, char **token, char **approved_by,
-                          struct lbx_error *e)
+static lbx_err fill_record(struct lbx_pam *p, struct lbx_session_record *rec,
+                           const struct lbx_claims *c, char **token, char **approved_by,
+                           struct lbx_error *e)
 {
+    lbx_err r;
+
     rec->token = *token;
     *token = NULL;
     rec->approved_by = *approved_by;
@@ -53,19 +55,10 @@ static lbx_err fill_grant(struct lbx_pam *p, struct lbx_session_record *rec,
     rec->uid = p->uid;
     rec->exp = c->exp;
     rec->created = time(NULL);
+    rec->monitor_pid = getpid();
     if (dup_into(&rec->user, p->user) || dup_into(&rec->grant_id, c->jti) ||
         dup_into(&rec->request_id, c->req) || dup_into(&rec->ticket, c->ticket))
         return lbx_error_set(e, LBX_ERR_NOMEM, "session record");
-    return LBX_OK;
-}
-
-/* Who sshd's monitor is and where it came from (before it is moved: undo and close move it
- * back there). */
-static lbx_err fill_monitor(struct lbx_session_record *rec, struct lbx_error *e)
-{
-    lbx_err r;
-
-    rec->monitor_pid = getpid();
     if ((r = lbx_proc_start_time(rec->monitor_pid, &rec->monitor_start)) != LBX_OK ||
         (r = lbx_cgroup_of_pid(rec->monitor_pid, rec->cgroup.kind, rec->monitor_cgroup,
                                sizeof(rec->monitor_cgroup))) != LBX_OK)
@@ -92,40 +85,27 @@ static void undo(struct lbx_session_record *rec, const char *dir)
     lbx_cgroup_remove(&rec->cgroup, NULL);
 }
 
-/* Where the time of this phase goes: a cgroup migration waits for an RCU grace period (~10 ms
- * on a 2-core VM), the reaper's start ~3 ms. So the reaper's parent is forked first (from the
- * monitor's own cgroup: the reaper must stay outside the cgroup it kills), then the monitor's
- * move into the new cgroup is started from a child, and the token check, the record and the
- * reaper's start run during the migration. Both are waited for before sshd may fork the user's
- * side: the move, and the reaper's "ready" (armed: record read, token checked, timer set). */
-static lbx_err enter(struct lbx_pam *p, struct lbx_session_record *rec, struct lbx_pam_spawn *sp,
-                     struct lbx_pam_move *move, struct lbx_error *e)
+static lbx_err confine(struct lbx_pam *p, struct lbx_session_record *rec, const char *dir,
+                       gid_t view_gid, struct lbx_error *e)
 {
+    int ready_fd = -1;
     lbx_err r;
 
-    if ((r = lbx_pam_reaper_fork(p, rec->sid, sp, e)) != LBX_OK)
+    if ((r = lbx_cgroup_create(&rec->cgroup, e)) != LBX_OK ||
+        (r = lbx_session_record_write(dir, rec, view_gid, e)) != LBX_OK ||
+        (r = lbx_pam_reaper_start(p, rec->sid, &ready_fd, e)) != LBX_OK)
         return r;
-    if (rec->cgroup.kind == LBX_CGROUP_LOGIND) /* sshd is in the scope already */
-        return LBX_OK;
-    if ((r = lbx_cgroup_create(&rec->cgroup, e)) != LBX_OK)
-        return r;
-    return lbx_pam_move_start(&rec->cgroup, move, e);
-}
-
-static lbx_err confine(struct lbx_session_record *rec, const char *dir, gid_t view_gid,
-                       struct lbx_pam_spawn *sp, struct lbx_pam_move *move, struct lbx_error *e)
-{
-    lbx_err r;
-
-    if ((r = lbx_session_record_write(dir, rec, view_gid, e)) != LBX_OK ||
-        (r = lbx_pam_reaper_go(sp, e)) != LBX_OK)
-        return r;
-    if ((r = lbx_pam_move_wait(move, e)) != LBX_OK) {
+    /* After the fork, so the reaper stays outside the cgroup it will kill; while it loads, so
+     * the two slowest steps (a cgroup migration waits for RCU; the reaper's exec) overlap.
+     * The reaper's "ready" is still awaited before the record names it and sshd goes on. */
+    if (rec->cgroup.kind != LBX_CGROUP_LOGIND)
+        r = lbx_cgroup_attach(&rec->cgroup, getpid(), e);
+    if (r != LBX_OK) {
         /* it may already run: learn its pid so undo() can stop it */
-        lbx_pam_reaper_ready(sp, &rec->reaper_pid, &rec->reaper_start, NULL);
+        lbx_pam_reaper_ready(ready_fd, &rec->reaper_pid, &rec->reaper_start, NULL);
         return r;
     }
-    if ((r = lbx_pam_reaper_ready(sp, &rec->reaper_pid, &rec->reaper_start, e)) != LBX_OK)
+    if ((r = lbx_pam_reaper_ready(ready_fd, &rec->reaper_pid, &rec->reaper_start, e)) != LBX_OK)
         return r;
     return lbx_session_record_write(dir, rec, view_gid, e);
 }
@@ -135,33 +115,21 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
 {
     char *token = NULL, *approved_by = NULL, *sid;
     struct lbx_claims claims = {0};
-    struct lbx_pam_spawn sp = {0, -1, -1};
-    struct lbx_pam_move move = {0};
-    struct sigaction saved;
     gid_t view_gid = 0;
     lbx_err r;
 
     if ((r = lbx_pam_state_dirs(&p->cfg, e)) != LBX_OK ||
         (r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
+        (r = lbx_pam_verify(p, token, &claims, e)) != LBX_OK ||
+        (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
         (r = lbx_session_new_id(rec->sid)) != LBX_OK ||
         (r = lbx_cgroup_plan(p->cfg.cgroup_mode, p->cfg.cgroup_name, rec->sid, &rec->cgroup, e)) !=
             LBX_OK)
         goto out;
     if (rec->cgroup.kind == LBX_CGROUP_LOGIND) /* the record is named after the scope */
         snprintf(rec->sid, sizeof(rec->sid), "%s", strrchr(rec->cgroup.path, '/') + 1);
-    if ((r = fill_monitor(rec, e)) != LBX_OK)
-        goto out;
-    lbx_pam_children_begin(&saved);
-    if ((r = enter(p, rec, &sp, &move, e)) == LBX_OK &&
-        (r = lbx_pam_verify(p, token, &claims, e)) == LBX_OK &&
-        (r = group_gid(p->cfg.record_group, &view_gid, e)) == LBX_OK &&
-        (r = fill_grant(p, rec, &claims, &token, &approved_by, e)) == LBX_OK)
-        r = confine(rec, dir, view_gid, &sp, &move, e);
-    /* Every child is reaped before any undo: a late move must not follow the monitor's return. */
-    lbx_pam_reaper_abort(&sp);
-    lbx_pam_move_wait(&move, NULL);
-    lbx_pam_children_end(&saved);
-    if (r != LBX_OK)
+    if ((r = fill_record(p, rec, &claims, &token, &approved_by, e)) != LBX_OK ||
+        (r = confine(p, rec, dir, view_gid, e)) != LBX_OK)
         goto out;
     if ((sid = strdup(rec->sid)) == NULL ||
         pam_set_data(p->pamh, PAM_DATA_SID, sid, free_sid) != PAM_SUCCESS) {
