@@ -32,6 +32,25 @@ static struct curl_api {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static char curl_load_error[256]; /* empty when C is usable */
 
+/* OpenSSL 3 builds its tables of algorithms (ciphers, digests, signature schemes, groups,
+ * each fetched from the provider) the first time a process makes a TLS context: ~1 ms that a
+ * process pays in its first request and never again. Making and dropping one context here moves
+ * that into the load (for the module: into sshd's padded "none" authentication). libssl is
+ * reached through libcurl's own dependency, so nothing links it. Best effort: a failure here
+ * only means the first request pays it. */
+static void warm_tls(void *curl_handle)
+{
+    const void *(*client_method)(void) = (const void *(*)(void))dlsym(curl_handle, "TLS_client_method");
+    void *(*ctx_new)(const void *) = (void *(*)(const void *))dlsym(curl_handle, "SSL_CTX_new");
+    void (*ctx_free)(void *) = (void (*)(void *))dlsym(curl_handle, "SSL_CTX_free");
+    void *ctx;
+
+    if (client_method == NULL || ctx_new == NULL || ctx_free == NULL)
+        return;
+    if ((ctx = ctx_new(client_method())) != NULL)
+        ctx_free(ctx);
+}
+
 static void load_curl(void)
 {
     static const char *const names[] = {
@@ -60,7 +79,9 @@ static void load_curl(void)
     if (C.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed");
         memset(&C, 0, sizeof(C));
+        return;
     }
+    warm_tls(h);
 }
 
 lbx_err lbx_http_init(struct lbx_error *e)

@@ -48,7 +48,7 @@ json.dump({"machine": open("/proc/cpuinfo").read().split("model name")[1].split(
 print("%-14s %-44s %s" % ("benchmark", "case", "figures"))
 for r in rows:
     name = r.pop("name")
-    case = " ".join(str(r.pop(k)) for k in ("mode", "stack", "broker", "clients") if k in r)
+    case = " ".join(str(r.pop(k)) for k in ("mode", "stack", "cgroup", "broker", "clients") if k in r)
     if "fresh" in r:
         case += " fresh-tls" if r.pop("fresh") else " keep-alive"
     r.pop("via", None)

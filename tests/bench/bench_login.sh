@@ -12,6 +12,9 @@
 # sees it (the same driver for all three): kex (TCP, sshd's start, key exchange), auth (publickey
 # accepted: the PAM account phase), open (session channel: the PAM session phase and sshd's
 # fork of the user's side), exec (the command's exit status: the ForceCommand hook, the shell).
+# Where the kernel has cgroup2 `favordynmods`, every round runs twice: with the hierarchy as
+# found and with favordynmods (packaging/lockbox-host-setup favordynmods on), each figure keyed
+# by "cgroup" = the host's setting for that round; the mount is put back as found on any exit.
 . tests/bench/bench_env.sh
 
 be_setup || { be_log "setup failed"; exit 1; }
@@ -32,6 +35,47 @@ exec curl -sf --max-time 3 --cacert $BENV_DIR/certs/ca.crt --cert $BENV_DIR/cert
 EOF
 chmod 0755 "$HG/broker-call.sh"
 
+# The cgroup configurations to measure: as found, and the other favordynmods setting if the
+# kernel has it. The installer's own command switches it (the code an administrator runs).
+SETUP="sh $TOP/packaging/lockbox-host-setup.in"
+FOUND=$($SETUP favordynmods status 2>/dev/null) || FOUND=none
+CONFIGS=$FOUND
+# BENCH_FAVORDYNMODS=found measures the host as found only (the smoke test in make check must
+# not flip a host-wide setting).
+if [ "${BENCH_FAVORDYNMODS:-both}" != found ] && [ "$FOUND" != none ] &&
+    grep -qw favordynmods /sys/kernel/cgroup/features 2>/dev/null; then
+    [ "$FOUND" = on ] && CONFIGS="on off" || CONFIGS="off on"
+    tap_cleanup "$SETUP favordynmods $FOUND"
+fi
+# probe_migration: median ms of moving a fresh process into a new cgroup of the v2 hierarchy,
+# each move after a pause (so it is a "first" migration, as every login's is). What the
+# setting name does not tell: on kernels with per-threadgroup cgroup rwsems (6.18), turning
+# favordynmods on switches the faster mechanism on until reboot, whatever the flag says later.
+probe_migration() {
+    $PYTHON - "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)" <<'PY'
+import os, statistics, subprocess, sys, time
+if not sys.argv[1]:
+    print(-1); sys.exit()
+cg = os.path.join(sys.argv[1], "lockbox-bench-probe-%d" % os.getpid())
+os.mkdir(cg)
+took = []
+try:
+    for _ in range(7):
+        p = subprocess.Popen(["sleep", "10"])
+        time.sleep(0.1)
+        t0 = time.perf_counter()
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(p.pid))
+        took.append((time.perf_counter() - t0) * 1000)
+        p.kill()
+        p.wait()
+finally:
+    os.rmdir(cg)
+print("%.3f" % statistics.median(took))
+PY
+}
+use_cgroup() { [ "$1" = none ] || [ "$($SETUP favordynmods status)" = "$1" ] || $SETUP favordynmods "$1" 2>/dev/null; }
+
 user_for() { [ "$1" = lockbox ] && echo "$S" || echo "$P"; }
 
 # check each stack once: it must let its user in (and the script must really call the broker)
@@ -43,19 +87,31 @@ done
 
 ROUNDS=4
 PER=$(be_n 50 2)
+for g in $CONFIGS; do
+    use_cgroup $g && eval "MIGRATE_$g=$(probe_migration)" || { be_log "cannot set favordynmods $g"; exit 1; }
+    be_log "favordynmods $g: a cgroup migration takes $(eval echo \$MIGRATE_$g) ms"
+done
 for r in $(seq $ROUNDS); do
-    for c in none lockbox script; do
-        be_use_pam $c
-        "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n "$PER" -s "$HG/seq.$c" \
-            -t "$HG/seq.$c.phases" "$(user_for $c)" >/dev/null || be_log "$c round $r: some logins failed"
+    for g in $CONFIGS; do
+        use_cgroup $g || { be_log "cannot set favordynmods $g"; exit 1; }
+        for c in none lockbox script; do
+            be_use_pam $c
+            "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n "$PER" -s "$HG/seq.$g.$c" \
+                -t "$HG/seq.$g.$c.phases" "$(user_for $c)" >/dev/null ||
+                be_log "$c ($g) round $r: some logins failed"
+        done
     done
 done
 CPER=$(be_n 4 1)
-for c in none lockbox script; do
-    be_use_pam $c
-    "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n "$CPER" -c 16 -s "$HG/c16.$c" \
-        -t "$HG/c16.$c.phases" "$(user_for $c)" >/dev/null || be_log "$c concurrent: some logins failed"
+for g in $CONFIGS; do
+    use_cgroup $g || exit 1
+    for c in none lockbox script; do
+        be_use_pam $c
+        "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n "$CPER" -c 16 -s "$HG/c16.$g.$c" \
+            -t "$HG/c16.$g.$c.phases" "$(user_for $c)" >/dev/null || be_log "$c ($g) concurrent: some logins failed"
+    done
 done
+use_cgroup $FOUND
 
 # phase_medians FILE: "kex_ms":..,"auth_ms":..,"open_ms":..,"exec_ms":.. (medians per column)
 phase_medians() {
@@ -66,11 +122,15 @@ print(",".join("\"%s_ms\":%.1f" % (k, statistics.median(float(r[i]) for r in row
                for i, k in enumerate(("kex", "auth", "open", "exec"))))' "$1"
 }
 
+# "cgroup": favordynmods on|off during these logins (none: no cgroup2 hierarchy); "found": the
+# host's own setting. Each ratio is against the no-module login of the same configuration.
 for mode in seq c16; do
-    set -- $(be_stats "$HG/$mode.none")
-    base=$1
-    for c in none lockbox script; do
-        set -- $(be_stats "$HG/$mode.$c")
-        echo "{\"name\":\"login\",\"mode\":\"$mode\",\"stack\":\"$c\",\"logins\":$4,\"median_ms\":$1,\"p99_ms\":$2,\"ratio_vs_none\":$($PYTHON -c "print(round($1 / $base, 3))"),$(phase_medians "$HG/$mode.$c.phases")}"
+    for g in $CONFIGS; do
+        set -- $(be_stats "$HG/$mode.$g.none")
+        base=$1
+        for c in none lockbox script; do
+            set -- $(be_stats "$HG/$mode.$g.$c")
+            echo "{\"name\":\"login\",\"mode\":\"$mode\",\"stack\":\"$c\",\"cgroup\":\"favordynmods-$g\",\"found\":\"$FOUND\",\"migrate_ms\":$(eval echo \$MIGRATE_$g),\"logins\":$4,\"median_ms\":$1,\"p99_ms\":$2,\"ratio_vs_none\":$($PYTHON -c "print(round($1 / $base, 3))"),$(phase_medians "$HG/$mode.$g.$c.phases")}"
+        done
     done
 done
