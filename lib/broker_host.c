@@ -29,7 +29,8 @@ int lbx_broker_id_valid(const char *id)
     return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-static void http_opts(const struct lbx_host_config *cfg, long timeout_ms, struct lbx_http_opts *o)
+static void http_opts(const struct lbx_host_config *cfg, long timeout_ms,
+                      struct lbx_http_conn *conn, struct lbx_http_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->ca_file = cfg->ca_file;
@@ -37,11 +38,12 @@ static void http_opts(const struct lbx_host_config *cfg, long timeout_ms, struct
     o->key_file = cfg->key_file;
     o->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
     o->max_response = BROKER_MAX_RESPONSE;
+    o->conn = conn;
 }
 
-static lbx_err call(const struct lbx_host_config *cfg, const char *method, const char *path,
-                    const char *body, long timeout_ms, struct lbx_http_response *resp,
-                    struct lbx_error *e)
+static lbx_err call(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                    const char *method, const char *path, const char *body, long timeout_ms,
+                    struct lbx_http_response *resp, struct lbx_error *e)
 {
     struct lbx_http_opts o;
     char url[2048];
@@ -51,7 +53,7 @@ static lbx_err call(const struct lbx_host_config *cfg, const char *method, const
         return r;
     if ((size_t)snprintf(url, sizeof(url), "%s%s", cfg->broker_url, path) >= sizeof(url))
         return lbx_error_set(e, LBX_ERR_CONFIG, "broker_url too long");
-    http_opts(cfg, timeout_ms, &o);
+    http_opts(cfg, timeout_ms, conn, &o);
     return lbx_http_request(&o, method, url, body, resp, e);
 }
 
@@ -149,7 +151,7 @@ lbx_err lbx_broker_request_token(const struct lbx_host_config *cfg, const char *
     json_decref(req);
     if (body == NULL)
         return lbx_error_set(e, LBX_ERR_ARG, "login is not valid UTF-8");
-    r = call(cfg, "POST", "/v1/host/token", body, timeout_ms, &resp, e);
+    r = call(cfg, NULL, "POST", "/v1/host/token", body, timeout_ms, &resp, e);
     free(body);
     if (r == LBX_OK)
         r = lbx_broker_parse_token(resp.status, resp.body.data ? resp.body.data : "", resp.body.len,
@@ -191,9 +193,10 @@ out:
     return r;
 }
 
-lbx_err lbx_broker_grant_status(const struct lbx_host_config *cfg, const char *grant_id, int wait,
-                                long timeout_ms, enum lbx_grant_status *status,
-                                int64_t *access_end, struct lbx_error *e)
+lbx_err lbx_broker_grant_status(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                                const char *grant_id, int wait, long timeout_ms,
+                                enum lbx_grant_status *status, int64_t *access_end,
+                                struct lbx_error *e)
 {
     struct lbx_http_response resp = {0};
     char path[256];
@@ -205,7 +208,7 @@ lbx_err lbx_broker_grant_status(const struct lbx_host_config *cfg, const char *g
         snprintf(path, sizeof(path), "/v1/host/grants/%s?wait=%d", grant_id, wait);
     else
         snprintf(path, sizeof(path), "/v1/host/grants/%s", grant_id);
-    if ((r = call(cfg, "GET", path, NULL, timeout_ms, &resp, e)) == LBX_OK)
+    if ((r = call(cfg, conn, "GET", path, NULL, timeout_ms, &resp, e)) == LBX_OK)
         r = lbx_broker_parse_status(resp.status, resp.body.data ? resp.body.data : "",
                                     resp.body.len, grant_id, status, access_end, e);
     lbx_http_response_free(&resp);
@@ -231,12 +234,13 @@ static char *event_body(const struct lbx_session_event *ev)
 }
 
 /* 1 delivered, 0 refused for good (4xx: sending it again cannot help), -1 try again later. */
-static int post_event(const struct lbx_host_config *cfg, const char *body, long timeout_ms)
+static int post_event(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                      const char *body, long timeout_ms)
 {
     struct lbx_http_response resp = {0};
     int result = -1;
 
-    if (call(cfg, "POST", "/v1/host/sessions", body, timeout_ms, &resp, NULL) == LBX_OK) {
+    if (call(cfg, conn, "POST", "/v1/host/sessions", body, timeout_ms, &resp, NULL) == LBX_OK) {
         if (resp.status >= 200 && resp.status < 300)
             result = 1;
         else if (resp.status >= 400 && resp.status < 500)
@@ -260,7 +264,7 @@ static lbx_err spool_write(const struct lbx_host_config *cfg, const struct lbx_s
     return lbx_file_write_atomic(path, body, strlen(body), 0600, e);
 }
 
-lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg,
+lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
                                   const struct lbx_session_event *ev, long timeout_ms,
                                   int *spooled, struct lbx_error *e)
 {
@@ -273,7 +277,7 @@ lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg,
         return lbx_error_set(e, LBX_ERR_ARG, "session or grant id not usable");
     if ((body = event_body(ev)) == NULL)
         return lbx_error_set(e, LBX_ERR_ARG, "session event not valid UTF-8");
-    sent = post_event(cfg, body, timeout_ms);
+    sent = post_event(cfg, conn, body, timeout_ms);
     if (sent < 0) {
         r = spool_write(cfg, ev, body, e);
         *spooled = r == LBX_OK;
@@ -296,7 +300,8 @@ static int is_spool_file(const struct dirent *d)
     return n > 5 && d->d_name[0] != '.' && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
-int lbx_broker_spool_flush(const struct lbx_host_config *cfg, long timeout_ms, int *dropped)
+int lbx_broker_spool_flush(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                           long timeout_ms, int *dropped)
 {
     struct dirent **names = NULL;
     char path[4096], *body;
@@ -310,7 +315,7 @@ int lbx_broker_spool_flush(const struct lbx_host_config *cfg, long timeout_ms, i
         snprintf(path, sizeof(path), "%s/%s", cfg->spool_dir, names[i]->d_name);
         if (sent >= 0 && i < SPOOL_MAX_FILES &&
             lbx_file_read(path, LBX_FILE_SECRET, BROKER_MAX_RESPONSE, &body, NULL, NULL) == LBX_OK) {
-            sent = post_event(cfg, body, timeout_ms);
+            sent = post_event(cfg, conn, body, timeout_ms);
             free(body);
             if (sent >= 0 && unlink(path) == 0) {
                 left--;

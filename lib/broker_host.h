@@ -10,6 +10,8 @@
 #include "host_config.h"
 #include "lbx_err.h"
 
+struct lbx_http_conn;
+
 /* A 200 answer to POST /v1/host/token. Only `token` is trusted (after verification); the
  * rest is shown to the engineer. */
 struct lbx_broker_grant {
@@ -53,20 +55,25 @@ lbx_err lbx_broker_request_token(const struct lbx_host_config *cfg, const char *
                                  struct lbx_broker_refusal *ref, struct lbx_error *e);
 void lbx_broker_grant_free(struct lbx_broker_grant *g);
 
+/* conn, in the calls below that take it: a connection to keep between one thread's calls
+ * (lbx_http_conn_new), or NULL for a fresh one. */
+
 /* GET /v1/host/grants/{id}?wait=W. LBX_ERR_NOT_FOUND / LBX_ERR_FORBIDDEN when the broker
  * says the grant is not (or not for this host). */
-lbx_err lbx_broker_grant_status(const struct lbx_host_config *cfg, const char *grant_id, int wait,
-                                long timeout_ms, enum lbx_grant_status *status,
-                                int64_t *access_end, struct lbx_error *e);
+lbx_err lbx_broker_grant_status(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                                const char *grant_id, int wait, long timeout_ms,
+                                enum lbx_grant_status *status, int64_t *access_end,
+                                struct lbx_error *e);
 
 /* POSTs the event; when the broker cannot take it, writes it to cfg->spool_dir and returns
  * LBX_OK with *spooled = 1 (an event is lost only if the spool itself fails). */
-lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg,
+lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
                                   const struct lbx_session_event *ev, long timeout_ms,
                                   int *spooled, struct lbx_error *e);
 /* Sends spooled events, oldest first, stopping at the first transport failure; an event the
  * broker refuses (4xx) is dropped and counted in *dropped. Returns how many are still spooled. */
-int lbx_broker_spool_flush(const struct lbx_host_config *cfg, long timeout_ms, int *dropped);
+int lbx_broker_spool_flush(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                           long timeout_ms, int *dropped);
 
 /* Response parsers, separate so hostile bodies can be tested without a network. */
 lbx_err lbx_broker_parse_token(long status, const char *body, size_t len,

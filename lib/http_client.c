@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HTTP_DEFAULT_TIMEOUT_MS 3000
@@ -25,6 +26,7 @@ static struct curl_api {
     CURLcode (*easy_perform)(CURL *);
     CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
     void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
     const char *(*easy_strerror)(CURLcode);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
@@ -56,8 +58,8 @@ static void load_curl(void)
     static const char *const names[] = {
         "curl_global_init",  "curl_global_cleanup", "curl_easy_init",
         "curl_easy_setopt",  "curl_easy_perform",   "curl_easy_getinfo",
-        "curl_easy_cleanup", "curl_easy_strerror",  "curl_slist_append",
-        "curl_slist_free_all"};
+        "curl_easy_cleanup", "curl_easy_reset",     "curl_easy_strerror",
+        "curl_slist_append", "curl_slist_free_all"};
     void *fn[sizeof(names) / sizeof(names[0])], *h = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     const char *why;
     size_t i;
@@ -174,6 +176,43 @@ static CURLcode apply_options(CURL *c, const struct lbx_http_opts *o, const char
     return rc;
 }
 
+struct lbx_http_conn {
+    CURL *curl;
+};
+
+lbx_err lbx_http_conn_new(struct lbx_http_conn **conn, struct lbx_error *e)
+{
+    lbx_err r;
+
+    *conn = NULL;
+    if ((r = lbx_http_init(e)) != LBX_OK)
+        return r;
+    if ((*conn = calloc(1, sizeof(**conn))) == NULL || ((*conn)->curl = C.easy_init()) == NULL) {
+        free(*conn);
+        *conn = NULL;
+        return lbx_error_set(e, LBX_ERR_NOMEM, "curl_easy_init");
+    }
+    return LBX_OK;
+}
+
+void lbx_http_conn_free(struct lbx_http_conn *conn)
+{
+    if (conn == NULL)
+        return;
+    C.easy_cleanup(conn->curl);
+    free(conn);
+}
+
+/* A kept handle forgets the previous request's options (its connection and TLS session stay);
+ * otherwise a new one. */
+static CURL *handle_for(const struct lbx_http_opts *o)
+{
+    if (o->conn == NULL)
+        return C.easy_init();
+    C.easy_reset(o->conn->curl);
+    return o->conn->curl;
+}
+
 lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, const char *url,
                          const char *body, struct lbx_http_response *resp, struct lbx_error *e)
 {
@@ -189,7 +228,7 @@ lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, cons
         return lbx_error_set(e, LBX_ERR_CONFIG, "broker URL must be https:// with a CA file");
     if ((r = lbx_http_init(e)) != LBX_OK)
         return r;
-    if ((c = C.easy_init()) == NULL)
+    if ((c = handle_for(o)) == NULL)
         return lbx_error_set(e, LBX_ERR_NOMEM, "curl_easy_init");
     h = C.slist_append(NULL, "Accept: application/json");
     if (h != NULL && body != NULL)
@@ -211,8 +250,12 @@ lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, cons
     }
     C.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
+    /* No pointer into this call's headers, error buffer or response may outlive it. */
+    if (o->conn != NULL)
+        C.easy_reset(c);
+    else
+        C.easy_cleanup(c);
     C.slist_free_all(headers);
-    C.easy_cleanup(c);
     if (r != LBX_OK)
         lbx_buf_free(&resp->body);
     return r;

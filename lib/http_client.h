@@ -8,6 +8,10 @@
 #include "buf.h"
 #include "lbx_err.h"
 
+/* A connection kept open between the requests of one thread (HTTP keep-alive: one TLS
+ * handshake for all of them). Never shared between threads. */
+struct lbx_http_conn;
+
 struct lbx_http_opts {
     const char *ca_file;   /* trust only this CA bundle (required) */
     const char *cert_file; /* client certificate for mTLS (optional) */
@@ -15,6 +19,7 @@ struct lbx_http_opts {
     const char *bearer;    /* API token sent as "Authorization: Bearer" (optional) */
     long timeout_ms;       /* whole request, DNS included; 0 = 3000 */
     size_t max_response;   /* 0 = 1 MiB */
+    struct lbx_http_conn *conn; /* reuse this connection (optional; NULL = a fresh one) */
 };
 
 struct lbx_http_response {
@@ -35,5 +40,11 @@ void lbx_http_cleanup(void);
 lbx_err lbx_http_request(const struct lbx_http_opts *opts, const char *method, const char *url,
                          const char *body, struct lbx_http_response *resp, struct lbx_error *e);
 void lbx_http_response_free(struct lbx_http_response *resp);
+
+/* A connection to reuse through lbx_http_opts.conn. Every request still sets every option (CA,
+ * certificate, deadline) afresh; only an open connection to the same host and port, made with
+ * the same TLS settings, is reused, else libcurl makes a new one. */
+lbx_err lbx_http_conn_new(struct lbx_http_conn **conn, struct lbx_error *e);
+void lbx_http_conn_free(struct lbx_http_conn *conn);
 
 #endif

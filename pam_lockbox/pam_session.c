@@ -190,7 +190,7 @@ lbx_err lbx_pam_close(struct lbx_pam *p)
         lbx_session_record_write(dir, &rec, (gid_t)-1, NULL);
         ev = (struct lbx_session_event){rec.grant_id, rec.user, rec.sid, "end", "exited",
                                         rec.ended_at};
-        if (lbx_broker_report_session(&p->cfg, &ev, p->cfg.timeout * 1000, &spooled, &e) != LBX_OK)
+        if (lbx_broker_report_session(&p->cfg, NULL, &ev, p->cfg.timeout * 1000, &spooled, &e) != LBX_OK)
             lbx_pam_log(p, LOG_WARNING, "session %s end not reported: %s", sid, e.detail);
     }
     if (rec.cgroup.kind != LBX_CGROUP_LOGIND) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "broker_host.h"
+#include "http_client.h"
 #include "log.h"
 #include "reaper.h"
 
@@ -42,9 +43,9 @@ static int send_msg(int fd, int status, int64_t access_end)
     return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
-static void flush_spool(const struct lbx_host_config *cfg)
+static void flush_spool(const struct lbx_host_config *cfg, struct lbx_http_conn *conn)
 {
-    int dropped = 0, left = lbx_broker_spool_flush(cfg, cfg->timeout * 1000, &dropped);
+    int dropped = 0, left = lbx_broker_spool_flush(cfg, conn, cfg->timeout * 1000, &dropped);
 
     if (dropped > 0)
         lbx_warn_f("%d spooled session report(s) refused by the broker, dropped", dropped);
@@ -64,16 +65,16 @@ static void *watch(void *arg)
 
     /* Reports left by sessions that ended while the broker was away go first: a long-poll
      * below may hold the connection for long_poll seconds before the next chance. */
-    flush_spool(cfg);
+    flush_spool(cfg, w->conn);
     for (;;) {
         started = monotonic_ms();
-        r = lbx_broker_grant_status(cfg, w->grant_id, wait, (wait + cfg->timeout) * 1000, &st,
-                                    &access_end, &e);
+        r = lbx_broker_grant_status(cfg, w->conn, w->grant_id, wait, (wait + cfg->timeout) * 1000,
+                                    &st, &access_end, &e);
         if (r == LBX_ERR_NOT_FOUND || r == LBX_ERR_FORBIDDEN) {
             /* The broker answered, and it does not know this grant for us: end it. */
             lbx_warn_f("grant %s: %s", w->grant_id, e.detail);
             send_msg(w->fd, LBX_GRANT_REVOKED, 0);
-            return NULL;
+            break;
         }
         if (r != LBX_OK) {
             if (!away)
@@ -84,11 +85,14 @@ static void *watch(void *arg)
                 lbx_info_f("broker back");
             away = 0;
             if (send_msg(w->fd, (int)st, access_end) != 0 || st != LBX_GRANT_ACTIVE)
-                return NULL;
-            flush_spool(cfg);
+                break;
+            flush_spool(cfg, w->conn);
         }
         sleep_until(started + cfg->poll_interval * 1000);
     }
+    lbx_http_conn_free(w->conn);
+    w->conn = NULL;
+    return NULL;
 }
 
 int lbx_watch_start(struct lbx_watch *w)

@@ -232,12 +232,18 @@ static int run(struct lbx_reaper *rp, const struct args *a)
     lbx_info_f("session %s of %s: grant %s until %lld, %s cgroup %s", rp->rec.sid, rp->rec.user,
                rp->rec.grant_id, (long long)rp->rec.exp, lbx_cgroup_kind_name(rp->rec.cgroup.kind),
                rp->rec.cgroup.path);
-    lbx_reaper_report(rp, "start", NULL);
+    /* One connection for the start report and then the watcher's polls: a TLS handshake less
+     * per session for the host and the broker (without it, each call makes its own). */
+    if (lbx_http_conn_new(&w.conn, &e) != LBX_OK)
+        lbx_debug_f("no kept broker connection: %s", e.detail);
+    lbx_reaper_report(rp, w.conn, "start", NULL);
     w.cfg = &rp->cfg;
     w.fd = pipefd[1];
     snprintf(w.grant_id, sizeof(w.grant_id), "%s", rp->rec.grant_id);
-    if (lbx_watch_start(&w) != 0)
+    if (lbx_watch_start(&w) != 0) {
         lbx_error_f("watcher thread did not start: revocation is not seen, expiry still is");
+        lbx_http_conn_free(w.conn);
+    }
     why = wait_for_end(rp, tfd, pipefd[0], sfd);
     if (why[0] == '\0')
         lbx_info_f("session %s closed by sshd", rp->rec.sid);

@@ -20,6 +20,7 @@ struct lbx_watch_msg {
 
 struct lbx_watch {
     const struct lbx_host_config *cfg;
+    struct lbx_http_conn *conn; /* kept between its calls; the thread frees it (NULL: fresh ones) */
     char grant_id[128];
     int fd; /* write end of the pipe to the loop */
     pthread_t thread;
@@ -40,7 +41,8 @@ struct lbx_reaper {
 void lbx_teardown(struct lbx_reaper *rp, const char *reason);
 /* The session ended by itself (sshd's monitor is gone and nothing is left): clean up, report. */
 void lbx_teardown_exited(struct lbx_reaper *rp);
-/* Reports a session event, spooling it while the broker is away. */
-void lbx_reaper_report(struct lbx_reaper *rp, const char *event, const char *reason);
+/* Reports a session event, spooling it while the broker is away. conn: see broker_host.h. */
+void lbx_reaper_report(struct lbx_reaper *rp, struct lbx_http_conn *conn, const char *event,
+                       const char *reason);
 
 #endif

@@ -34,14 +34,15 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-void lbx_reaper_report(struct lbx_reaper *rp, const char *event, const char *reason)
+void lbx_reaper_report(struct lbx_reaper *rp, struct lbx_http_conn *conn, const char *event,
+                       const char *reason)
 {
     struct lbx_session_event ev = {rp->rec.grant_id, rp->rec.user, rp->rec.sid, event, reason,
                                    time(NULL)};
     struct lbx_error e = {0};
     int spooled = 0;
 
-    if (lbx_broker_report_session(&rp->cfg, &ev, rp->cfg.timeout * 1000, &spooled, &e) != LBX_OK)
+    if (lbx_broker_report_session(&rp->cfg, conn, &ev, rp->cfg.timeout * 1000, &spooled, &e) != LBX_OK)
         lbx_error_f("session %s %s not reported: %s", rp->rec.sid, event, e.detail);
     else if (spooled)
         lbx_warn_f("session %s %s spooled: broker unreachable", rp->rec.sid, event);
@@ -170,7 +171,7 @@ void lbx_teardown(struct lbx_reaper *rp, const char *reason)
     if (lbx_cgroup_remove(cg, &e) != LBX_OK)
         lbx_warn_f("%s", e.detail);
     lbx_info_f("session %s ended: %s", rp->rec.sid, reason);
-    lbx_reaper_report(rp, "end", reason);
+    lbx_reaper_report(rp, NULL, "end", reason);
     wait_record_gone(rp);
 }
 
@@ -182,6 +183,6 @@ void lbx_teardown_exited(struct lbx_reaper *rp)
     mark_ended(rp, "exited");
     if (lbx_cgroup_remove(&rp->rec.cgroup, &e) != LBX_OK)
         lbx_warn_f("%s", e.detail);
-    lbx_reaper_report(rp, "end", "exited");
+    lbx_reaper_report(rp, NULL, "end", "exited");
     lbx_session_record_remove(rp->sessions_dir, rp->rec.sid);
 }

@@ -179,7 +179,11 @@ check "open: record root 0600, view 0640 for the recording group" test "$(stat -
 check "open: the view holds no token" sh -c "! grep -q token '$HG/run/sessions/$sid.view'"
 rpid=$($PYTHON -c "import json; print(json.load(open('$HG/run/sessions/$sid.json'))['reaper_pid'])")
 check "open: reaper runs as root, detached (not sshd's child, not its session)" test "$(ps -o user=,ppid= -p "$rpid" | awk '{print $1, ($2 != '"$dpid"')}') $(ps -o sid= -p "$rpid" | tr -d ' ')" = "root 1 $(ps -o sid= -p "$rpid" | tr -d ' ')" -a "$(ps -o sid= -p "$rpid")" != "$(ps -o sid= -p "$dpid")"
-check "open: reaper holds no inherited descriptor" test "$(ls /proc/"$rpid"/fd | wc -l)" -le 8
+# Its own: 0-2 (/dev/null), timerfd, signalfd, the watcher's pipe, syslog, and libcurl's kept
+# broker connection with its wake-up socket pair. None may be one of sshd's (the driver's).
+fd_targets() { ls -l "/proc/$1/fd" | awk '/->/ { print $NF }' | grep -vx /dev/null | sort -u; }
+reaper_fds_own() { [ "$(ls /proc/$rpid/fd | wc -l)" -le 11 ] && ! { fd_targets $rpid; fd_targets $dpid; } | sort | uniq -d | grep -q .; }
+check "open: reaper holds no inherited descriptor" reaper_fds_own
 check "open: the 'sshd' (driver) is in the session cgroup" grep -q "0::/lockbox-test-$HG_ID/$sid" /proc/$dpid/cgroup
 wait $dpid
 out=$(cat "$HG/open.out")
@@ -188,6 +192,20 @@ check "close: record removed" test ! -e "$HG/run/sessions/$sid.json"
 check "close: cgroup removed" test ! -d "/sys/fs/cgroup/unified/lockbox-test-$HG_ID/$sid"
 check "close: reaper gone within 2 s" hg_wait "hg_gone $rpid" 2
 check "broker told: session start and end (exited)" sh -c "grep -q '\"event\":\"start\".*\"session\":\"$sid\"' '$HG/broker/requests' && grep -q '\"event\":\"end\".*\"reason\":\"exited\".*\"session\":\"$sid\"' '$HG/broker/requests'"
+# The reaper keeps one connection for its start report and its grant polls (a TLS handshake
+# less per session); a broker that closes connections gets a fresh one for every call.
+port_of() { awk -v m="$1" -v p="$2" '$2 == m && index($3, p) == 1 { print $1; exit }' "$HG/broker/connections"; }
+check "reaper: start report and first grant poll on one kept connection" sh -c \
+    "[ -n '$(port_of POST /v1/host/sessions)' ] && [ '$(port_of POST /v1/host/sessions)' = '$(port_of GET /v1/host/grants/)' ]"
+: >"$HG/broker/connections"
+touch "$HG/broker/close"
+hg_config poll_interval=1
+$DRIVER "$HG/pam" lbx "$S" account open sleep:2500 close >"$HG/open.out" 2>&1
+rm -f "$HG/broker/close"
+hg_config
+check "broker closing every connection: session opened and closed" test "$(result "$(cat "$HG/open.out")" open)$(result "$(cat "$HG/open.out")" close)" = PAM_SUCCESSPAM_SUCCESS
+check "broker closing every connection: start report and grant polls on fresh connections" sh -c \
+    "[ \$(awk '\$2 == \"GET\"' '$HG/broker/connections' | wc -l) -ge 2 ] && [ \$(awk '{ print \$1 }' '$HG/broker/connections' | sort -u | wc -l) -eq \$(wc -l <'$HG/broker/connections') ]"
 
 # -- two logins of one user interleaved: account A, account B, open A, open B. Each session
 # must open with the token its own account phase accepted (a per-user hand-off gave A B's).

@@ -7,7 +7,9 @@ over mTLS and answers whatever the test put in its state directory:
   DIR/token      "STATUS\\nBODY" for POST /v1/host/token (body sent verbatim, may be hostile)
   DIR/grant      "STATUS\\nBODY" for GET /v1/host/grants/ID (default: 200 active)
   DIR/delay      seconds to sleep before answering anything (a broker slower than the deadline)
+  DIR/close      present: every answer closes its connection (Connection: close)
   DIR/requests   log, one line per request: METHOD PATH CLIENT-CN BODY
+  DIR/connections  log, one line per request: CLIENT-PORT METHOD PATH (which connection)
   DIR/port       written once listening
 
 usage: fake_broker.py DIR CERT KEY CLIENT-CA [PORT]
@@ -54,6 +56,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         status, _, body = raw.partition(b"\n")
         status = int(status or default_status)
         self.send_response(status)
+        if read_state("close") is not None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         if status != 204:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -65,6 +70,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with LOCK, open(os.path.join(STATE, "requests"), "ab") as f:
             f.write(b"%s %s %s %s\n" % (self.command.encode(), self.path.encode(),
                                         self.client_cn().encode(), body.replace(b"\n", b" ")))
+            with open(os.path.join(STATE, "connections"), "ab") as c:
+                c.write(b"%d %s %s\n" % (self.client_address[1], self.command.encode(),
+                                         self.path.split("?")[0].encode()))
 
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
