@@ -1,9 +1,11 @@
-/* lockbox-reaper --session SID [--ready-fd N] [-- key=value ...]
+/* lockbox-reaper --session SID [--ready-fd N] [--detach] [-- key=value ...]
  *
  * Started by pam_lockbox.so (root, own session, no inherited descriptors). Reads the session
  * record, checks the token once more, tells the module it is ready, then waits for the first
  * of: the token's exp (timerfd on CLOCK_REALTIME, re-armed when the clock is set), a broker
- * answer that the grant is revoked or ended, the session ending by itself, SIGTERM. */
+ * answer that the grant is revoked or ended, the session ending by itself, SIGTERM.
+ * --detach: the process started exits at once and a child of it is the reaper, so it is not
+ * its starter's child (sshd's monitor must not see it end; see pam_lockbox/spawn.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -30,6 +32,7 @@
 struct args {
     const char *sid;
     int ready_fd;
+    int detach;
     int cfg_argc;
     const char **cfg_argv;
 };
@@ -45,6 +48,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->sid = argv[++i];
         else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc)
             a->ready_fd = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--detach") == 0)
+            a->detach = 1;
         else if (strcmp(argv[i], "--") == 0)
             break;
         else
@@ -264,8 +269,15 @@ int main(int argc, char **argv)
     lbx_log_init("lockbox-reaper", getenv("LOCKBOX_REAPER_STDERR") ? LBX_LOG_STDERR : LBX_LOG_SYSLOG,
                  LOG_INFO);
     if (parse_args(argc, argv, &a) != 0) {
-        fprintf(stderr, "usage: lockbox-reaper --session SID [--ready-fd N] [-- key=value ...]\n");
+        fprintf(stderr, "usage: lockbox-reaper --session SID [--ready-fd N] [--detach] "
+                        "[-- key=value ...]\n");
         return 2;
+    }
+    if (a.detach) {
+        pid_t child = fork();
+
+        if (child != 0)
+            _exit(child > 0 ? 0 : 1); /* on failure the ready pipe closes unanswered */
     }
     if (geteuid() != 0) {
         lbx_error_f("must run as root");
