@@ -184,6 +184,9 @@ check "open: reaper runs as root, detached (not sshd's child, not its session)" 
 fd_targets() { ls -l "/proc/$1/fd" | awk '/->/ { print $NF }' | grep -vx /dev/null | sort -u; }
 reaper_fds_own() { [ "$(ls /proc/$rpid/fd | wc -l)" -le 11 ] && ! { fd_targets $rpid; fd_targets $dpid; } | sort | uniq -d | grep -q .; }
 check "open: reaper holds no inherited descriptor" reaper_fds_own
+# It starts up at a lower priority (libcurl, the start report) and must be back at the normal
+# one, watcher thread included, once it watches the session.
+check "open: reaper and its watcher back at priority 0 once running" test "$(ps -L -o ni= -p "$rpid" | tr -d ' ' | sort -u)" = 0
 check "open: the 'sshd' (driver) is in the session cgroup" grep -q "0::/lockbox-test-$HG_ID/$sid" /proc/$dpid/cgroup
 wait $dpid
 out=$(cat "$HG/open.out")
