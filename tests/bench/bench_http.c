@@ -85,6 +85,16 @@ static int head_value(const char *line, size_t len, const char *name, const char
     return 1;
 }
 
+static int has_token(const char *v, size_t vlen, const char *token)
+{
+    size_t k = strlen(token), i;
+
+    for (i = 0; i + k <= vlen; i++)
+        if (strncasecmp(v + i, token, k) == 0)
+            return 1;
+    return 0;
+}
+
 static int parse_length(const char *v, size_t vlen, size_t *out)
 {
     size_t i, n = 0;
@@ -123,7 +133,7 @@ static int parse_head(struct conn *c, const struct cfg *cfg)
         } else if (head_value(p, (size_t)(eol - p), "Transfer-Encoding", &v, &vlen)) {
             return -1; /* chunked or worse: not what the broker sends */
         } else if (head_value(p, (size_t)(eol - p), "Connection", &v, &vlen)) {
-            c->reusable = memmem(v, vlen, "close", 5) == NULL;
+            c->reusable = !has_token(v, vlen, "close");
         }
     }
     if (status < 200 || status > 599)
@@ -282,6 +292,9 @@ static enum step conn_advance(struct run *r, struct conn *c, uint32_t ev)
         if ((rc = SSL_write(c->ssl, r->cfg->request, (int)r->cfg->request_len)) <= 0)
             return ssl_wait(r, c, rc);
         c->sent = 1;
+        /* The answer cannot be there yet: wait for it rather than read() an EAGAIN first. */
+        if (!SSL_has_pending(c->ssl))
+            return watch(r, c, EPOLLIN) == 0 ? STEP_WAIT : STEP_FAIL;
     }
     return conn_read(r, c);
 }

@@ -68,7 +68,7 @@ def answer():
     if mode == "truncated": return b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + body, True
     if mode == "chunked": return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n" + body + b"\r\n0\r\n\r\n", True
     if mode == "unframed": return b"HTTP/1.1 200 OK\r\n\r\n" + body, True
-    if mode == "close": return b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 16\r\n\r\n" + body, True
+    if mode == "close": return b"HTTP/1.1 200 OK\r\nconnection: Close\r\nContent-Length: 16\r\n\r\n" + body, True
     return b"HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n" + body, False
 def serve(raw):
     try:
