@@ -16,6 +16,6 @@ BENCH_PROGRAMS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 $(BUILD)/tests/bench/bench_login: $(BUILD)/tests/bench/bench_login.o
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(call pkg_libs,libssh) -lpthread
 $(BUILD)/tests/bench/bench_http: $(BUILD)/tests/bench/bench_http.o
-	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(call pkg_libs,libcurl) -lpthread
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(call pkg_libs,openssl)
 $(BUILD)/tests/bench/bench_scale_gen: $(BUILD)/tests/bench/bench_scale_gen.o $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(POLICY_LIB) $(POLICY_LIBS) $(call pkg_libs,sqlite3)
