@@ -221,21 +221,25 @@ static void token_answer_free(struct token_answer *t)
  * that refusal. */
 static lbx_err recheck_grant(struct broker *b, struct token_answer *t, struct lbx_error *e)
 {
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)time(NULL), id = row_int(t->row, "id");
     const char *st;
-    json_t *fresh = NULL;
+    json_t *state = NULL, *fresh = NULL;
     lbx_err r;
 
-    if ((r = store_row(b->store, Q_REQ_GET, SV_PARAMS(SV_INT(row_int(t->row, "id"))), &fresh,
-                       e)) != LBX_OK)
+    if ((r = store_row(b->store, Q_REQ_GRANT_STATE, SV_PARAMS(SV_INT(id)), &state, e)) != LBX_OK)
         return r;
-    st = grant_status(fresh, now);
-    if (st == NULL || strcmp(st, "active") != 0) {
-        json_decref(t->d.body);
-        refuse_for(fresh, now, &t->d);
-        lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile",
-                   (long long)row_int(fresh, "id"), t->login, t->host, st ? st : "gone");
+    st = grant_status(state, now);
+    if (st != NULL && strcmp(st, "active") == 0) {
+        json_decref(state);
+        return LBX_OK;
     }
+    json_decref(state);
+    if ((r = store_row(b->store, Q_REQ_GET, SV_PARAMS(SV_INT(id)), &fresh, e)) != LBX_OK)
+        return r;
+    json_decref(t->d.body);
+    refuse_for(fresh, now, &t->d);
+    lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile",
+               (long long)id, t->login, t->host, row_str(fresh, "status"));
     json_decref(t->row);
     t->row = fresh;
     t->d.row = fresh;
