@@ -16,8 +16,6 @@ int api_host_token(struct api_req *ar)
     static const char *const keys[] = {"host", "login", NULL};
     struct lbx_error e = {0};
     const char *host, *login;
-    json_t *body = NULL;
-    int status = 500;
     lbx_err r;
 
     if ((r = api_only_keys(ar, keys, &e)) ||
@@ -39,9 +37,7 @@ int api_host_token(struct api_req *ar)
         return api_reply(ar, 403,
                          json_pack("{s:s, s:s}", "error", "unknown_login", "message",
                                    "not a support login known to lockbox"));
-    if ((r = host_token_decide(ar->b, host, login, &status, &body, &e)) != LBX_OK)
-        return api_fail(ar, r, &e);
-    return api_reply(ar, status, body);
+    return host_token_answer(ar, host, login);
 }
 
 /* A grant on a host group covers every member host. */

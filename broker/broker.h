@@ -1,5 +1,7 @@
 /* The daemon's shared state. One event loop (libevent) serves HTTPS and runs the lifecycle
- * timers; the notification worker is a thread with its own store connection. */
+ * timers; the notification worker is a thread with its own store connection. With
+ * `workers = N` (N > 1) each of N forked processes has all of this on its own (workers.c);
+ * only worker 0 runs the lifecycle timers and the notification worker. */
 #ifndef LBX_BROKER_H
 #define LBX_BROKER_H
 
@@ -38,11 +40,20 @@ struct broker {
     struct refusal_limiter *refusals; /* refused-authentication audit budget per source */
     struct group_commit *group;       /* NULL: each transaction commits alone (tools, tests) */
     int port;
+    /* Workers (workers.c): this process's index (0 when alone), how many there are, its
+     * inherited listening socket (-1: bind cfg.listen itself), the wake pipes' write ends
+     * (one per worker) and its own read end. */
+    int worker, nworkers, listen_fd;
+    int *wake_wr, wake_rd;
+    struct event *wake_ev;
 };
 
 /* server.c */
 lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struct lbx_error *e);
 lbx_err server_start(struct broker *b, struct lbx_error *e);
+/* n listening sockets on the one address (SO_REUSEPORT); *port the port bound (listen's, or
+ * the one the kernel picked for port 0). */
+lbx_err server_bind(const char *listen, int n, int *fds, int *port, struct lbx_error *e);
 void server_stop(struct broker *b);
 
 /* group_commit.c: one commit (one fsync) for the write transactions of many requests, their
@@ -58,6 +69,28 @@ void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
                        const char *reason, struct evbuffer *body);
 /* 1 when a notifier kick must wait for the open group to commit (it will be sent then). */
 int group_commit_defer_kick(struct broker *b);
+/* The same for waking the other workers' long-polls (peer_wake_send after the commit). */
+int group_commit_defer_wake(struct broker *b);
+/* A write deferred to the next flush: run(b, req, arg) is called there, once, with the group
+ * open to join (store_begin), and answers req (api_reply: held until the commit). Returns -1
+ * (out of memory) without calling run. */
+typedef void group_write_fn(struct broker *b, struct evhttp_request *req, void *arg);
+int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *run,
+                       void *arg);
+
+/* peer_wake.c: a transition made by one worker wakes the long-polls parked on the others. */
+lbx_err peer_wake_pipes(int n, int **wr, int **rd, struct lbx_error *e);
+lbx_err peer_wake_start(struct broker *b, struct lbx_error *e);
+void peer_wake_stop(struct broker *b);
+/* After a commit that made transitions: one byte to every other worker. */
+void peer_wake_send(struct broker *b);
+
+/* workers.c: the supervising parent. serve(b) runs one worker's event loop (b->worker set,
+ * its own store still to open) and returns its exit status; reload(b) re-reads the parent's
+ * configuration on SIGHUP. Returns the parent's exit status. */
+int workers_run(struct broker *b, int (*serve)(struct broker *b), void (*reload)(struct broker *b));
+/* In a worker: it serves (the parent waits for every worker's before it reports ready). */
+void workers_ready(struct broker *b);
 
 /* lifecycle.c: the timers that expire requests and end grants. */
 lbx_err lifecycle_start(struct broker *b, struct lbx_error *e);
@@ -65,8 +98,10 @@ void lifecycle_stop(struct broker *b);
 /* One pass: expires due requests, ends due grants. Returns how many transitions it made. */
 int lifecycle_tick(struct broker *b, int64_t now);
 
-/* waiters.c: long-polls on a request or a grant. */
+/* waiters.c: long-polls on a request or a grant. waiters_wake: after a transition (also tells
+ * the other workers); waiters_wake_local: only this process's. */
 void waiters_wake(struct broker *b);
+void waiters_wake_local(struct broker *b);
 void waiters_drop_all(struct broker *b);
 
 /* refusal_limit.c: whether this refused authentication from addr is audited in full (1) or

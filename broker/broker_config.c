@@ -38,6 +38,7 @@ static const struct lbx_opt broker_opts[] = {
     {"notify_max_attempts", LBX_OPT_INT, C(notify_max_attempts), 1, 50},
     {"notify_backoff", LBX_OPT_DURATION, C(notify_backoff), 1, 3600},
     {"notify_timeout", LBX_OPT_DURATION, C(notify_timeout), 1, 120},
+    {"workers", LBX_OPT_INT, C(workers), 1, BROKER_WORKERS_MAX},
     {NULL, 0, 0, 0, 0},
 };
 #undef C
@@ -57,6 +58,7 @@ static void set_defaults(struct broker_config *cfg)
     cfg->notify_max_attempts = 5;
     cfg->notify_backoff = 2;
     cfg->notify_timeout = 5;
+    cfg->workers = 1;
 }
 
 int broker_config_log_level(const struct broker_config *cfg)

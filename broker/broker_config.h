@@ -6,6 +6,8 @@
 
 #include "lbx_err.h"
 
+#define BROKER_WORKERS_MAX 64
+
 struct broker_config {
     char *listen;      /* "127.0.0.1:8443"; port 0 picks a free one (see ready_file) */
     char *ready_file;  /* written with the bound port once serving (optional) */
@@ -37,6 +39,9 @@ struct broker_config {
     long notify_max_attempts;
     int64_t notify_backoff; /* first retry delay; doubles each attempt */
     int64_t notify_timeout;
+    /* Processes serving HTTPS (1: one process, no fork; 2..64: a supervising parent and that
+     * many prefork workers, see workers.c). */
+    long workers;
 };
 
 /* Loads path into cfg (defaults first). e names file:line for a bad line. */

@@ -5,7 +5,12 @@
  * of them — and only then do the held answers leave: an answer reporting a write (a token and
  * its token_issued event, an approval) is never sent before that write is on disk, and no
  * answer reveals anything that could still be rolled back. If the commit fails, every held
- * answer becomes a 500. */
+ * answer becomes a 500.
+ *
+ * A handler may also defer its write to the flush (group_commit_defer): it does its reads and
+ * CPU work (a token's lookups and signature) outside any transaction, and its write runs at the
+ * flush, in the group, as a member of its own. With several workers on one store the write
+ * lock is then held for the writes and the commit only, never across a signature. */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -28,13 +33,21 @@ struct held_reply {
     struct evbuffer *body; /* NULL: no body */
 };
 
+struct deferred_write {
+    struct evhttp_request *req;
+    group_write_fn *run;
+    void *arg;
+};
+
 struct group_commit {
     struct broker *b;
     struct event *idle_ev, *urgent_ev;
     struct held_reply *held;
     size_t n, cap;
+    struct deferred_write *deferred;
+    size_t n_deferred, cap_deferred;
     struct timeval opened_at;
-    int kick_notifier;
+    int kick_notifier, wake_peers;
 };
 
 static void send_now(struct evhttp_request *req, int status, const char *reason,
@@ -67,6 +80,17 @@ static void answer_held(struct group_commit *g, lbx_err committed)
     g->n = 0;
 }
 
+/* Each deferred write answers through broker_send_reply: held when it joined the group, at
+ * once when it failed before (a 500). */
+static void run_deferred(struct group_commit *g)
+{
+    size_t i, n = g->n_deferred;
+
+    g->n_deferred = 0;
+    for (i = 0; i < n; i++)
+        g->deferred[i].run(g->b, g->deferred[i].req, g->deferred[i].arg);
+}
+
 void group_commit_flush(struct broker *b)
 {
     struct group_commit *g = b->group;
@@ -74,7 +98,10 @@ void group_commit_flush(struct broker *b)
     struct timespec t0, t1;
     lbx_err r;
 
-    if (g == NULL || !store_group_is_open(b->store))
+    if (g == NULL)
+        return;
+    run_deferred(g);
+    if (!store_group_is_open(b->store))
         return;
     broker_crash_point("group-before-commit");
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -86,7 +113,9 @@ void group_commit_flush(struct broker *b)
     answer_held(g, r);
     if (g->kick_notifier && r == LBX_OK)
         notify_kick(b);
-    g->kick_notifier = 0;
+    if (g->wake_peers && r == LBX_OK)
+        peer_wake_send(b);
+    g->kick_notifier = g->wake_peers = 0;
 }
 
 static void on_commit(evutil_socket_t fd, short what, void *arg)
@@ -132,7 +161,7 @@ static int hold(struct group_commit *g, struct evhttp_request *req, int status,
         return -1;
     }
     g->n++;
-    if (g->n >= GROUP_MAX_REPLIES || group_too_old(g))
+    if (g->n + g->n_deferred >= GROUP_MAX_REPLIES || group_too_old(g))
         event_active(g->urgent_ev, EV_TIMEOUT, 0);
     return 0;
 }
@@ -154,6 +183,41 @@ int group_commit_defer_kick(struct broker *b)
         return 0;
     b->group->kick_notifier = 1;
     return 1;
+}
+
+int group_commit_defer_wake(struct broker *b)
+{
+    if (b->group == NULL || !store_group_is_open(b->store))
+        return 0;
+    b->group->wake_peers = 1;
+    return 1;
+}
+
+int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *run,
+                       void *arg)
+{
+    struct group_commit *g = b->group;
+    struct deferred_write *d;
+    size_t cap;
+
+    if (g == NULL) { /* no grouping (shutdown): write now */
+        run(b, req, arg);
+        return 0;
+    }
+    if (g->n_deferred == g->cap_deferred) {
+        cap = g->cap_deferred ? g->cap_deferred * 2 : 64;
+        if ((d = realloc(g->deferred, cap * sizeof(*d))) == NULL)
+            return -1;
+        g->deferred = d, g->cap_deferred = cap;
+    }
+    if (g->n_deferred == 0 && !store_group_is_open(b->store)) {
+        event_base_gettimeofday_cached(b->base, &g->opened_at);
+        event_active(g->idle_ev, EV_TIMEOUT, 0);
+    }
+    g->deferred[g->n_deferred++] = (struct deferred_write){.req = req, .run = run, .arg = arg};
+    if (g->n + g->n_deferred >= GROUP_MAX_REPLIES || group_too_old(g))
+        event_active(g->urgent_ev, EV_TIMEOUT, 0);
+    return 0;
 }
 
 lbx_err group_commit_start(struct broker *b, struct lbx_error *e)
@@ -188,6 +252,7 @@ void group_commit_stop(struct broker *b)
     if (g->urgent_ev != NULL)
         event_free(g->urgent_ev);
     free(g->held);
+    free(g->deferred);
     free(g);
     b->group = NULL;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
 #include "audit.h"
 #include "buf.h"
 #include "log.h"
@@ -198,41 +199,126 @@ static lbx_err audit_decision(struct broker *b, const char *host, const char *lo
     };
 
     snprintf(actor, sizeof(actor), "host:%s", host);
-    return audit_record(b->store, &ev, e);
+    return audit_append(b->store, &ev, e);
 }
 
-lbx_err host_token_decide(struct broker *b, const char *host, const char *login, int *status,
-                          json_t **body, struct lbx_error *e)
+/* The read phase's decision, carried to its write at the group flush. */
+struct token_answer {
+    char host[LBX_NAME_MAX + 1], login[LBX_NAME_MAX + 1];
+    struct decision d;
+    json_t *row; /* our reference on d.row (or the re-read row) */
+};
+
+static void token_answer_free(struct token_answer *t)
 {
-    struct decision d = {0};
+    json_decref(t->d.body);
+    json_decref(t->row);
+    free(t);
+}
+
+/* The grant may have been revoked or ended (by another worker, or a timer) since the read
+ * phase: re-read it inside the write transaction. Not active any more: the answer becomes
+ * that refusal. */
+static lbx_err recheck_grant(struct broker *b, struct token_answer *t, struct lbx_error *e)
+{
+    int64_t now = (int64_t)time(NULL), id = row_int(t->row, "id");
+    const char *st;
+    json_t *state = NULL, *fresh = NULL;
+    lbx_err r;
+
+    if ((r = store_row(b->store, Q_REQ_GRANT_STATE, SV_PARAMS(SV_INT(id)), &state, e)) != LBX_OK)
+        return r;
+    st = grant_status(state, now);
+    if (st != NULL && strcmp(st, "active") == 0) {
+        json_decref(state);
+        return LBX_OK;
+    }
+    json_decref(state);
+    if ((r = store_row(b->store, Q_REQ_GET, SV_PARAMS(SV_INT(id)), &fresh, e)) != LBX_OK)
+        return r;
+    json_decref(t->d.body);
+    refuse_for(fresh, now, &t->d);
+    lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile",
+               (long long)id, t->login, t->host, row_str(fresh, "status"));
+    json_decref(t->row);
+    t->row = fresh;
+    t->d.row = fresh;
+    return t->d.body ? LBX_OK : lbx_error_set(e, LBX_ERR_NOMEM, "answer");
+}
+
+/* The write phase (group_write_fn): the decision's event, in the group, then the answer. */
+static void token_write(struct broker *b, struct evhttp_request *req, void *arg)
+{
+    struct token_answer *t = arg;
+    struct api_req ar = {.b = b, .req = req};
+    struct lbx_error e = {0};
+    int issue = t->d.status == 200;
+    lbx_err r;
+
+    snprintf(ar.path, sizeof(ar.path), "/v1/host/token");
+    if ((r = store_begin(b->store, &e)) == LBX_OK) {
+        if ((!issue || (r = recheck_grant(b, t, &e)) == LBX_OK) &&
+            (r = audit_decision(b, t->host, t->login, &t->d, &e)) == LBX_OK)
+            r = store_commit(b->store, &e);
+        else
+            store_rollback(b->store);
+    }
+    if (r != LBX_OK) {
+        lbx_error_f("%s for %s on %s not recorded: %s", issue ? "token" : "refusal", t->login,
+                    t->host, e.detail);
+        api_fail_msg(&ar, 500, "internal", "%s", lbx_strerror(LBX_ERR_STORE));
+    } else {
+        api_reply(&ar, t->d.status, t->d.body);
+        t->d.body = NULL;
+    }
+    token_answer_free(t);
+}
+
+/* The read phase: lookups and, for an active grant, the signed token, outside any
+ * transaction. */
+static lbx_err token_decide(struct broker *b, struct token_answer *t, struct lbx_error *e)
+{
     json_t *rows = NULL, *who = NULL, *made = NULL;
     lbx_err r;
 
-    *body = NULL;
-    r = store_row(b->store, Q_IDENTITY_BY_LOGIN, SV_PARAMS(SV_TEXT(login)), &who, e);
+    r = store_row(b->store, Q_IDENTITY_BY_LOGIN, SV_PARAMS(SV_TEXT(t->login)), &who, e);
     if (r == LBX_ERR_NOT_FOUND) {
-        refuse(&d, "unknown_login", NULL, NULL, "%s is not a support login known to lockbox",
-               login);
+        refuse(&t->d, "unknown_login", NULL, NULL, "%s is not a support login known to lockbox",
+               t->login);
         r = LBX_OK;
     } else if (r == LBX_OK &&
                (r = store_exec(b->store, Q_REQ_FOR_LOGIN_HOST,
-                               SV_PARAMS(SV_TEXT(login), SV_TEXT(host), SV_TEXT(host)), &rows, NULL,
-                               e)) == LBX_OK) {
-        r = decide(b, host, login, rows, &d, &made, e);
+                               SV_PARAMS(SV_TEXT(t->login), SV_TEXT(t->host), SV_TEXT(t->host)),
+                               &rows, NULL, e)) == LBX_OK) {
+        r = decide(b, t->host, t->login, rows, &t->d, &made, e);
     }
-    if (r == LBX_OK && d.body == NULL)
+    if (r == LBX_OK && t->d.body == NULL)
         r = lbx_error_set(e, LBX_ERR_NOMEM, "answer");
-    if (r == LBX_OK && (r = audit_decision(b, host, login, &d, e)) != LBX_OK)
-        r = lbx_error_set(e, LBX_ERR_STORE, "%s for %s on %s not recorded: %s",
-                          d.status == 200 ? "token" : "refusal", login, host, e->detail);
-    if (r == LBX_OK) {
-        *status = d.status;
-        *body = d.body;
-    } else {
-        json_decref(d.body);
-    }
+    t->row = json_incref((json_t *)t->d.row);
     json_decref(rows);
     json_decref(who);
     json_decref(made);
     return r;
+}
+
+int host_token_answer(struct api_req *ar, const char *host, const char *login)
+{
+    struct token_answer *t = calloc(1, sizeof(*t));
+    struct lbx_error e = {0};
+    lbx_err r;
+
+    if (t == NULL)
+        return api_fail_msg(ar, 500, "internal", "out of memory");
+    snprintf(t->host, sizeof(t->host), "%s", host);
+    snprintf(t->login, sizeof(t->login), "%s", login);
+    if ((r = token_decide(ar->b, t, &e)) != LBX_OK) {
+        token_answer_free(t);
+        return api_fail(ar, r, &e);
+    }
+    if (group_commit_defer(ar->b, ar->req, token_write, t) != 0) {
+        token_answer_free(t);
+        return api_fail_msg(ar, 500, "internal", "out of memory");
+    }
+    ar->answered = 1; /* token_write answers */
+    return 0;
 }

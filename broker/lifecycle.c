@@ -42,12 +42,16 @@ int lifecycle_tick(struct broker *b, int64_t now)
            run_due(b, Q_REQ_DUE_END, LBX_EV_END, now);
 }
 
+/* Only worker 0 (or the lone broker) runs the timers; every worker flushes its own refusal
+ * summaries. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
+    struct broker *b = arg;
     int64_t now = (int64_t)time(NULL);
 
-    lifecycle_tick(arg, now);
-    refusal_flush(arg, now);
+    if (b->worker == 0)
+        lifecycle_tick(b, now);
+    refusal_flush(b, now);
 }
 
 lbx_err lifecycle_start(struct broker *b, struct lbx_error *e)
@@ -58,7 +62,8 @@ lbx_err lifecycle_start(struct broker *b, struct lbx_error *e)
         event_add(b->tick_ev, &tv) != 0)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "timer");
     /* Catch up at once on whatever came due while the broker was down. */
-    lifecycle_tick(b, (int64_t)time(NULL));
+    if (b->worker == 0)
+        lifecycle_tick(b, (int64_t)time(NULL));
     return LBX_OK;
 }
 

@@ -7,7 +7,9 @@
  *                                               printed once
  *
  * SIGTERM/SIGINT stop cleanly (in-flight transactions finish, long-polls are answered);
- * SIGHUP reloads the file (TLS certificates, signing key, policy defaults, notifications). */
+ * SIGHUP reloads the file (TLS certificates, signing key, policy defaults, notifications).
+ * With `workers = N` (N > 1) the process supervises N forked workers (workers.c) and passes
+ * these signals on to each. */
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <getopt.h>
@@ -133,9 +135,9 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(b->base, NULL);
 }
 
-static void on_reload(evutil_socket_t sig, short what, void *arg)
+/* 0 when the file and its material loaded and replaced the running ones. */
+static int reload(struct broker *b)
 {
-    struct broker *b = arg;
     struct broker_config cfg;
     struct lbx_error e = {0};
     struct lbx_key *key = NULL;
@@ -148,16 +150,17 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
                     lbx_error_text(&e, msg, sizeof(msg)));
         if (e.code != LBX_ERR_CONFIG)
             broker_config_free(&cfg);
-        return;
+        return -1;
     }
-    if (strcmp(cfg.listen, b->cfg.listen) != 0 || strcmp(cfg.database, b->cfg.database) != 0)
-        lbx_warn_f("listen and database changes take effect at the next restart");
+    if (strcmp(cfg.listen, b->cfg.listen) != 0 || strcmp(cfg.database, b->cfg.database) != 0 ||
+        cfg.workers != b->cfg.workers)
+        lbx_warn_f("listen, database and workers changes take effect at the next restart");
+    cfg.workers = b->cfg.workers;
     /* The running listener and store stay as they are. */
     keep_listen = b->cfg.listen, keep_db = b->cfg.database;
     b->cfg.listen = NULL, b->cfg.database = NULL;
     free(cfg.listen), free(cfg.database);
     cfg.listen = keep_listen, cfg.database = keep_db;
-    notify_stop(b);
     broker_config_free(&b->cfg);
     b->cfg = cfg;
     SSL_CTX_free(b->ssl_ctx); /* live connections hold their own reference */
@@ -165,9 +168,26 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     lbx_key_free(b->signing_key);
     b->signing_key = key;
     lbx_log_set_level(broker_config_log_level(&b->cfg));
-    if (notify_start(b, &e) != LBX_OK)
-        lbx_error_f("notifications: %s", e.detail);
     lbx_info_f("configuration reloaded from %s (signing key %s)", b->config_path, lbx_key_kid(key));
+    return 0;
+}
+
+/* The supervising parent's SIGHUP: its copy is what restarted workers start with. */
+static void reload_parent(struct broker *b)
+{
+    (void)reload(b);
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    struct broker *b = arg;
+    struct lbx_error e = {0};
+
+    notify_stop(b);
+    if (reload(b) != 0 && b->worker != 0)
+        return;
+    if (b->worker == 0 && notify_start(b, &e) != LBX_OK)
+        lbx_error_f("notifications: %s", e.detail);
 }
 
 static lbx_err add_signal(struct broker *b, struct event **ev, int sig,
@@ -193,11 +213,13 @@ static struct event_base *new_event_base(void)
     return base;
 }
 
+/* Worker 0 (or the lone broker) also runs the lifecycle timers and the notifications. */
 static lbx_err start(struct broker *b, struct lbx_error *e)
 {
     lbx_err r;
 
-    if ((r = load_material(&b->cfg, &b->ssl_ctx, &b->signing_key, e)) != LBX_OK)
+    if (b->ssl_ctx == NULL && /* a worker inherits its parent's */
+        (r = load_material(&b->cfg, &b->ssl_ctx, &b->signing_key, e)) != LBX_OK)
         return r;
     if ((b->base = new_event_base()) == NULL ||
         event_base_priority_init(b->base, BROKER_PRIO_COUNT) != 0)
@@ -206,8 +228,9 @@ static lbx_err start(struct broker *b, struct lbx_error *e)
         add_signal(b, &b->sigint_ev, SIGINT, on_stop) ||
         add_signal(b, &b->sighup_ev, SIGHUP, on_reload))
         return lbx_error_set(e, LBX_ERR_SYSTEM, "signal handlers");
-    if ((r = group_commit_start(b, e)) != LBX_OK || (r = notify_start(b, e)) != LBX_OK ||
-        (r = lifecycle_start(b, e)) != LBX_OK)
+    if ((r = group_commit_start(b, e)) != LBX_OK ||
+        (b->worker == 0 && (r = notify_start(b, e)) != LBX_OK) ||
+        (r = lifecycle_start(b, e)) != LBX_OK || (r = peer_wake_start(b, e)) != LBX_OK)
         return r;
     return server_start(b, e);
 }
@@ -215,6 +238,8 @@ static lbx_err start(struct broker *b, struct lbx_error *e)
 static void shutdown_broker(struct broker *b)
 {
     server_stop(b);
+    peer_wake_stop(b);
+    free(b->wake_wr);
     lifecycle_stop(b);
     refusal_limiter_free(b); /* the last windows' summaries */
     notify_stop(b);
@@ -232,13 +257,49 @@ static void shutdown_broker(struct broker *b)
     broker_config_free(&b->cfg);
 }
 
+/* One worker (workers.c): its own store connection, opened after the fork. */
+static int serve_worker(struct broker *b)
+{
+    struct lbx_error e = {0};
+    char msg[300];
+    int rc = 1;
+
+    if (store_open(b->cfg.database, &b->store, &e) != LBX_OK ||
+        store_writer_lock_enable(b->store, &e) != LBX_OK || start(b, &e) != LBX_OK) {
+        lbx_error_f("worker %d: %s", b->worker, lbx_error_text(&e, msg, sizeof(msg)));
+    } else {
+        workers_ready(b);
+        event_base_dispatch(b->base);
+        lbx_info_f("worker %d stopped", b->worker);
+        rc = 0;
+    }
+    shutdown_broker(b);
+    lbx_http_cleanup();
+    return rc;
+}
+
+/* The parent migrates the store and loads the material (a bad key stops it here, not in
+ * every worker), then never touches the store again. */
+static int run_workers(struct broker *b, struct lbx_error *e)
+{
+    int rc;
+
+    store_close(b->store);
+    b->store = NULL;
+    if (load_material(&b->cfg, &b->ssl_ctx, &b->signing_key, e) != LBX_OK)
+        return 1;
+    rc = workers_run(b, serve_worker, reload_parent);
+    e->code = LBX_OK; /* workers_run logged its own */
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"check-config", required_argument, NULL, 'k'},
                                          {"create-admin", required_argument, NULL, 'a'},
                                          {NULL, 0, NULL, 0}};
-    struct broker b = {0};
+    struct broker b = {.listen_fd = -1, .wake_rd = -1};
     struct lbx_error e = {0}, http_e = {0};
     const char *admin = NULL;
     char msg[300];
@@ -270,6 +331,10 @@ int main(int argc, char **argv)
         goto out;
     if (admin != NULL) {
         rc = create_admin(&b, admin);
+        goto out;
+    }
+    if (b.cfg.workers > 1) {
+        rc = run_workers(&b, &e);
         goto out;
     }
     if (start(&b, &e) != LBX_OK)

@@ -66,8 +66,11 @@ lbx_err request_decide(struct broker *b, const struct caller *c, int64_t id, enu
 lbx_err request_timer_event(struct broker *b, int64_t id, enum lbx_event ev, int64_t now,
                             struct lbx_error *e);
 
-/* The grant decision for (host, login): 200 body with a token, or a 403 body with a reason. */
-lbx_err host_token_decide(struct broker *b, const char *host, const char *login, int *status,
-                          json_t **body, struct lbx_error *e);
+/* Answers the grant question for (host, login): 200 with a token, or 403 with a reason. The
+ * lookups and the signature run now, outside any transaction; the audit event (and, for a
+ * token, a re-check that the grant is still active) at the next group flush, where the
+ * answer leaves once the event is durable (a 500 when it cannot be written). */
+struct api_req;
+int host_token_answer(struct api_req *ar, const char *host, const char *login);
 
 #endif

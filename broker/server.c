@@ -3,6 +3,8 @@
  * route table. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <event2/buffer.h>
@@ -298,7 +300,68 @@ static int bound_port(struct evhttp_bound_socket *sock)
     return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-lbx_err server_start(struct broker *b, struct lbx_error *e)
+/* Accepted sockets inherit TCP_NODELAY from the listener (Linux). Without it an answer
+ * written as two TLS records (head, body) waits on the client's delayed ACK: 40 ms a request. */
+static void set_nodelay(int fd)
+{
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int)) != 0)
+        lbx_warn_f("TCP_NODELAY: %s", strerror(errno));
+}
+
+static int bind_one(const struct addrinfo *ai, int port)
+{
+    struct sockaddr_storage ss;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+
+    if (fd < 0)
+        return -1;
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    if (ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){1}, sizeof(int)) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+        close(fd);
+        return -1;
+    }
+    set_nodelay(fd);
+    return fd;
+}
+
+lbx_err server_bind(const char *listen, int n, int *fds, int *port, struct lbx_error *e)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char host[256];
+    int i;
+    lbx_err r;
+
+    if ((r = parse_listen(listen, host, sizeof(host), port, e)) != LBX_OK)
+        return r;
+    if (getaddrinfo(host, "0", &hints, &ai) != 0 || ai == NULL)
+        return lbx_error_set(e, LBX_ERR_SYSTEM, "cannot resolve %s", host);
+    for (i = 0; i < n; i++) {
+        if ((fds[i] = bind_one(ai, *port)) < 0) {
+            r = lbx_error_set(e, LBX_ERR_SYSTEM, "cannot listen on %s: %s", listen,
+                              strerror(errno));
+            break;
+        }
+        if (i == 0 && getsockname(fds[0], (struct sockaddr *)&ss, &len) == 0)
+            *port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                  : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    freeaddrinfo(ai);
+    if (r == LBX_OK)
+        lbx_info_f("listening on %s port %d (%d sockets)", host, *port, n);
+    return r;
+}
+
+static lbx_err listen_here(struct broker *b, struct lbx_error *e)
 {
     struct evhttp_bound_socket *sock;
     char host[256], portbuf[16];
@@ -307,6 +370,22 @@ lbx_err server_start(struct broker *b, struct lbx_error *e)
 
     if ((r = parse_listen(b->cfg.listen, host, sizeof(host), &port, e)) != LBX_OK)
         return r;
+    if ((sock = evhttp_bind_socket_with_handle(b->http, host, (ev_uint16_t)port)) == NULL)
+        return lbx_error_set(e, LBX_ERR_SYSTEM, "cannot listen on %s", b->cfg.listen);
+    set_nodelay(evhttp_bound_socket_get_fd(sock));
+    b->port = bound_port(sock);
+    lbx_info_f("listening on %s port %d", host, b->port);
+    if (b->cfg.ready_file != NULL) {
+        snprintf(portbuf, sizeof(portbuf), "%d\n", b->port);
+        if ((r = lbx_file_write_atomic(b->cfg.ready_file, portbuf, strlen(portbuf), 0644, e)) !=
+            LBX_OK)
+            return r;
+    }
+    return LBX_OK;
+}
+
+lbx_err server_start(struct broker *b, struct lbx_error *e)
+{
     if ((b->http = evhttp_new(b->base)) == NULL)
         return lbx_error_set(e, LBX_ERR_NOMEM, "evhttp");
     evhttp_set_bevcb(b->http, make_tls_bufferevent, b);
@@ -317,21 +396,10 @@ lbx_err server_start(struct broker *b, struct lbx_error *e)
     evhttp_set_max_headers_size(b->http, MAX_HEADERS_SIZE);
     evhttp_set_allowed_methods(b->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE);
-    if ((sock = evhttp_bind_socket_with_handle(b->http, host, (ev_uint16_t)port)) == NULL)
-        return lbx_error_set(e, LBX_ERR_SYSTEM, "cannot listen on %s", b->cfg.listen);
-    /* Accepted sockets inherit TCP_NODELAY from the listener (Linux). Without it an answer
-     * written as two TLS records (head, body) waits on the client's delayed ACK: 40 ms a request. */
-    if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &(int){1},
-                   sizeof(int)) != 0)
-        lbx_warn_f("TCP_NODELAY: %s", strerror(errno));
-    b->port = bound_port(sock);
-    lbx_info_f("listening on %s port %d", host, b->port);
-    if (b->cfg.ready_file != NULL) {
-        snprintf(portbuf, sizeof(portbuf), "%d\n", b->port);
-        if ((r = lbx_file_write_atomic(b->cfg.ready_file, portbuf, strlen(portbuf), 0644, e)) !=
-            LBX_OK)
-            return r;
-    }
+    if (b->listen_fd < 0) /* alone: bind here; a worker serves the socket its parent bound */
+        return listen_here(b, e);
+    if (evhttp_accept_socket_with_handle(b->http, b->listen_fd) == NULL)
+        return lbx_error_set(e, LBX_ERR_SYSTEM, "worker %d: cannot serve its socket", b->worker);
     return LBX_OK;
 }
 

@@ -58,3 +58,8 @@ int64_t row_int(const json_t *row, const char *key)
 {
     return (int64_t)json_integer_value(json_object_get(row, key));
 }
+
+lbx_err store_writer_lock_enable(struct store *st, struct lbx_error *e)
+{
+    return st->ops->writer_lock ? st->ops->writer_lock(st, e) : LBX_OK;
+}

@@ -23,7 +23,7 @@
                 X(IDENTITY_BY_LOGIN) X(IDENTITY_DISABLE) X(ROLE_INSERT) X(ROLE_LIST) X(ROLE_GET)   \
                     X(ROLE_REMOVE) X(ROLES_OF_IDENTITY) X(ROLE_HOLDERS) X(POLICY_GET)              \
                         X(POLICY_PUT) X(POLICY_LIST) X(TOKEN_INSERT) X(TOKEN_LIST) X(TOKEN_GET)    \
-                            X(TOKEN_BY_HASH) X(TOKEN_REVOKE) X(REQ_INSERT) X(REQ_GET) X(REQ_PAGE)  \
+                            X(TOKEN_BY_HASH) X(TOKEN_REVOKE) X(REQ_INSERT) X(REQ_GET) X(REQ_GRANT_STATE) X(REQ_PAGE)  \
                                 X(REQ_PAGE_APPROVERS) X(REQ_PAGE_APPROVALS) X(REQ_STATUS_PAGE)             \
                                 X(REQ_STATUS_PAGE_APPROVERS) X(REQ_STATUS_PAGE_APPROVALS)          \
                                 X(REQ_FOR_LOGIN_HOST) X(REQ_TRANSITION) X(REQ_TOUCH)               \
@@ -85,6 +85,10 @@ struct store_ops {
      * LBX_ERR_CONFLICT, anything else LBX_ERR_STORE. */
     lbx_err (*exec)(struct store *st, enum store_q q, const struct store_val *params, json_t **rows,
                     int64_t *changes, struct lbx_error *e);
+    /* Optional (NULL: the backend already queues its writers, as PostgreSQL's advisory lock
+     * does): from now on every write transaction first waits for an exclusive lock that this
+     * connection's peers in other processes share. */
+    lbx_err (*writer_lock)(struct store *st, struct lbx_error *e);
 };
 
 /* Group commit (store_group.c): while enabled, store_begin joins one shared write transaction
@@ -108,6 +112,11 @@ struct store {
 lbx_err store_open(const char *location, struct store **out, struct lbx_error *e);
 lbx_err store_sqlite_open(const char *path, struct store **out, struct lbx_error *e);
 lbx_err store_pg_open(const char *conninfo, struct store **out, struct lbx_error *e);
+
+/* Several broker processes on one store (workers): their write transactions queue on a lock
+ * (SQLite: flock on "<db>.writer") instead of polling in SQLite's busy handler. Call on each
+ * process's own connection. */
+lbx_err store_writer_lock_enable(struct store *st, struct lbx_error *e);
 
 static inline void store_close(struct store *st)
 {

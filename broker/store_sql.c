@@ -81,6 +81,8 @@ const char *const store_sql[Q__COUNT] = {
                      "approvals_required, lockbox_off, updated) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     [Q_REQ_GET] = "SELECT " REQ_COLUMNS " FROM requests WHERE id = ?",
+    /* What a token's write re-checks: is the grant still active. */
+    [Q_REQ_GRANT_STATE] = "SELECT status, access_end FROM requests WHERE id = ?",
     /* One page of a request list, newest first, with the approvers and approvals of exactly
      * that page (the same page subquery), so a page costs three statements, not three per
      * request. Keyset paging: "id < ?" continues where the last page ended. The status form

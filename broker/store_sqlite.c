@@ -1,9 +1,15 @@
 /* The SQLite backend: WAL mode, a busy timeout so brokers and tools sharing the file wait for
  * each other, foreign keys on, synchronous=FULL (an audit event acknowledged is on disk), one
- * prepared statement per query cached on the connection. */
+ * prepared statement per query cached on the connection. Broker workers also queue their write
+ * transactions on flock("<db>.writer"): SQLite's busy handler sleeps in steps of up to 100 ms,
+ * a blocked flock wakes the moment the lock is free. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store_sqlite.h"
@@ -15,6 +21,8 @@ struct store_sqlite {
     sqlite3 *db;
     sqlite3_stmt *stmts[Q__COUNT];
     int in_tx;
+    int lock_fd; /* the writer lock file, or -1 */
+    char *path;
 };
 
 static lbx_err db_error(struct store_sqlite *s, int rc, const char *what, struct lbx_error *e)
@@ -33,6 +41,20 @@ static lbx_err exec_plain(struct store_sqlite *s, const char *sql, struct lbx_er
     return rc == SQLITE_OK ? LBX_OK : db_error(s, rc, sql, e);
 }
 
+static void writer_unlock(struct store_sqlite *s)
+{
+    if (s->lock_fd >= 0)
+        flock(s->lock_fd, LOCK_UN);
+}
+
+static lbx_err writer_lock(struct store_sqlite *s, struct lbx_error *e)
+{
+    while (s->lock_fd >= 0 && flock(s->lock_fd, LOCK_EX) != 0)
+        if (errno != EINTR)
+            return lbx_error_set(e, LBX_ERR_STORE, "writer lock: %s", strerror(errno));
+    return LBX_OK;
+}
+
 static lbx_err sq_begin(struct store *st, struct lbx_error *e)
 {
     struct store_sqlite *s = (struct store_sqlite *)st;
@@ -40,8 +62,12 @@ static lbx_err sq_begin(struct store *st, struct lbx_error *e)
 
     if (s->in_tx)
         return lbx_error_set(e, LBX_ERR_INTERNAL, "nested transaction");
+    if ((r = writer_lock(s, e)) != LBX_OK)
+        return r;
     if ((r = exec_plain(s, "BEGIN IMMEDIATE", e)) == LBX_OK)
         s->in_tx = 1;
+    else
+        writer_unlock(s);
     return r;
 }
 
@@ -53,6 +79,7 @@ static lbx_err sq_commit(struct store *st, struct lbx_error *e)
     if (r != LBX_OK)
         exec_plain(s, "ROLLBACK", NULL);
     s->in_tx = 0;
+    writer_unlock(s);
     return r;
 }
 
@@ -60,9 +87,28 @@ static void sq_rollback(struct store *st)
 {
     struct store_sqlite *s = (struct store_sqlite *)st;
 
-    if (s->in_tx)
+    if (s->in_tx) {
         exec_plain(s, "ROLLBACK", NULL);
+        writer_unlock(s);
+    }
     s->in_tx = 0;
+}
+
+/* "<db>.writer", 0600, next to the database; every worker opens its own (a flock belongs to
+ * the open file, so a descriptor inherited across fork would share it). */
+static lbx_err sq_writer_lock(struct store *st, struct lbx_error *e)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+    char path[4096];
+
+    if (s->lock_fd >= 0)
+        return LBX_OK;
+    if ((size_t)snprintf(path, sizeof(path), "%s.writer", s->path) >= sizeof(path))
+        return lbx_error_set(e, LBX_ERR_STORE, "database path too long");
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0)
+        return lbx_error_set(e, LBX_ERR_STORE, "%s: %s", path, strerror(errno));
+    return LBX_OK;
 }
 
 static lbx_err sq_savepoint(struct store *st, enum store_sp op, struct lbx_error *e)
@@ -182,6 +228,9 @@ static void sq_close(struct store *st)
     for (i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
     sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    free(s->path);
     free(s);
 }
 
@@ -194,6 +243,7 @@ static const struct store_ops sqlite_ops = {
     .savepoint = sq_savepoint,
     .tx_alive = sq_tx_alive,
     .exec = sq_exec,
+    .writer_lock = sq_writer_lock,
 };
 
 static lbx_err user_version(struct store_sqlite *s, int *version, struct lbx_error *e)
@@ -249,6 +299,11 @@ lbx_err store_sqlite_open(const char *path, struct store **out, struct lbx_error
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return lbx_error_set(e, LBX_ERR_NOMEM, "store");
     s->base.ops = &sqlite_ops;
+    s->lock_fd = -1;
+    if ((s->path = strdup(path)) == NULL) {
+        free(s);
+        return lbx_error_set(e, LBX_ERR_NOMEM, "store");
+    }
     rc = sqlite3_open_v2(path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
                              SQLITE_OPEN_FULLMUTEX,

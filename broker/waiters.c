@@ -1,7 +1,7 @@
 /* Long-polls: a reaper asks "tell me when grant G-42 stops being active, or in 30 s", an
  * engineer "tell me when LBX-42 is decided". Each waiter re-reads the store every second (so a
- * change made by another broker on the same store is seen too) and at once when this broker
- * makes a transition (waiters_wake). */
+ * change made by another broker on the same store is seen too) and at once when this broker,
+ * or another worker of it (peer_wake.c), makes a transition (waiters_wake). */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +119,13 @@ int waiter_add(struct api_req *ar, enum waiter_kind kind, int64_t id, const char
 }
 
 void waiters_wake(struct broker *b)
+{
+    waiters_wake_local(b);
+    if (b->nworkers > 1 && !group_commit_defer_wake(b))
+        peer_wake_send(b);
+}
+
+void waiters_wake_local(struct broker *b)
 {
     struct waiter *w = b->waiters, *next;
 

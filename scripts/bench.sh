@@ -32,7 +32,7 @@ run() { # run NAME TITLE COMMAND...: its JSON lines (stdout) are the figures
 
 run verify "3. verify cost per token vs OpenSSL P-256 verify" "$BUILD/tests/bench/bench_verify"
 run login "1. login overhead (sshd + libssh, none / pam_lockbox / pam_exec+curl)" sh tests/bench/bench_login.sh
-run broker "2. broker token issue rate vs openssl speed ecdsap256" sh tests/bench/bench_broker.sh
+run broker "2. broker token issue rate (lockboxd workers = ${BENCH_WORKERS:-2}) vs openssl speed ecdsap256" sh tests/bench/bench_broker.sh
 run teardown "4. teardown lag at exp" sh tests/bench/bench_teardown.sh
 run revoke "5. revocation lag (host defaults)" sh tests/bench/bench_revoke.sh
 run scale "6. scale: 1 M requests, 10 M audit events" sh tests/bench/bench_scale.sh

@@ -8,19 +8,9 @@
 # leaves a token answered without its event.
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
-make -s BUILD="$BENV_BUILD" "$BENV_BUILD/tests/bench/bench_http" >/dev/null 2>&1
+. "$(dirname "$0")/../support/token_load.sh"
 benv_boot || exit 1
 field() { benv_json "j[\"$1\"]"; }
-issued() { benv_sql "SELECT count(*) FROM audit WHERE action='token_issued'"; }
-ask() { benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-alice"}'; }
-# load ARGS...: bench_http against the token endpoint; its JSON figures on stdout
-load() {
-    "$BENV_BUILD/tests/bench/bench_http" --url "$BENV_URL/v1/host/token" \
-        --ca "$BENV_DIR/certs/ca.crt" --cert "$BENV_DIR/certs/node-7.crt" \
-        --key "$BENV_DIR/certs/node-7.key" -d '{"host":"node-7","login":"support-alice"}' \
-        --expect-text '"token":"ey' "$@"
-}
-chain_ok() { out=$(benv_audit_verify); [ "${out#audit chain OK}" != "$out" ] || { diag "$out"; return 1; }; }
 
 id=$(benv_api alice POST /v1/requests '{"host":"node-7","ticket":"T-9","reason":"load","duration":"4h"}' | field id)
 benv_api carol POST "/v1/requests/$id/approve" '{}' >/dev/null
@@ -28,14 +18,7 @@ ask >/dev/null
 check "an approved grant gives node-7 a token" test "$(benv_status)" = 200
 
 # Concurrent issue: every 200 carries a token and has exactly one event.
-before=$(issued)
-ka=$(load -c 16 -n 25 --name keepalive)
-fresh=$(load -c 8 -n 5 --fresh --name fresh)
-answered=$(( $(echo "$ka" | field requests) + $(echo "$fresh" | field requests) ))
-check "16 keep-alive + 8 fresh-TLS clients: 440 tokens, no failure" \
-    test "$answered $(echo "$ka" | field errors) $(echo "$fresh" | field errors)" = "440 0 0"
-check "one token_issued event per token answered ($answered)" test $(( $(issued) - before )) -eq "$answered"
-check "the audit chain verifies after concurrent issue" chain_ok
+tload_concurrent
 n=$(benv_sql "SELECT count(*) FROM audit WHERE action='token_issued' AND json_extract(body,'\$.request_id')='$id'")
 check "every token_issued event names the request" test "$n" -eq "$(issued)"
 

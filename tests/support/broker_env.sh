@@ -8,7 +8,8 @@
 #                              $BENV_DIR/certs/person-NAME.{crt,key} (see people_ca)
 #   benv_ca NAME CN            a self-signed CA: $BENV_DIR/certs/NAME.{crt,key}
 #   benv_config [LINE...]      writes $BENV_DIR/lockboxd.conf; extra "key = value" lines go last
-#                              (log_level from BENV_LOG_LEVEL, default debug)
+#                              (log_level from BENV_LOG_LEVEL, default debug; "workers = N"
+#                              from BENV_WORKERS when set)
 #                              (benv_start calls it with no lines when no config exists yet)
 #   benv_start                 starts lockboxd; sets BENV_PID, BENV_PORT, BENV_URL; waits until it
 #                              serves. Extra environment for the daemon: BENV_DAEMON_ENV="A=1 B=2"
@@ -114,6 +115,7 @@ benv_config() {
         echo "signing_key = $BENV_DIR/signing/signing.key"
         echo "issuer = lockbox-test"
         echo "log_level = ${BENV_LOG_LEVEL:-debug}"
+        [ -z "${BENV_WORKERS:-}" ] || echo "workers = $BENV_WORKERS"
         for line in "$@"; do echo "$line"; done
     } >"$BENV_DIR/lockboxd.conf"
 }

@@ -1,0 +1,27 @@
+# token_load.sh — token issue under load against the broker of broker_env.sh (source after it):
+#   issued                 the number of token_issued events
+#   ask                    one token request as node-7 for support-alice (benv_host_api)
+#   load ARGS...           bench_http against the token endpoint as node-7; JSON figures on stdout
+#   chain_ok               lockboxctl audit verify passes (its output as a diag line if not)
+#   tload_concurrent       16 keep-alive x 25 + 8 fresh-TLS x 5 clients: three checks (440
+#                          tokens, one event per token, the chain verifies)
+make -s BUILD="$BENV_BUILD" "$BENV_BUILD/tests/bench/bench_http" >/dev/null 2>&1
+issued() { benv_sql "SELECT count(*) FROM audit WHERE action='token_issued'"; }
+ask() { benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-alice"}'; }
+load() {
+    "$BENV_BUILD/tests/bench/bench_http" --url "$BENV_URL/v1/host/token" \
+        --ca "$BENV_DIR/certs/ca.crt" --cert "$BENV_DIR/certs/node-7.crt" \
+        --key "$BENV_DIR/certs/node-7.key" -d '{"host":"node-7","login":"support-alice"}' \
+        --expect-text '"token":"ey' "$@"
+}
+chain_ok() { out=$(benv_audit_verify); [ "${out#audit chain OK}" != "$out" ] || { diag "$out"; return 1; }; }
+tload_concurrent() {
+    _before=$(issued)
+    _ka=$(load -c 16 -n 25 --name keepalive)
+    _fresh=$(load -c 8 -n 5 --fresh --name fresh)
+    _answered=$(( $(echo "$_ka" | benv_json 'j["requests"]') + $(echo "$_fresh" | benv_json 'j["requests"]') ))
+    check "16 keep-alive + 8 fresh-TLS clients: 440 tokens, no failure" \
+        test "$_answered $(echo "$_ka" | benv_json 'j["errors"]') $(echo "$_fresh" | benv_json 'j["errors"]')" = "440 0 0"
+    check "one token_issued event per token answered ($_answered)" test $(( $(issued) - _before )) -eq "$_answered"
+    check "the audit chain verifies after concurrent issue" chain_ok
+}
