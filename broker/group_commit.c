@@ -177,20 +177,28 @@ void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
     }
 }
 
+/* The group while one is open; NULL when a transaction would commit alone (act now). */
+static struct group_commit *open_group(struct broker *b)
+{
+    return b->group != NULL && store_group_is_open(b->store) ? b->group : NULL;
+}
+
 int group_commit_defer_kick(struct broker *b)
 {
-    if (b->group == NULL || !store_group_is_open(b->store))
-        return 0;
-    b->group->kick_notifier = 1;
-    return 1;
+    struct group_commit *g = open_group(b);
+
+    if (g != NULL)
+        g->kick_notifier = 1;
+    return g != NULL;
 }
 
 int group_commit_defer_wake(struct broker *b)
 {
-    if (b->group == NULL || !store_group_is_open(b->store))
-        return 0;
-    b->group->wake_peers = 1;
-    return 1;
+    struct group_commit *g = open_group(b);
+
+    if (g != NULL)
+        g->wake_peers = 1;
+    return g != NULL;
 }
 
 int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *run,
@@ -210,10 +218,8 @@ int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write
             return -1;
         g->deferred = d, g->cap_deferred = cap;
     }
-    if (g->n_deferred == 0 && !store_group_is_open(b->store)) {
-        event_base_gettimeofday_cached(b->base, &g->opened_at);
-        event_active(g->idle_ev, EV_TIMEOUT, 0);
-    }
+    if (g->n_deferred == 0 && !store_group_is_open(b->store))
+        group_opened(b); /* the flush must come, as if the group had opened */
     g->deferred[g->n_deferred++] = (struct deferred_write){.req = req, .run = run, .arg = arg};
     if (g->n + g->n_deferred >= GROUP_MAX_REPLIES || group_too_old(g))
         event_active(g->urgent_ev, EV_TIMEOUT, 0);

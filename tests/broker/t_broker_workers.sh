@@ -76,18 +76,8 @@ check "the chain verifies after the revoke" chain_ok
 
 # kill -9 of one worker under load: restarted, every token answered has its event.
 id=$(grant)
-before=$(issued)
 victim=$(children "$BENV_PID" | tr ' ' '\n' | tail -1)
-load -c 16 -t 4 --name killed >"$BENV_DIR/killed.json" 2>/dev/null &
-lp=$!
-sleep 1.5
-kill -KILL "$victim"
-wait $lp
-answered=$(field requests <"$BENV_DIR/killed.json")
-recorded=$(( $(issued) - before ))
-diag "worker $victim killed: $answered tokens answered, $recorded events recorded"
-check "tokens were answered around the kill" test "$answered" -gt 0
-check "no token answered without its event" test "$answered" -le "$recorded"
+tload_kill "worker $victim killed" 1.5 kill -KILL "$victim"
 check "the parent logged the death with its signal" grep -q "(pid $victim) died: signal 9" "$BENV_DIR/lockboxd.log"
 i=0
 while [ "$(children "$BENV_PID" | wc -w)" -ne 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

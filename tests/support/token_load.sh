@@ -5,6 +5,9 @@
 #   chain_ok               lockboxctl audit verify passes (its output as a diag line if not)
 #   tload_concurrent       16 keep-alive x 25 + 8 fresh-TLS x 5 clients: three checks (440
 #                          tokens, one event per token, the chain verifies)
+#   tload_kill LABEL DELAY COMMAND...
+#                          16 keep-alive clients for 4 s, COMMAND (a kill) after DELAY seconds:
+#                          two checks (tokens were answered; none without its event)
 make -s BUILD="$BENV_BUILD" "$BENV_BUILD/tests/bench/bench_http" >/dev/null 2>&1
 issued() { benv_sql "SELECT count(*) FROM audit WHERE action='token_issued'"; }
 ask() { benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-alice"}'; }
@@ -24,4 +27,19 @@ tload_concurrent() {
         test "$_answered $(echo "$_ka" | benv_json 'j["errors"]') $(echo "$_fresh" | benv_json 'j["errors"]')" = "440 0 0"
     check "one token_issued event per token answered ($_answered)" test $(( $(issued) - _before )) -eq "$_answered"
     check "the audit chain verifies after concurrent issue" chain_ok
+}
+tload_kill() {
+    _label=$1 _delay=$2
+    shift 2
+    _before=$(issued)
+    load -c 16 -t 4 --name killed >"$BENV_DIR/killed.json" 2>/dev/null &
+    _lp=$!
+    sleep "$_delay"
+    "$@"
+    wait $_lp
+    _answered=$(benv_json 'j["requests"]' <"$BENV_DIR/killed.json")
+    _recorded=$(( $(issued) - _before ))
+    diag "$_label: $_answered tokens answered, $_recorded events recorded"
+    check "$_label: tokens were answered around the kill" test "$_answered" -gt 0
+    check "$_label: no token answered without its event" test "$_answered" -le "$_recorded"
 }
