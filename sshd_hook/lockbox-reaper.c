@@ -236,11 +236,8 @@ static int run(struct lbx_reaper *rp, const struct args *a)
      * lets sshd go first. Nothing here is urgent, and the loop runs at the normal one: the
      * timer is armed and the loop sees it when it starts. */
     setpriority(PRIO_PROCESS, 0, REAPER_STARTUP_NICE);
-    /* After "ready" (sshd waits for it; nothing before needs libcurl), before any thread. If
-     * it cannot load, every broker call fails like an unreachable broker: the end report is
-     * spooled and the expiry timer still ends the session. */
-    if (lbx_http_init(&e) != LBX_OK)
-        lbx_error_f("broker client: %s", e.detail);
+    /* After "ready" (sshd waits for it; nothing before calls the broker), before any thread. */
+    lbx_http_init();
     lbx_info_f("session %s of %s: grant %s until %lld, %s cgroup %s", rp->rec.sid, rp->rec.user,
                rp->rec.grant_id, (long long)rp->rec.exp, lbx_cgroup_kind_name(rp->rec.cgroup.kind),
                rp->rec.cgroup.path);
