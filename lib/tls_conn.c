@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
+#include "keys.h"
+
 int64_t lbx_monotonic_ms(void)
 {
     struct timespec ts;
@@ -167,6 +170,24 @@ static lbx_err tls_failed(struct lbx_error *e, const char *what, const char *fil
                          why);
 }
 
+#define KEY_FILE_MAX 65536
+
+/* The client certificate's key, decoded the fast way (policy/keys.c) and wiped after. */
+static int use_key_file(SSL_CTX *ctx, const char *path)
+{
+    EVP_PKEY *pkey = NULL;
+    char *pem = NULL;
+    size_t len = 0;
+    int ok;
+
+    ok = lbx_file_read(path, LBX_FILE_ANY, KEY_FILE_MAX, &pem, &len, NULL) == LBX_OK &&
+         lbx_pem_private_key(pem, len, &pkey, NULL) == LBX_OK &&
+         SSL_CTX_use_PrivateKey(ctx, pkey) == 1;
+    EVP_PKEY_free(pkey);
+    lbx_freezero(pem, len);
+    return ok;
+}
+
 static lbx_err make_ctx(const struct lbx_tls_identity *id, SSL_CTX **out, struct lbx_error *e)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -181,8 +202,7 @@ static lbx_err make_ctx(const struct lbx_tls_identity *id, SSL_CTX **out, struct
         r = tls_failed(e, "CA file", id->ca_file);
     else if (id->cert_file != NULL &&
              (SSL_CTX_use_certificate_chain_file(ctx, id->cert_file) != 1 ||
-              SSL_CTX_use_PrivateKey_file(ctx, id->key_file ? id->key_file : id->cert_file,
-                                          SSL_FILETYPE_PEM) != 1 ||
+              !use_key_file(ctx, id->key_file ? id->key_file : id->cert_file) ||
               SSL_CTX_check_private_key(ctx) != 1))
         r = tls_failed(e, "client certificate or key", id->cert_file);
     if (r != LBX_OK) {
