@@ -160,6 +160,8 @@ rm -f $(handoff)
 rm -f $(handoff)
 out=$(pam lbx "$S" open)
 check "open without an accepted account phase: session error" test "$(result "$out" open)" = PAM_SESSION_ERR
+# the reaper is started before the token is taken: refused there, it is given no go and leaves
+check "open without an accepted account phase: no reaper left" hg_wait "! pgrep -f 'lockbox-reaper.*config=$HG/host.conf' >/dev/null" 2
 hg_grant "$S" 2s
 out=$(pam lbx "$S" account sleep:2100 open)
 check "open after the grant's exp (inside the leeway): session error" test "$(result "$out" open)" = PAM_SESSION_ERR

@@ -184,5 +184,20 @@ chmod 0600 "$rec"
 LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged -- "config=$HG/host.conf" >"$HG/forged.out" 2>&1
 check "forged record: reaper exits with an error" test $? -eq 1
 check "forged record: says why" grep -q "malformed token" "$HG/forged.out"
+# -- the module's go never comes (its socket closes first, or a wrong byte): nothing is read,
+# nothing guarded, the reaper leaves at once; a good go on the same record reads it
+for go in closed wrong; do
+    t0=$(now_ms)
+    if [ $go = closed ]; then
+        LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged --go-fd 4 -- "config=$HG/host.conf" 4</dev/null >"$HG/go.out" 2>&1
+    else
+        printf x | LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged --go-fd 0 -- "config=$HG/host.conf" >"$HG/go.out" 2>&1
+    fi
+    rc=$?
+    check "go $go: exits 1 at once ($(($(now_ms) - t0)) ms), the record not even read" \
+        sh -c "[ $rc -eq 1 ] && [ $(($(now_ms) - t0)) -lt 1000 ] && grep -q 'gave no go' '$HG/go.out' && ! grep -q 'malformed token' '$HG/go.out'"
+done
+printf g | LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged --go-fd 0 -- "config=$HG/host.conf" >"$HG/go.out" 2>&1
+check "go given: the record is read and checked (forged: refused)" grep -q "malformed token" "$HG/go.out"
 check_fails "reaper: bad arguments are a usage error" sh -c "\"$BUILD_ABS/lockbox-reaper\" --session ../x 2>/dev/null"
 tap_done
