@@ -3,7 +3,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := openssl jansson libcurl libevent libevent_openssl sqlite3 libssh cmocka
+PKGS     := openssl jansson libevent libevent_openssl sqlite3 libssh cmocka
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -274,7 +274,6 @@ static int serve_worker(struct broker *b)
         rc = 0;
     }
     shutdown_broker(b);
-    lbx_http_cleanup();
     return rc;
 }
 
@@ -300,7 +299,7 @@ int main(int argc, char **argv)
                                          {"create-admin", required_argument, NULL, 'a'},
                                          {NULL, 0, NULL, 0}};
     struct broker b = {.listen_fd = -1, .wake_rd = -1};
-    struct lbx_error e = {0}, http_e = {0};
+    struct lbx_error e = {0};
     const char *admin = NULL;
     char msg[300];
     int c, rc = 1;
@@ -325,8 +324,7 @@ int main(int argc, char **argv)
         return 1;
     }
     lbx_log_set_level(broker_config_log_level(&b.cfg));
-    if (lbx_http_init(&http_e) != LBX_OK) /* webhooks then fail and are retried like a dead peer */
-        lbx_error_f("%s", lbx_error_text(&http_e, msg, sizeof(msg)));
+    lbx_http_init(); /* before the notifier's thread */
     if (store_open(b.cfg.database, &b.store, &e) != LBX_OK)
         goto out;
     if (admin != NULL) {
@@ -347,6 +345,5 @@ out:
     if (rc != 0 && e.code != LBX_OK)
         lbx_error_f("%s", lbx_error_text(&e, msg, sizeof(msg)));
     shutdown_broker(&b);
-    lbx_http_cleanup();
     return rc;
 }

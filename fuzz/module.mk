@@ -5,12 +5,13 @@
 FUZZ_BUILD    ?= build-fuzz
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 20
-FUZZ_TARGETS  := token_verify json config b64url
+FUZZ_TARGETS  := token_verify json config b64url http_answer
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_CFLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all \
-                 -I. -Ipolicy -Itests/support $(call pkg_cflags,openssl jansson)
-FUZZ_LIB_OBJS := $(POLICY_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/tests/support/token_forge.o
+                 -I. -Ipolicy -Ilib -Itests/support $(call pkg_cflags,openssl jansson)
+FUZZ_LIB_OBJS := $(POLICY_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/lib/http_wire.o \
+                 $(FUZZ_BUILD)/tests/support/token_forge.o
 FUZZ_LIBS     := $(call pkg_libs,openssl jansson libjwt)
 
 $(FUZZ_BUILD)/%.o: %.c

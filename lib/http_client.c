@@ -1,261 +1,218 @@
+/* The one HTTP client: HTTP/1.1 over lib/tls_conn.c, one request at a time, one deadline for
+ * all of it, answers parsed by lib/http_wire.c. Keep-alive through struct lbx_http_conn. */
 #include "http_client.h"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "http_wire.h"
+#include "tls_conn.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 3000
 #define HTTP_DEFAULT_MAX_RESPONSE (1024 * 1024)
+#define HTTP_READ_CHUNK (16 * 1024)
 
-/* libcurl is loaded when first needed, not linked: it brings ~30 shared libraries whose loading
- * and constructors cost ~4 ms of CPU at start (measured: a program linked with -lcurl starts in
- * 5.8 ms, without it in 2.2 ms), which the reaper now pays only after it has reported ready and
- * the hook never pays. A libcurl that cannot load is an error of the support login's broker
- * call, not a module that fails to load for everyone. Loaded once per process and never
- * unloaded; the table is written once, under pthread_once. */
-#define CURL_LIBRARY "libcurl.so.4"
-
-static struct curl_api {
-    CURLcode (*global_init)(long);
-    void (*global_cleanup)(void);
-    CURL *(*easy_init)(void);
-    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-    CURLcode (*easy_perform)(CURL *);
-    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-    void (*easy_cleanup)(CURL *);
-    void (*easy_reset)(CURL *);
-    const char *(*easy_strerror)(CURLcode);
-    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-    void (*slist_free_all)(struct curl_slist *);
-} C;
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static char curl_load_error[256]; /* empty when C is usable */
-
-/* OpenSSL 3 builds its tables of algorithms (ciphers, digests, signature schemes, groups,
- * each fetched from the provider) the first time a process makes a TLS context: ~1 ms that a
- * process pays in its first request and never again. Making and dropping one context here moves
- * that into the load (for the module: into sshd's padded "none" authentication). libssl is
- * reached through libcurl's own dependency, so nothing links it. Best effort: a failure here
- * only means the first request pays it. */
-static void warm_tls(void *curl_handle)
-{
-    const void *(*client_method)(void) = (const void *(*)(void))dlsym(curl_handle, "TLS_client_method");
-    void *(*ctx_new)(const void *) = (void *(*)(const void *))dlsym(curl_handle, "SSL_CTX_new");
-    void (*ctx_free)(void *) = (void (*)(void *))dlsym(curl_handle, "SSL_CTX_free");
-    void *ctx;
-
-    if (client_method == NULL || ctx_new == NULL || ctx_free == NULL)
-        return;
-    if ((ctx = ctx_new(client_method())) != NULL)
-        ctx_free(ctx);
-}
-
-static void load_curl(void)
-{
-    static const char *const names[] = {
-        "curl_global_init",  "curl_global_cleanup", "curl_easy_init",
-        "curl_easy_setopt",  "curl_easy_perform",   "curl_easy_getinfo",
-        "curl_easy_cleanup", "curl_easy_reset",     "curl_easy_strerror",
-        "curl_slist_append", "curl_slist_free_all"};
-    void *fn[sizeof(names) / sizeof(names[0])], *h = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-    const char *why;
-    size_t i;
-
-    if (h == NULL) {
-        why = dlerror();
-        snprintf(curl_load_error, sizeof(curl_load_error), "%s", why ? why : CURL_LIBRARY);
-        return;
-    }
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if ((fn[i] = dlsym(h, names[i])) == NULL) {
-            snprintf(curl_load_error, sizeof(curl_load_error), "%s: no %s", CURL_LIBRARY,
-                     names[i]);
-            return;
-        }
-    }
-    _Static_assert(sizeof(C) == sizeof(fn), "one pointer per name");
-    memcpy(&C, fn, sizeof(C));
-    if (C.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed");
-        memset(&C, 0, sizeof(C));
-        return;
-    }
-    warm_tls(h);
-}
-
-lbx_err lbx_http_init(struct lbx_error *e)
-{
-    pthread_once(&curl_once, load_curl);
-    if (curl_load_error[0] != '\0')
-        return lbx_error_set(e, LBX_ERR_HTTP_CLIENT, "%s", curl_load_error);
-    return LBX_OK;
-}
-
-void lbx_http_cleanup(void)
-{
-    if (C.global_cleanup != NULL)
-        C.global_cleanup();
-}
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    struct lbx_buf *b = userdata;
-    size_t n = size * nmemb;
-
-    /* Returning a short count makes curl abort the transfer with CURLE_WRITE_ERROR. */
-    return lbx_buf_append(b, data, n) == LBX_OK ? n : 0;
-}
-
-static lbx_err map_curl_error(CURLcode rc, const char *url, const char *detail, struct lbx_error *e)
-{
-    const char *text = detail[0] ? detail : C.easy_strerror(rc);
-
-    switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return lbx_error_set(e, LBX_ERR_BROKER_TIMEOUT, "%s: %s", url, text);
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_USE_SSL_FAILED:
-        return lbx_error_set(e, LBX_ERR_TLS, "%s: %s", url, text);
-    case CURLE_WRITE_ERROR:
-        return lbx_error_set(e, LBX_ERR_TOO_LARGE, "%s: response too large", url);
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: %s", url, text);
-    default:
-        return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "%s: %s", url, text);
-    }
-}
-
-static CURLcode apply_options(CURL *c, const struct lbx_http_opts *o, const char *method,
-                              const char *url, const char *body, struct curl_slist *headers,
-                              struct lbx_http_response *resp, char *errbuf)
-{
-    CURLcode rc = CURLE_OK;
-
-#define SET(opt, val)                                                                              \
-    if (rc == CURLE_OK)                                                                            \
-    rc = C.easy_setopt(c, opt, val)
-    SET(CURLOPT_URL, url);
-    SET(CURLOPT_ERRORBUFFER, errbuf);
-    SET(CURLOPT_NOSIGNAL, 1L); /* we run inside sshd: no SIGALRM games */
-    SET(CURLOPT_PROTOCOLS_STR, "https");
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_PROXY, ""); /* never a proxy from the environment */
-    SET(CURLOPT_NOPROXY, "*");
-    SET(CURLOPT_TIMEOUT_MS, o->timeout_ms ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
-    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    SET(CURLOPT_SSL_VERIFYPEER, 1L);
-    SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    SET(CURLOPT_CAINFO, o->ca_file);
-    SET(CURLOPT_CAPATH, NULL);
-    if (o->cert_file != NULL) {
-        SET(CURLOPT_SSLCERT, o->cert_file);
-        SET(CURLOPT_SSLKEY, o->key_file ? o->key_file : o->cert_file);
-    }
-    SET(CURLOPT_HTTPHEADER, headers);
-    SET(CURLOPT_WRITEFUNCTION, collect);
-    SET(CURLOPT_WRITEDATA, &resp->body);
-    SET(CURLOPT_CUSTOMREQUEST, method);
-    if (body != NULL) {
-        SET(CURLOPT_POSTFIELDS, body);
-        SET(CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    } else if (strcmp(method, "GET") != 0) {
-        SET(CURLOPT_POSTFIELDS, "");
-    }
-#undef SET
-    return rc;
-}
-
+/* A kept connection and what it was opened for: it carries a request only to the same place
+ * with the same trust and the same client certificate. */
 struct lbx_http_conn {
-    CURL *curl;
+    struct lbx_tls_conn tls;
+    char *peer;
 };
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_openssl(void)
+{
+    OPENSSL_init_ssl(0, NULL);
+    lbx_tls_warm();
+}
+
+void lbx_http_init(void)
+{
+    pthread_once(&init_once, init_openssl);
+}
 
 lbx_err lbx_http_conn_new(struct lbx_http_conn **conn, struct lbx_error *e)
 {
-    lbx_err r;
-
-    *conn = NULL;
-    if ((r = lbx_http_init(e)) != LBX_OK)
-        return r;
-    if ((*conn = calloc(1, sizeof(**conn))) == NULL || ((*conn)->curl = C.easy_init()) == NULL) {
-        free(*conn);
-        *conn = NULL;
-        return lbx_error_set(e, LBX_ERR_NOMEM, "curl_easy_init");
-    }
+    if ((*conn = calloc(1, sizeof(**conn))) == NULL)
+        return lbx_error_set(e, LBX_ERR_NOMEM, "http connection");
+    (*conn)->tls = (struct lbx_tls_conn)LBX_TLS_CONN_CLOSED;
     return LBX_OK;
+}
+
+static void conn_drop(struct lbx_http_conn *conn)
+{
+    lbx_tls_close(&conn->tls);
+    free(conn->peer);
+    conn->peer = NULL;
 }
 
 void lbx_http_conn_free(struct lbx_http_conn *conn)
 {
     if (conn == NULL)
         return;
-    C.easy_cleanup(conn->curl);
+    conn_drop(conn);
     free(conn);
 }
 
-/* A kept handle forgets the previous request's options (its connection and TLS session stay);
- * otherwise a new one. */
-static CURL *handle_for(const struct lbx_http_opts *o)
+static char *peer_key(const struct lbx_url *u, const struct lbx_http_opts *o)
 {
-    if (o->conn == NULL)
-        return C.easy_init();
-    C.easy_reset(o->conn->curl);
-    return o->conn->curl;
+    struct lbx_buf b;
+
+    lbx_buf_init(&b, 3 * 4096 + 512);
+    if (lbx_buf_printf(&b, "%s\n%s\n%s\n%s\n%s", u->host, u->port, o->ca_file,
+                       o->cert_file ? o->cert_file : "", o->key_file ? o->key_file : "") != LBX_OK) {
+        lbx_buf_free(&b);
+        return NULL;
+    }
+    return lbx_buf_steal(&b);
+}
+
+/* Writing to a socket the peer reset raises SIGPIPE, which would kill sshd's monitor or the
+ * reaper: blocked for the request, and a SIGPIPE it raised is taken back before unblocking. */
+struct sigpipe_guard {
+    sigset_t old;
+    int was_pending;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+    sigset_t pipe, pending;
+
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &g->old);
+}
+
+static void sigpipe_restore(struct sigpipe_guard *g)
+{
+    static const struct timespec now = {0, 0};
+    sigset_t pipe, pending;
+
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    if (!g->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+        sigtimedwait(&pipe, NULL, &now);
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* Reads until one whole answer is parsed. *received: whether any byte of it came. */
+static lbx_err read_answer(struct lbx_tls_conn *tls, int64_t deadline, struct lbx_buf *raw,
+                           struct lbx_http_response *resp, int *keep, int *received,
+                           struct lbx_error *e)
+{
+    enum lbx_http_parse_state state = LBX_HTTP_NEED_MORE;
+    struct lbx_http_answer a;
+    char chunk[HTTP_READ_CHUNK];
+    size_t got;
+    lbx_err r;
+
+    for (;;) {
+        if ((r = lbx_tls_read(tls, chunk, sizeof(chunk), &got, deadline, e)) != LBX_OK)
+            return r;
+        *received |= got > 0;
+        if (got > 0 && lbx_buf_append(raw, chunk, got) != LBX_OK)
+            return lbx_error_set(e, LBX_ERR_TOO_LARGE, "HTTP answer too large");
+        if ((r = lbx_http_parse_answer(raw->data, raw->len, got == 0, &resp->body, &a, &state,
+                                       e)) != LBX_OK)
+            return r;
+        if (state == LBX_HTTP_DONE)
+            break;
+        if (got == 0)
+            return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "connection closed before an answer");
+    }
+    resp->status = a.status;
+    *keep = a.keep_alive && got > 0 && a.consumed == raw->len; /* nothing may follow it */
+    return LBX_OK;
+}
+
+static lbx_err exchange(struct lbx_tls_conn *tls, const struct lbx_url *u,
+                        const struct lbx_http_opts *o, const struct lbx_buf *req, int64_t deadline,
+                        struct lbx_http_response *resp, int *keep, int *received,
+                        struct lbx_error *e)
+{
+    struct lbx_tls_identity id = {o->ca_file, o->cert_file, o->key_file};
+    size_t max = o->max_response ? o->max_response : HTTP_DEFAULT_MAX_RESPONSE;
+    struct lbx_buf raw;
+    lbx_err r;
+
+    *received = 0;
+    lbx_buf_reset(&resp->body);
+    if (tls->fd < 0 && (r = lbx_tls_open(tls, u, &id, deadline, e)) != LBX_OK)
+        return r;
+    if ((r = lbx_tls_write(tls, req->data, req->len, deadline, e)) != LBX_OK)
+        return r;
+    /* chunked framing may add more than the body itself; the parser holds the body's limit */
+    lbx_buf_init(&raw, 2 * max + 4 * LBX_HTTP_HEADERS_MAX);
+    r = read_answer(tls, deadline, &raw, resp, keep, received, e);
+    lbx_buf_free(&raw);
+    return r;
+}
+
+/* One request on conn (kept, or a fresh one for this call). A kept connection the peer closed
+ * meanwhile is found out before the request or, at the latest, when nothing of the answer came:
+ * then the request goes once more on a new connection. */
+static lbx_err send_request(struct lbx_http_conn *conn, const struct lbx_url *u,
+                            const struct lbx_http_opts *o, const struct lbx_buf *req,
+                            int64_t deadline, struct lbx_http_response *resp, struct lbx_error *e)
+{
+    char *key = peer_key(u, o);
+    int reused, keep = 0, received = 0;
+    lbx_err r;
+
+    if (key == NULL)
+        return lbx_error_set(e, LBX_ERR_NOMEM, "http connection");
+    reused = conn->peer != NULL && strcmp(conn->peer, key) == 0 && lbx_tls_idle(&conn->tls);
+    if (!reused)
+        conn_drop(conn);
+    r = exchange(&conn->tls, u, o, req, deadline, resp, &keep, &received, e);
+    if (r != LBX_OK && reused && !received && r != LBX_ERR_BROKER_TIMEOUT) {
+        conn_drop(conn);
+        r = exchange(&conn->tls, u, o, req, deadline, resp, &keep, &received, e);
+    }
+    if (r == LBX_OK && keep) {
+        free(conn->peer);
+        conn->peer = key;
+        key = NULL;
+    } else {
+        conn_drop(conn);
+    }
+    free(key);
+    return r;
 }
 
 lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, const char *url,
                          const char *body, struct lbx_http_response *resp, struct lbx_error *e)
 {
-    char errbuf[CURL_ERROR_SIZE] = "", auth[600];
-    struct curl_slist *headers = NULL, *h;
-    CURLcode rc;
-    CURL *c;
-    lbx_err r = LBX_OK;
+    struct lbx_http_conn once = {LBX_TLS_CONN_CLOSED, NULL};
+    int64_t deadline = lbx_monotonic_ms() + (o->timeout_ms ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
+    struct sigpipe_guard guard;
+    struct lbx_buf req;
+    struct lbx_url u;
+    lbx_err r;
 
     resp->status = 0;
     lbx_buf_init(&resp->body, o->max_response ? o->max_response : HTTP_DEFAULT_MAX_RESPONSE);
-    if (o->ca_file == NULL || strncmp(url, "https://", 8) != 0)
+    if (o->ca_file == NULL)
         return lbx_error_set(e, LBX_ERR_CONFIG, "broker URL must be https:// with a CA file");
-    if ((r = lbx_http_init(e)) != LBX_OK)
+    if ((r = lbx_url_parse(url, &u, e)) != LBX_OK)
         return r;
-    if ((c = handle_for(o)) == NULL)
-        return lbx_error_set(e, LBX_ERR_NOMEM, "curl_easy_init");
-    h = C.slist_append(NULL, "Accept: application/json");
-    if (h != NULL && body != NULL)
-        h = C.slist_append(h, "Content-Type: application/json");
-    if (h != NULL && o->bearer != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->bearer);
-        h = C.slist_append(h, auth);
-        explicit_bzero(auth, sizeof(auth));
+    lbx_http_init();
+    lbx_buf_init(&req, (body ? strlen(body) : 0) + 8192);
+    if ((r = lbx_http_format_request(&u, method, o->bearer, body, &req, e)) == LBX_OK) {
+        sigpipe_block(&guard);
+        r = send_request(o->conn ? o->conn : &once, &u, o, &req, deadline, resp, e);
+        sigpipe_restore(&guard);
     }
-    headers = h;
-    if (headers == NULL) {
-        r = lbx_error_set(e, LBX_ERR_NOMEM, "headers");
-        goto out;
-    }
-    if ((rc = apply_options(c, o, method, url, body, headers, resp, errbuf)) != CURLE_OK ||
-        (rc = C.easy_perform(c)) != CURLE_OK) {
-        r = map_curl_error(rc, url, errbuf, e);
-        goto out;
-    }
-    C.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-out:
-    /* No pointer into this call's headers, error buffer or response may outlive it. */
-    if (o->conn != NULL)
-        C.easy_reset(c);
-    else
-        C.easy_cleanup(c);
-    C.slist_free_all(headers);
+    conn_drop(&once);
+    lbx_buf_free(&req); /* wiped: it holds the API token */
     if (r != LBX_OK)
         lbx_buf_free(&resp->body);
     return r;

@@ -1,7 +1,7 @@
-/* The one HTTP client (libcurl): HTTPS only, CA pinned to the configured file, optional client
- * certificate, no proxy taken from the environment, no redirects, one total deadline that
- * includes DNS, bounded response size. Used by the PAM module, the reaper and lockboxctl.
- * libcurl is loaded at first use, not linked (see http_client.c). */
+/* The one HTTP client: HTTP/1.1 over TLS (OpenSSL), HTTPS only, CA pinned to the configured
+ * file, optional client certificate, no proxy, no redirects, one total deadline that includes
+ * the name lookup, bounded and strictly parsed answers (lib/http_wire.c). Used by the PAM module,
+ * the reaper, lockboxctl and the broker's webhooks. */
 #ifndef LBX_HTTP_CLIENT_H
 #define LBX_HTTP_CLIENT_H
 
@@ -27,23 +27,22 @@ struct lbx_http_response {
     struct lbx_buf body;
 };
 
-/* Loads libcurl (dlopen, once per process) and runs its global initialisation: call it before
- * starting threads. lbx_http_request calls it too. LBX_ERR_HTTP_CLIENT when the library cannot
- * be loaded: every caller treats that as any other failure to reach the broker (fail closed). */
-lbx_err lbx_http_init(struct lbx_error *e);
-/* curl_global_cleanup when the library was loaded; only at the end of a single-threaded exit. */
-void lbx_http_cleanup(void);
+/* Initialises OpenSSL and makes (and drops) a first TLS context, once per process: the ~1 ms
+ * OpenSSL 3 spends on its first one is then paid here, not inside a request. lbx_http_request
+ * calls it too: calling it first only picks where that cost falls. */
+void lbx_http_init(void);
 
 /* method: "GET", "POST", "PUT", "DELETE". body: JSON text or NULL. Transport failures map to
- * LBX_ERR_BROKER_UNREACHABLE / LBX_ERR_BROKER_TIMEOUT / LBX_ERR_TLS; any HTTP status is
- * LBX_OK with resp->status set. */
+ * LBX_ERR_BROKER_UNREACHABLE / LBX_ERR_BROKER_TIMEOUT / LBX_ERR_TLS, a malformed answer to
+ * LBX_ERR_HTTP, one over max_response to LBX_ERR_TOO_LARGE; any HTTP status is LBX_OK with
+ * resp->status set. */
 lbx_err lbx_http_request(const struct lbx_http_opts *opts, const char *method, const char *url,
                          const char *body, struct lbx_http_response *resp, struct lbx_error *e);
 void lbx_http_response_free(struct lbx_http_response *resp);
 
 /* A connection to reuse through lbx_http_opts.conn. Every request still sets every option (CA,
  * certificate, deadline) afresh; only an open connection to the same host and port, made with
- * the same TLS settings, is reused, else libcurl makes a new one. */
+ * the same TLS settings, is reused, else a new one is made. */
 lbx_err lbx_http_conn_new(struct lbx_http_conn **conn, struct lbx_error *e);
 void lbx_http_conn_free(struct lbx_http_conn *conn);
 

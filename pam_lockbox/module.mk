@@ -4,7 +4,7 @@ PAM_SRCS := $(wildcard pam_lockbox/*.c)
 PAM_OBJS := $(PAM_SRCS:%.c=$(BUILD)/%.o)
 PAM_MOD  := $(BUILD)/pam_lockbox.so
 PROGRAMS += $(PAM_MOD)
-CFLAGS_pam_lockbox := $(call pkg_cflags,openssl jansson libcurl)
+CFLAGS_pam_lockbox := $(call pkg_cflags,openssl jansson)
 
 $(PAM_MOD): $(PAM_OBJS) $(NET_LIB) $(POLICY_LIB) pam_lockbox/pam_lockbox.map
 	$(CC) $(CFLAGS_ALL) -shared -Wl,--version-script=pam_lockbox/pam_lockbox.map \

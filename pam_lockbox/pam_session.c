@@ -85,27 +85,28 @@ static void undo(struct lbx_session_record *rec, const char *dir)
     lbx_cgroup_remove(&rec->cgroup, NULL);
 }
 
-static lbx_err confine(struct lbx_pam *p, struct lbx_session_record *rec, const char *dir,
-                       gid_t view_gid, struct lbx_error *e)
+/* The reaper was spawned first and has loaded meanwhile: the cgroup and the record it reads,
+ * its go, then the monitor's move into the cgroup while it checks the record. */
+static lbx_err confine(struct lbx_session_record *rec, const char *dir, gid_t view_gid,
+                       struct lbx_reaper_launch *reaper, struct lbx_error *e)
 {
-    int ready_fd = -1;
     lbx_err r;
 
     if ((r = lbx_cgroup_create(&rec->cgroup, e)) != LBX_OK ||
         (r = lbx_session_record_write(dir, rec, view_gid, e)) != LBX_OK ||
-        (r = lbx_pam_reaper_start(p, rec->sid, &ready_fd, e)) != LBX_OK)
+        (r = lbx_pam_reaper_go(reaper, e)) != LBX_OK)
         return r;
-    /* After the fork, so the reaper stays outside the cgroup it will kill; while it loads, so
-     * the two slowest steps (a cgroup migration waits for RCU; the reaper's exec) overlap.
-     * The reaper's "ready" is still awaited before the record names it and sshd goes on. */
+    /* The reaper was spawned before, so it stays outside the cgroup it will kill; the move
+     * (a cgroup migration may wait for RCU) overlaps its check. Its "ready" is still awaited
+     * before the record names it and sshd goes on. */
     if (rec->cgroup.kind != LBX_CGROUP_LOGIND)
         r = lbx_cgroup_attach(&rec->cgroup, getpid(), e);
     if (r != LBX_OK) {
         /* it may already run: learn its pid so undo() can stop it */
-        lbx_pam_reaper_ready(ready_fd, &rec->reaper_pid, &rec->reaper_start, NULL);
+        lbx_pam_reaper_ready(reaper, &rec->reaper_pid, &rec->reaper_start, NULL);
         return r;
     }
-    if ((r = lbx_pam_reaper_ready(ready_fd, &rec->reaper_pid, &rec->reaper_start, e)) != LBX_OK)
+    if ((r = lbx_pam_reaper_ready(reaper, &rec->reaper_pid, &rec->reaper_start, e)) != LBX_OK)
         return r;
     return lbx_session_record_write(dir, rec, view_gid, e);
 }
@@ -113,23 +114,26 @@ static lbx_err confine(struct lbx_pam *p, struct lbx_session_record *rec, const 
 static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, const char *dir,
                             struct lbx_error *e)
 {
+    struct lbx_reaper_launch reaper = {.child = -1, .ready_fd = -1, .go_fd = -1};
     char *token = NULL, *approved_by = NULL, *sid;
     struct lbx_claims claims = {0};
     gid_t view_gid = 0;
     lbx_err r;
 
     if ((r = lbx_pam_state_dirs(&p->cfg, e)) != LBX_OK ||
-        (r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
-        (r = lbx_pam_verify(p, token, &claims, e)) != LBX_OK ||
-        (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
         (r = lbx_session_new_id(rec->sid)) != LBX_OK ||
         (r = lbx_cgroup_plan(p->cfg.cgroup_mode, p->cfg.cgroup_name, rec->sid, &rec->cgroup, e)) !=
             LBX_OK)
         goto out;
     if (rec->cgroup.kind == LBX_CGROUP_LOGIND) /* the record is named after the scope */
         snprintf(rec->sid, sizeof(rec->sid), "%s", strrchr(rec->cgroup.path, '/') + 1);
-    if ((r = fill_record(p, rec, &claims, &token, &approved_by, e)) != LBX_OK ||
-        (r = confine(p, rec, dir, view_gid, e)) != LBX_OK)
+    /* The reaper first: it loads while this takes and checks the token and writes the record. */
+    if ((r = lbx_pam_reaper_spawn(p, rec->sid, &reaper, e)) != LBX_OK ||
+        (r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
+        (r = lbx_pam_verify(p, token, &claims, e)) != LBX_OK ||
+        (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
+        (r = fill_record(p, rec, &claims, &token, &approved_by, e)) != LBX_OK ||
+        (r = confine(rec, dir, view_gid, &reaper, e)) != LBX_OK)
         goto out;
     if ((sid = strdup(rec->sid)) == NULL ||
         pam_set_data(p->pamh, PAM_DATA_SID, sid, free_sid) != PAM_SUCCESS) {
@@ -137,6 +141,7 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
         r = lbx_error_set(e, LBX_ERR_NOMEM, "pam_set_data");
     }
 out:
+    lbx_pam_reaper_abandon(&reaper);
     lbx_free_secret(token);
     free(approved_by);
     lbx_claims_free(&claims);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -221,19 +222,50 @@ static int refuse_passphrase(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
+/* OpenSSL 3's generic PEM readers try every decoder it has: ~1.3 ms the first time in a
+ * process, 0.35 ms after. Told the key type, it asks only that type's decoders (EC: 0.1-0.26
+ * ms). Every support login pays this in fresh processes (the module in sshd's monitor, the
+ * reaper), so the type is named wherever it is known. */
+static EVP_PKEY *pem_decode(const char *pem, size_t len, const char *type, int is_private)
+{
+    OSSL_DECODER_CTX *d;
+    EVP_PKEY *pkey = NULL;
+    BIO *bio;
+
+    if (len > KEY_FILE_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+        return NULL;
+    d = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, type,
+                                      is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, NULL,
+                                      NULL);
+    if (d != NULL && OSSL_DECODER_CTX_set_pem_password_cb(d, refuse_passphrase, NULL) == 1 &&
+        OSSL_DECODER_from_bio(d, bio) != 1) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    OSSL_DECODER_CTX_free(d);
+    BIO_free(bio);
+    return pkey;
+}
+
+lbx_err lbx_pem_private_key(const char *pem, size_t len, struct evp_pkey_st **out,
+                            struct lbx_error *e)
+{
+    if ((*out = pem_decode(pem, len, "EC", 1)) == NULL &&
+        (*out = pem_decode(pem, len, NULL, 1)) == NULL)
+        return lbx_error_set(e, LBX_ERR_KEY, "not a PEM private key");
+    return LBX_OK;
+}
+
 lbx_err lbx_key_from_pem(const char *pem, size_t len, int is_private, struct lbx_key **out,
                          struct lbx_error *e)
 {
-    BIO *bio;
     EVP_PKEY *pkey;
     lbx_err r;
 
     *out = NULL;
-    if (len > KEY_FILE_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+    if (len > KEY_FILE_MAX)
         return lbx_error_set(e, LBX_ERR_KEY, "key too large");
-    pkey = is_private ? PEM_read_bio_PrivateKey(bio, NULL, refuse_passphrase, NULL)
-                      : PEM_read_bio_PUBKEY(bio, NULL, refuse_passphrase, NULL);
-    BIO_free(bio);
+    pkey = pem_decode(pem, len, "EC", is_private);
     if (pkey == NULL)
         return lbx_error_set(e, LBX_ERR_KEY, "not a PEM %s key", is_private ? "private" : "public");
     if ((r = key_wrap(pkey, is_private, out)) != LBX_OK)

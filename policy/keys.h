@@ -24,6 +24,11 @@ lbx_err lbx_key_load_private(const char *path, struct lbx_key **out, struct lbx_
 lbx_err lbx_key_load_public(const char *path, struct lbx_key **out, struct lbx_error *e);
 lbx_err lbx_key_from_pem(const char *pem, size_t len, int is_private, struct lbx_key **out,
                          struct lbx_error *e);
+/* Any PEM private key as an OpenSSL EVP_PKEY (for a TLS client certificate's key, which need
+ * not be a lockbox key): EC is tried first, the fast way, then every other type. */
+struct evp_pkey_st;
+lbx_err lbx_pem_private_key(const char *pem, size_t len, struct evp_pkey_st **out,
+                            struct lbx_error *e);
 void lbx_key_free(struct lbx_key *key);
 
 const char *lbx_key_kid(const struct lbx_key *key);

@@ -49,8 +49,7 @@
     X(LBX_ERR_SYSTEM, "system error")                                                              \
     X(LBX_ERR_NOT_MINE, "not a support user")                                                      \
     X(LBX_ERR_UNGUARDED, "session not guarded")                                                    \
-    X(LBX_ERR_INTERNAL, "internal error")                                                          \
-    X(LBX_ERR_HTTP_CLIENT, "http client library unavailable")
+    X(LBX_ERR_INTERNAL, "internal error")
 
 typedef enum {
 #define LBX_ERR_ENUM(code, text) code,

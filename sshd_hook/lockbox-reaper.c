@@ -1,6 +1,8 @@
-/* lockbox-reaper --session SID [--ready-fd N] [--detach] [-- key=value ...]
+/* lockbox-reaper --session SID [--ready-fd N] [--go-fd N] [--detach] [-- key=value ...]
  *
- * Started by pam_lockbox.so (root, own session, no inherited descriptors). Reads the session
+ * Started by pam_lockbox.so (root, own session, no inherited descriptors). Loads its
+ * configuration and the trusted keys, waits for the module's go on --go-fd (the record is
+ * written: the module does its own part while this one loads), reads the session
  * record, checks the token once more, tells the module it is ready, then waits for the first
  * of: the token's exp (timerfd on CLOCK_REALTIME, re-armed when the clock is set), a broker
  * answer that the grant is revoked or ended, the session ending by itself, SIGTERM.
@@ -29,11 +31,13 @@
 #include "token.h"
 
 #define TICK_MS 1000
+#define GO_TIMEOUT_MS 5000 /* the module writes a file or two before its go */
 #define REAPER_STARTUP_NICE 10
 
 struct args {
     const char *sid;
     int ready_fd;
+    int go_fd;
     int detach;
     int cfg_argc;
     const char **cfg_argv;
@@ -45,11 +49,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 
     memset(a, 0, sizeof(*a));
     a->ready_fd = -1;
+    a->go_fd = -1;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--session") == 0 && i + 1 < argc)
             a->sid = argv[++i];
         else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc)
             a->ready_fd = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--go-fd") == 0 && i + 1 < argc)
+            a->go_fd = atoi(argv[++i]);
         else if (strcmp(argv[i], "--detach") == 0)
             a->detach = 1;
         else if (strcmp(argv[i], "--") == 0)
@@ -65,18 +72,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /* The record is root-owned, but the token in it is checked as if it came from the network. */
-static lbx_err check_token(const struct lbx_reaper *rp, struct lbx_error *e)
+static lbx_err check_token(const struct lbx_reaper *rp, const struct lbx_keyring *ring,
+                           struct lbx_error *e)
 {
-    struct lbx_keyring *ring = NULL;
     struct lbx_verify_opts o = {0};
     struct lbx_claims c = {0};
     lbx_err r;
 
     if (rp->rec.token == NULL)
         return lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "record without token");
-    if ((r = lbx_keyring_new(&ring)) != LBX_OK ||
-        (r = lbx_keyring_load_path(ring, rp->cfg.trusted_keys, e)) != LBX_OK)
-        goto out;
     o = (struct lbx_verify_opts){ring, rp->cfg.issuer, rp->cfg.host_id, rp->rec.user, time(NULL),
                                  (int)rp->cfg.leeway};
     if ((r = lbx_token_verify(rp->rec.token, strlen(rp->rec.token), &o, &c, e)) != LBX_OK)
@@ -87,8 +91,24 @@ static lbx_err check_token(const struct lbx_reaper *rp, struct lbx_error *e)
         r = lbx_error_set(e, LBX_ERR_TOKEN_EXPIRED, "grant ended");
 out:
     lbx_claims_free(&c);
-    lbx_keyring_free(ring);
     return r;
+}
+
+/* The module's go: one byte once the record is written. Its pipe closing instead (the module
+ * gave up, or died) or nothing within GO_TIMEOUT_MS: there is no session to guard. */
+static int wait_go(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char go = 0;
+    int rc;
+
+    if (fd < 0)
+        return 0;
+    while ((rc = poll(&p, 1, GO_TIMEOUT_MS)) < 0 && errno == EINTR)
+        ;
+    rc = rc > 0 && read(fd, &go, 1) == 1 && go == 'g' ? 0 : -1;
+    close(fd);
+    return rc;
 }
 
 /* Not time(): that reads the coarse clock, which can still say "a second ago" when the timer
@@ -194,8 +214,10 @@ static const char *wait_for_end(struct lbx_reaper *rp, int tfd, int wfd, int sfd
 
 static int setup(struct lbx_reaper *rp, const struct args *a)
 {
+    struct lbx_keyring *ring = NULL;
     struct lbx_error e = {0};
     struct group *g;
+    int rc = -1;
 
     if (lbx_host_config_load(&rp->cfg, a->cfg_argc, a->cfg_argv, LBX_FILE_ROOT, &e) != LBX_OK) {
         lbx_error_f("configuration: %s", e.detail);
@@ -203,13 +225,22 @@ static int setup(struct lbx_reaper *rp, const struct args *a)
     }
     lbx_log_set_level(rp->cfg.debug ? LOG_DEBUG : LOG_INFO);
     snprintf(rp->sessions_dir, sizeof(rp->sessions_dir), "%s/sessions", rp->cfg.run_dir);
-    rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
-    if (lbx_session_record_read(rp->sessions_dir, a->sid, 0, &rp->rec, &e) != LBX_OK ||
-        check_token(rp, &e) != LBX_OK) {
+    /* Before the go: the keys (OpenSSL's first decode and fetches, ~1 ms in a new process)
+     * load while the module writes the record. */
+    if (lbx_keyring_new(&ring) != LBX_OK ||
+        lbx_keyring_load_path(ring, rp->cfg.trusted_keys, &e) != LBX_OK) {
+        lbx_error_f("session %s: trusted keys: %s", a->sid, e.detail);
+    } else if (wait_go(a->go_fd) != 0) {
+        lbx_info_f("session %s: the module gave no go; nothing to guard", a->sid);
+    } else if (lbx_session_record_read(rp->sessions_dir, a->sid, 0, &rp->rec, &e) != LBX_OK ||
+               check_token(rp, ring, &e) != LBX_OK) {
         lbx_error_f("session %s: %s (%s)", a->sid, lbx_strerror(e.code), e.detail);
-        return -1;
+    } else {
+        rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
+        rc = 0;
     }
-    return 0;
+    lbx_keyring_free(ring);
+    return rc;
 }
 
 static int run(struct lbx_reaper *rp, const struct args *a)
@@ -236,11 +267,8 @@ static int run(struct lbx_reaper *rp, const struct args *a)
      * lets sshd go first. Nothing here is urgent, and the loop runs at the normal one: the
      * timer is armed and the loop sees it when it starts. */
     setpriority(PRIO_PROCESS, 0, REAPER_STARTUP_NICE);
-    /* After "ready" (sshd waits for it; nothing before needs libcurl), before any thread. If
-     * it cannot load, every broker call fails like an unreachable broker: the end report is
-     * spooled and the expiry timer still ends the session. */
-    if (lbx_http_init(&e) != LBX_OK)
-        lbx_error_f("broker client: %s", e.detail);
+    /* After "ready" (sshd waits for it; nothing before calls the broker), before any thread. */
+    lbx_http_init();
     lbx_info_f("session %s of %s: grant %s until %lld, %s cgroup %s", rp->rec.sid, rp->rec.user,
                rp->rec.grant_id, (long long)rp->rec.exp, lbx_cgroup_kind_name(rp->rec.cgroup.kind),
                rp->rec.cgroup.path);
@@ -277,8 +305,8 @@ int main(int argc, char **argv)
     lbx_log_init("lockbox-reaper", getenv("LOCKBOX_REAPER_STDERR") ? LBX_LOG_STDERR : LBX_LOG_SYSLOG,
                  LOG_INFO);
     if (parse_args(argc, argv, &a) != 0) {
-        fprintf(stderr, "usage: lockbox-reaper --session SID [--ready-fd N] [--detach] "
-                        "[-- key=value ...]\n");
+        fprintf(stderr, "usage: lockbox-reaper --session SID [--ready-fd N] [--go-fd N] "
+                        "[--detach] [-- key=value ...]\n");
         return 2;
     }
     if (a.detach) {

@@ -7,7 +7,7 @@ HOOK_SRCS   := $(filter-out $(REAPER_SRCS),$(wildcard sshd_hook/*.c))
 HOOK_OBJS   := $(HOOK_SRCS:%.c=$(BUILD)/%.o)
 HOOK_BIN    := $(BUILD)/lockbox-session
 PROGRAMS += $(REAPER_BIN) $(HOOK_BIN)
-CFLAGS_sshd_hook := $(call pkg_cflags,openssl jansson libcurl)
+CFLAGS_sshd_hook := $(call pkg_cflags,openssl jansson)
 
 $(REAPER_BIN): $(REAPER_OBJS) $(NET_LIB) $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $(REAPER_OBJS) $(NET_LIB) $(POLICY_LIB) \

@@ -3,7 +3,7 @@ UNIT_TEST_SRCS := $(wildcard tests/policy/test_*.c tests/broker/test_*.c tests/l
 TEST_PROGRAMS  += $(UNIT_TEST_SRCS:%.c=$(BUILD)/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
-CFLAGS_tests := $(call pkg_cflags,cmocka openssl jansson libcurl) -Itests/support
+CFLAGS_tests := $(call pkg_cflags,cmocka openssl jansson) -Itests/support
 TEST_LIBS := $(call pkg_libs,cmocka)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(NET_LIB) $(POLICY_LIB)
@@ -19,3 +19,7 @@ $(BUILD)/tests/bench/bench_http: $(BUILD)/tests/bench/bench_http.o
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(call pkg_libs,openssl)
 $(BUILD)/tests/bench/bench_scale_gen: $(BUILD)/tests/bench/bench_scale_gen.o $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(POLICY_LIB) $(POLICY_LIBS) $(call pkg_libs,sqlite3)
+
+# The HTTP client driven from the command line (tests/lib/t_http_client.sh).
+HTTP_PROBE := $(BUILD)/tests/lib/http_probe
+TEST_PROGRAMS += $(HTTP_PROBE)

@@ -1,8 +1,10 @@
 /* Benchmark 1's driver: complete SSH logins (libssh 0.10, publickey) that each run `true`,
  * timed from connect to the channel's exit status, N per client, C clients at once.
  *
- *   bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s SAMPLES-FILE] [-t PHASES-FILE] USER
+ *   bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s SAMPLES-FILE] [-t PHASES-FILE] [-P] USER
  *
+ * -P: time only the "none" authentication request, which sshd refuses and pads to USER's
+ * minimum delay (USER need not exist): the samples are that pad as the client sees it.
  * Prints {"logins":..,"errors":..,"median_ms":..,"p99_ms":..}; every sample also goes to
  * SAMPLES-FILE (appended) so the caller can merge interleaved rounds. A login that is refused
  * or whose command does not exit 0 is an error, not a sample. Exit 1 when any login failed. */
@@ -16,7 +18,7 @@
 #define MAX_CLIENTS 64
 
 struct job {
-    int port, n;
+    int port, n, pad_only;
     const char *user;
     ssh_key key;
     pthread_t thread;
@@ -70,7 +72,10 @@ static int one_login(const struct job *j, double t0, double *ph)
     if (ssh_connect(s) == SSH_OK) {
         ph[PH_KEX] = bench_now_ms() - t0;
         ssh_userauth_none(s, NULL);
-        if (ssh_userauth_publickey(s, NULL, j->key) == SSH_AUTH_SUCCESS) {
+        if (j->pad_only) {
+            ph[PH_AUTH] = bench_now_ms() - t0;
+            rc = 0;
+        } else if (ssh_userauth_publickey(s, NULL, j->key) == SSH_AUTH_SUCCESS) {
             ph[PH_AUTH] = bench_now_ms() - t0;
             rc = run_true(s, t0, ph);
         }
@@ -88,8 +93,10 @@ static void *run_job(void *arg)
 
     for (i = 0; i < j->n; i++) {
         t0 = bench_now_ms();
-        if (one_login(j, t0, j->phases + (size_t)j->done * PH_N) == 0)
-            j->lat[j->done++] = bench_now_ms() - t0;
+        if (one_login(j, t0, j->phases + (size_t)j->done * PH_N) == 0) {
+            double *ph = j->phases + (size_t)j->done * PH_N;
+            j->lat[j->done++] = j->pad_only ? ph[PH_AUTH] - ph[PH_KEX] : bench_now_ms() - t0;
+        }
         else
             j->errors++;
     }
@@ -114,12 +121,12 @@ int main(int argc, char **argv)
 {
     static struct job jobs[MAX_CLIENTS];
     const char *keyfile = NULL, *samples = NULL, *phase_file = NULL;
-    int o, i, port = 0, n = 10, clients = 1, errors = 0;
+    int o, i, port = 0, n = 10, clients = 1, errors = 0, pad_only = 0;
     size_t total = 0;
     ssh_key key;
     double *all, *phases;
 
-    while ((o = getopt(argc, argv, "p:i:n:c:s:t:")) != -1) {
+    while ((o = getopt(argc, argv, "p:i:n:c:s:t:P")) != -1) {
         switch (o) {
         case 'p': port = atoi(optarg); break;
         case 'i': keyfile = optarg; break;
@@ -127,12 +134,13 @@ int main(int argc, char **argv)
         case 'c': clients = atoi(optarg); break;
         case 's': samples = optarg; break;
         case 't': phase_file = optarg; break;
+        case 'P': pad_only = 1; break;
         default: return 2;
         }
     }
     if (optind + 1 != argc || port <= 0 || keyfile == NULL || n <= 0 || clients <= 0 ||
         clients > MAX_CLIENTS) {
-        fprintf(stderr, "usage: bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s FILE] [-t FILE] USER\n");
+        fprintf(stderr, "usage: bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s FILE] [-t FILE] [-P] USER\n");
         return 2;
     }
     ssh_init();
@@ -145,7 +153,7 @@ int main(int argc, char **argv)
     if (all == NULL || phases == NULL)
         return 2;
     for (i = 0; i < clients; i++) {
-        jobs[i] = (struct job){.port = port, .n = n, .user = argv[optind], .key = key,
+        jobs[i] = (struct job){.port = port, .n = n, .pad_only = pad_only, .user = argv[optind], .key = key,
                                .lat = all + (size_t)n * (size_t)i,
                                .phases = phases + (size_t)n * (size_t)i * PH_N};
         pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]);

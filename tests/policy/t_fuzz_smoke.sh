@@ -14,7 +14,7 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 check "fuzz harnesses build (make fuzz-build)" \
     sh -c "make --no-print-directory fuzz-build FUZZ_BUILD='$FUZZ_BUILD' >'$work/build.log' 2>&1"
-for t in token_verify json config b64url; do
+for t in token_verify json config b64url http_answer; do
     mkdir -p "$work/$t"
     if "$FUZZ_BUILD/fuzz_$t" -runs=3000 -max_total_time=5 -artifact_prefix="$work/crash-$t-" \
         "$work/$t" "fuzz/corpus/$t" >"$work/$t.log" 2>&1; then

@@ -149,24 +149,24 @@ escapees
 kill -KILL "$MON"
 check "monitor killed: the processes it left are torn down" hg_wait "hg_no_procs $U" 4
 
-# -- a reaper that cannot load libcurl (it loads it only after "ready"): armed all the same, it
-# ends the session at exp and spools the end report. Only the reaper's mount namespace hides it.
-cat >"$HG/reaper-nocurl" <<EOF
+# -- a reaper that never reaches the broker (its own empty network namespace: no start report,
+# no poll ever answered): armed all the same, it ends the session at exp and spools the reports.
+cat >"$HG/reaper-nonet" <<EOF
 #!/bin/sh
-exec unshare -m sh -c 'mount --bind /dev/null "$(hg_curl_so)" && exec "\$0" "\$@"' "$BUILD_ABS/lockbox-reaper" "\$@"
+exec unshare -n "$BUILD_ABS/lockbox-reaper" "\$@"
 EOF
-chmod 0755 "$HG/reaper-nocurl"
+chmod 0755 "$HG/reaper-nonet"
 rm -f "$HG/spool/"*
-hg_config poll_interval=1s timeout=1s reaper_path="$HG/reaper-nocurl"
-if start_session 4s nocurl; then
+hg_config poll_interval=1s timeout=1s reaper_path="$HG/reaper-nonet"
+if start_session 4s nonet; then
     escapees
-    check "no libcurl: reaper armed and running without it" sh -c "! grep -q libcurl /proc/$RPID/maps"
+    check "no network: reaper armed, no libcurl in it" sh -c "! grep -q libcurl /proc/$RPID/maps"
     hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
-    check "no libcurl: session gone within 1 s of exp" test $(($(now_ms) - EXP * 1000)) -le 1000
-    check "no libcurl: end report spooled" hg_wait "ls '$HG/spool' | grep -q end" 5
+    check "no network: session gone within 1 s of exp" test $(($(now_ms) - EXP * 1000)) -le 1000
+    check "no network: start and end reports spooled" hg_wait "ls '$HG/spool' | grep -q start && ls '$HG/spool' | grep -q end" 5
     end_monitor
 else
-    fail "no libcurl: session did not start: $(cat "$HG/driver.nocurl")"
+    fail "no network: session did not start: $(cat "$HG/driver.nonet")"
 fi
 
 # -- a record whose token does not verify: the reaper refuses to start
@@ -184,5 +184,20 @@ chmod 0600 "$rec"
 LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged -- "config=$HG/host.conf" >"$HG/forged.out" 2>&1
 check "forged record: reaper exits with an error" test $? -eq 1
 check "forged record: says why" grep -q "malformed token" "$HG/forged.out"
+# -- the module's go never comes (its socket closes first, or a wrong byte): nothing is read,
+# nothing guarded, the reaper leaves at once; a good go on the same record reads it
+for go in closed wrong; do
+    t0=$(now_ms)
+    if [ $go = closed ]; then
+        LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged --go-fd 4 -- "config=$HG/host.conf" 4</dev/null >"$HG/go.out" 2>&1
+    else
+        printf x | LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged --go-fd 0 -- "config=$HG/host.conf" >"$HG/go.out" 2>&1
+    fi
+    rc=$?
+    check "go $go: exits 1 at once ($(($(now_ms) - t0)) ms), the record not even read" \
+        sh -c "[ $rc -eq 1 ] && [ $(($(now_ms) - t0)) -lt 1000 ] && grep -q 'gave no go' '$HG/go.out' && ! grep -q 'malformed token' '$HG/go.out'"
+done
+printf g | LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged --go-fd 0 -- "config=$HG/host.conf" >"$HG/go.out" 2>&1
+check "go given: the record is read and checked (forged: refused)" grep -q "malformed token" "$HG/go.out"
 check_fails "reaper: bad arguments are a usage error" sh -c "\"$BUILD_ABS/lockbox-reaper\" --session ../x 2>/dev/null"
 tap_done

@@ -14,7 +14,6 @@
 #                            (HG_SSHD_EXTRA: global sshd_config lines, e.g. "MaxStartups 64")
 #   hg_ssh USER ARGS...      the libssh client against that sshd with the user's key
 #   hg_uid_procs UID         live (non-zombie) processes of UID
-#   hg_without_curl CMD...   CMD in a private mount namespace where libcurl.so.4 cannot load
 . tests/support/pki.sh
 
 BUILD=${BUILD:-build}
@@ -186,16 +185,6 @@ hg_ssh() {
     _u=$1
     shift
     "$SSH_CLIENT" -p "$HG_PORT" -i "$HG/id_user" "$_u" "$@"
-}
-
-# The module, the reaper and lockboxctl dlopen libcurl at their first broker call; this shows
-# what they do where that fails, without touching the library anyone else sees.
-hg_curl_so() { readlink -f "$(/sbin/ldconfig -p | awk '/libcurl\.so\.4 /{print $NF; exit}')"; }
-
-hg_without_curl() {
-    _so=$(hg_curl_so)
-    [ -f "$_so" ] || return 125
-    unshare -m sh -c '_so=$1; shift; mount --bind /dev/null "$_so" && exec "$@"' sh "$_so" "$@"
 }
 
 hg_uid_procs() {

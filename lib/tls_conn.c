@@ -1,0 +1,344 @@
+#include "tls_conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "keys.h"
+
+int64_t lbx_monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void lbx_tls_warm(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+}
+
+/* 1 ready, 0 deadline passed, -1 error (errno). */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+    struct pollfd p = {fd, events, 0};
+    int64_t left;
+    int rc;
+
+    for (;;) {
+        if ((left = deadline - lbx_monotonic_ms()) <= 0)
+            return 0;
+        rc = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+        if (rc > 0)
+            return 1;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static lbx_err timed_out(struct lbx_error *e, const char *what)
+{
+    return lbx_error_set(e, LBX_ERR_BROKER_TIMEOUT, "%s timed out (deadline passed)", what);
+}
+
+/* -- name and connect --------------------------------------------------------------------- */
+
+/* A name lookup that keeps the deadline: getaddrinfo_a, given up (not waited for) when the
+ * deadline passes. A lookup that cannot be cancelled keeps its request, which is leaked on
+ * purpose: the resolver thread still writes into it. */
+static lbx_err resolve_name(const struct lbx_url *u, const struct addrinfo *hints,
+                            int64_t deadline, struct addrinfo **res, struct lbx_error *e)
+{
+    struct gaicb *req = calloc(1, sizeof(*req));
+    struct addrinfo *h = malloc(sizeof(*h));
+    char *name = strdup(u->host), *port = strdup(u->port);
+    struct timespec ts;
+    int64_t left;
+    int rc;
+
+    if (req == NULL || h == NULL || name == NULL || port == NULL) {
+        free(req), free(h), free(name), free(port);
+        return lbx_error_set(e, LBX_ERR_NOMEM, "name lookup");
+    }
+    *h = *hints;
+    *req = (struct gaicb){.ar_name = name, .ar_service = port, .ar_request = h};
+    if ((rc = getaddrinfo_a(GAI_NOWAIT, &req, 1, NULL)) == 0) {
+        while ((rc = gai_error(req)) == EAI_INPROGRESS && (left = deadline - lbx_monotonic_ms()) > 0) {
+            ts = (struct timespec){left / 1000, (left % 1000) * 1000000};
+            gai_suspend((const struct gaicb *const *)&req, 1, &ts);
+        }
+        if (rc == EAI_INPROGRESS && gai_cancel(req) != EAI_CANCELED)
+            return timed_out(e, "the name lookup"); /* req, name, port and h stay with it */
+    }
+    *res = rc == 0 ? req->ar_result : NULL;
+    free(req), free(h), free(name), free(port);
+    if (rc == EAI_INPROGRESS || rc == EAI_CANCELED)
+        return timed_out(e, "the name lookup");
+    if (rc != 0)
+        return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "%s: %s", u->host, gai_strerror(rc));
+    return LBX_OK;
+}
+
+static lbx_err resolve(const struct lbx_url *u, int64_t deadline, struct addrinfo **res,
+                       struct lbx_error *e)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+    int rc;
+
+    if (!u->host_is_ip)
+        return resolve_name(u, &hints, deadline, res, e);
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+    if ((rc = getaddrinfo(u->host, u->port, &hints, res)) != 0)
+        return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "%s: %s", u->host, gai_strerror(rc));
+    return LBX_OK;
+}
+
+/* The fd, or -1 with *err = errno of the failure (ETIMEDOUT when the deadline passed). */
+static int connect_one(const struct addrinfo *ai, int64_t deadline, int *err)
+{
+    int fd, one = 1, soerr = 0, ready;
+    socklen_t len = sizeof(soerr);
+
+    if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+        *err = errno;
+        return -1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS) {
+            *err = errno;
+        } else if ((ready = wait_fd(fd, POLLOUT, deadline)) <= 0) {
+            *err = ready == 0 ? ETIMEDOUT : errno;
+        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
+            *err = soerr ? soerr : errno;
+        } else {
+            return fd;
+        }
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static lbx_err connect_any(const struct lbx_url *u, int64_t deadline, int *fd, struct lbx_error *e)
+{
+    struct addrinfo *res = NULL, *ai;
+    int err = ECONNREFUSED;
+    lbx_err r;
+
+    if ((r = resolve(u, deadline, &res, e)) != LBX_OK)
+        return r;
+    for (*fd = -1, ai = res; ai != NULL && *fd < 0 && err != ETIMEDOUT; ai = ai->ai_next)
+        *fd = connect_one(ai, deadline, &err);
+    freeaddrinfo(res);
+    if (*fd >= 0)
+        return LBX_OK;
+    if (err == ETIMEDOUT)
+        return timed_out(e, "connect");
+    return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "connect to %s port %s: %s", u->host,
+                         u->port, strerror(err));
+}
+
+/* -- TLS ---------------------------------------------------------------------------------- */
+
+static lbx_err tls_failed(struct lbx_error *e, const char *what, const char *file)
+{
+    unsigned long code = ERR_peek_last_error();
+    char why[160] = "no detail";
+
+    if (code != 0)
+        ERR_error_string_n(code, why, sizeof(why));
+    ERR_clear_error();
+    return lbx_error_set(e, LBX_ERR_TLS, "%s%s%s: %s", what, file ? " " : "", file ? file : "",
+                         why);
+}
+
+#define KEY_FILE_MAX 65536
+
+/* The client certificate's key, decoded the fast way (policy/keys.c) and wiped after. */
+static int use_key_file(SSL_CTX *ctx, const char *path)
+{
+    EVP_PKEY *pkey = NULL;
+    char *pem = NULL;
+    size_t len = 0;
+    int ok;
+
+    ok = lbx_file_read(path, LBX_FILE_ANY, KEY_FILE_MAX, &pem, &len, NULL) == LBX_OK &&
+         lbx_pem_private_key(pem, len, &pkey, NULL) == LBX_OK &&
+         SSL_CTX_use_PrivateKey(ctx, pkey) == 1;
+    EVP_PKEY_free(pkey);
+    lbx_freezero(pem, len);
+    return ok;
+}
+
+static lbx_err make_ctx(const struct lbx_tls_identity *id, SSL_CTX **out, struct lbx_error *e)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    lbx_err r = LBX_OK;
+
+    if (ctx == NULL)
+        return tls_failed(e, "TLS context", NULL);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    /* Only the configured CA: no default paths, no directory. */
+    if (SSL_CTX_load_verify_locations(ctx, id->ca_file, NULL) != 1)
+        r = tls_failed(e, "CA file", id->ca_file);
+    else if (id->cert_file != NULL &&
+             (SSL_CTX_use_certificate_chain_file(ctx, id->cert_file) != 1 ||
+              !use_key_file(ctx, id->key_file ? id->key_file : id->cert_file) ||
+              SSL_CTX_check_private_key(ctx) != 1))
+        r = tls_failed(e, "client certificate or key", id->cert_file);
+    if (r != LBX_OK) {
+        SSL_CTX_free(ctx);
+        return r;
+    }
+    *out = ctx;
+    return LBX_OK;
+}
+
+/* SSL_ERROR_WANT_* → wait for the socket; anything else → the error. A peer that goes away
+ * is on_close (a handshake cut short is a TLS failure; an answer cut short is not). */
+static lbx_err tls_wait(struct lbx_tls_conn *c, int rc, int64_t deadline, const char *what,
+                        lbx_err on_close, struct lbx_error *e)
+{
+    int err = SSL_get_error(c->ssl, rc), ready, saved = errno;
+    unsigned long code = ERR_peek_last_error();
+    long verify;
+
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        ready = wait_fd(c->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+        if (ready > 0)
+            return LBX_OK;
+        ERR_clear_error();
+        return ready == 0 ? timed_out(e, what)
+                          : lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "%s: %s", what,
+                                          strerror(errno));
+    }
+    if ((verify = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
+        ERR_clear_error();
+        return lbx_error_set(e, LBX_ERR_TLS, "peer certificate refused: %s",
+                             X509_verify_cert_error_string(verify));
+    }
+    if ((err == SSL_ERROR_SYSCALL && code == 0) ||
+        ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        ERR_clear_error();
+        return lbx_error_set(e, on_close, "%s: %s", what,
+                             err == SSL_ERROR_SYSCALL && saved ? strerror(saved)
+                                                               : "connection closed");
+    }
+    return tls_failed(e, what, NULL);
+}
+
+static lbx_err handshake(struct lbx_tls_conn *c, const struct lbx_url *u, int64_t deadline,
+                         struct lbx_error *e)
+{
+    X509_VERIFY_PARAM *vp;
+    lbx_err r;
+    int rc;
+
+    if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+        return tls_failed(e, "TLS session", NULL);
+    vp = SSL_get0_param(c->ssl);
+    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (u->host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, u->host) != 1
+                      : (SSL_set_tlsext_host_name(c->ssl, u->host) != 1 ||
+                         X509_VERIFY_PARAM_set1_host(vp, u->host, 0) != 1))
+        return tls_failed(e, "peer name", u->host);
+    for (;;) {
+        ERR_clear_error();
+        if ((rc = SSL_connect(c->ssl)) == 1)
+            return LBX_OK;
+        if ((r = tls_wait(c, rc, deadline, "TLS handshake", LBX_ERR_TLS, e)) != LBX_OK)
+            return r;
+    }
+}
+
+lbx_err lbx_tls_open(struct lbx_tls_conn *c, const struct lbx_url *u,
+                     const struct lbx_tls_identity *id, int64_t deadline, struct lbx_error *e)
+{
+    SSL_CTX *ctx = NULL;
+    lbx_err r;
+
+    *c = (struct lbx_tls_conn)LBX_TLS_CONN_CLOSED;
+    if ((r = make_ctx(id, &ctx, e)) != LBX_OK)
+        return r;
+    c->ctx = ctx;
+    if ((r = connect_any(u, deadline, &c->fd, e)) != LBX_OK ||
+        (r = handshake(c, u, deadline, e)) != LBX_OK)
+        lbx_tls_close(c);
+    return r;
+}
+
+lbx_err lbx_tls_write(struct lbx_tls_conn *c, const char *p, size_t n, int64_t deadline,
+                      struct lbx_error *e)
+{
+    size_t done;
+    lbx_err r;
+    int rc;
+
+    while (n > 0) {
+        ERR_clear_error();
+        if ((rc = SSL_write_ex(c->ssl, p, n, &done)) == 1) {
+            p += done;
+            n -= done;
+        } else if ((r = tls_wait(c, rc, deadline, "sending the request", LBX_ERR_BROKER_UNREACHABLE, e)) != LBX_OK) {
+            return r;
+        }
+    }
+    return LBX_OK;
+}
+
+lbx_err lbx_tls_read(struct lbx_tls_conn *c, char *p, size_t cap, size_t *got, int64_t deadline,
+                     struct lbx_error *e)
+{
+    lbx_err r;
+    int rc;
+
+    for (;;) {
+        ERR_clear_error();
+        if ((rc = SSL_read_ex(c->ssl, p, cap, got)) == 1)
+            return LBX_OK;
+        if (SSL_get_error(c->ssl, rc) == SSL_ERROR_ZERO_RETURN) {
+            *got = 0;
+            return LBX_OK;
+        }
+        if ((r = tls_wait(c, rc, deadline, "reading the answer", LBX_ERR_BROKER_UNREACHABLE, e)) != LBX_OK)
+            return r;
+    }
+}
+
+int lbx_tls_idle(const struct lbx_tls_conn *c)
+{
+    struct pollfd p = {c->fd, POLLIN, 0};
+
+    return c->fd >= 0 && SSL_pending(c->ssl) == 0 && poll(&p, 1, 0) == 0;
+}
+
+void lbx_tls_close(struct lbx_tls_conn *c)
+{
+    if (c->ssl != NULL)
+        SSL_free(c->ssl);
+    if (c->ctx != NULL)
+        SSL_CTX_free(c->ctx);
+    if (c->fd >= 0)
+        close(c->fd);
+    *c = (struct lbx_tls_conn)LBX_TLS_CONN_CLOSED;
+    ERR_clear_error();
+}

@@ -1,0 +1,169 @@
+#!/bin/sh
+# The one HTTP client (lib/http_client.c, lib/tls_conn.c) against a TLS server of our own that
+# misbehaves on cue: every failure is an error with its reason within the deadline, never an
+# answer, never a hang, never a signal; kept connections survive a peer that closes them.
+. tests/support/tap.sh
+. tests/support/broker_env.sh
+PROBE=$BENV_BUILD/tests/lib/http_probe
+benv_init
+benv_host_cert node-7
+benv_ca other "another CA"
+benv__sign elsewhere elsewhere "subjectAltName=IP:127.0.0.9,DNS:elsewhere.invalid
+extendedKeyUsage=serverAuth"
+D=$BENV_DIR
+
+# A TLS server doing MODE to every connection; port in $D/srv.port, one line per accepted
+# connection in $D/srv.conns.
+cat >"$D/srv.py" <<'EOF'
+import socket, ssl, struct, sys, threading, time
+mode, crt, key, portfile, conns, ca = sys.argv[1:7]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(crt, key)
+if mode == "need-cert":
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(ca)
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(64)
+body = b'{"ok":true}'
+ok = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+def read_request(s, buf):
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(65536)
+        if not d: return None, b""
+        buf += d
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+    while len(buf) < (n[0] if n else 0): buf += s.recv(65536)
+    return head, buf[n[0] if n else 0:]
+def serve(raw):
+    try:
+        if mode == "tcp-close": return
+        if mode == "silent-tls": time.sleep(10); return
+        s = ctx.wrap_socket(raw, server_side=True)
+        if mode == "rst":
+            s.recv(100)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
+        buf, served = b"", 0
+        while True:
+            head, buf = read_request(s, buf)
+            if head is None: return
+            if mode == "late-close" and served == 1: return
+            served += 1
+            if mode in ("ok", "need-cert", "late-close", "idle-close"): s.sendall(ok)
+            elif mode == "chunked-split":
+                for piece in (b"HTTP/1.1 200 OK\r\nTransfer-", b"Encoding: chunked\r\n\r\n4\r\n{\"ok", b"\r\n7\r\n\":true}\r\n0\r\n", b"\r\n"):
+                    s.sendall(piece); time.sleep(0.05)
+            elif mode == "drip":
+                for b in ok: s.sendall(bytes([b])); time.sleep(0.1)
+            elif mode == "close-mid": s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"ok\""); s.unwrap(); return
+            elif mode == "endless-headers":
+                s.sendall(b"HTTP/1.1 200 OK\r\n")
+                while True: s.sendall(b"X-Filler: " + b"a" * 1000 + b"\r\n")
+            elif mode == "huge-body": s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10485760\r\n\r\n"); time.sleep(5)
+            elif mode == "smuggle": s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 11\r\n\r\n" + body)
+            if mode == "idle-close": return
+    except Exception:
+        pass
+    finally:
+        raw.close()
+open(portfile, "w").write(str(ls.getsockname()[1]))
+while True:
+    c, _ = ls.accept()
+    open(conns, "a").write("conn\n")
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+SRV=
+tap_cleanup '[ -n "$SRV" ] && kill "$SRV" 2>/dev/null'
+serve() { # serve MODE [CERT]: a fresh server (certificate CERT, default "server"); sets URL
+    [ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
+    rm -f "$D/srv.port" "$D/srv.conns"
+    python3 "$D/srv.py" "$1" "$D/certs/${2:-server}.crt" "$D/certs/${2:-server}.key" "$D/srv.port" "$D/srv.conns" "$D/certs/ca.crt" &
+    SRV=$!
+    i=0
+    while [ ! -s "$D/srv.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    URL="https://127.0.0.1:$(cat "$D/srv.port")/v1/x"
+}
+probe() { OUT=$("$PROBE" --ca "$D/certs/ca.crt" --timeout "${T:-1000}" "$@" 2>&1); RC=$?; }
+conns() { wc -l <"$D/srv.conns" 2>/dev/null || echo 0; }
+ms() { echo "$OUT" | sed -n 's/.* ms=\([0-9]*\)$/\1/p' | tail -1; }
+has() { echo "$OUT" | grep -q "$1"; }
+
+serve ok
+probe --keep --count 5 POST "$URL" '{"a":1}'
+check "keep-alive: 5 answers" test "$(echo "$OUT" | grep -c 'status=200 len=11 body={"ok":true}')" = 5 -a "$RC" = 0
+check "keep-alive: on one connection" test "$(conns)" = 1
+probe --count 3 GET "$URL"
+check "without a kept connection: one connection per request" test "$(conns)" = 4 -a "$RC" = 0
+
+serve late-close
+probe --keep --count 4 POST "$URL" '{}'
+check "peer closes a kept connection when the next request comes: sent again, all answered" \
+    test "$(echo "$OUT" | grep -c 'status=200')" = 4 -a "$RC" = 0
+serve idle-close
+probe --keep --count 3 GET "$URL"
+check "peer closes each connection after its answer: all answered" test "$(echo "$OUT" | grep -c 'status=200')" = 3 -a "$(conns)" = 3
+
+serve chunked-split
+probe GET "$URL"
+check "chunked answer in pieces: one body" has 'status=200 len=11 body={"ok":true}'
+
+serve drip
+T=1000 probe GET "$URL"
+check "an answer that drips past the deadline: timed out" has 'error=broker timed out'
+check "... at the deadline (1000 ms, $(ms) ms)" test "$(ms)" -ge 990 -a "$(ms)" -le 1300
+serve silent-tls
+T=700 probe GET "$URL"
+check "a peer that never does TLS: timed out at the deadline ($(ms) ms)" sh -c "echo '$OUT' | grep -q 'error=broker timed out.*handshake' && [ $(ms) -le 1000 ]"
+serve tcp-close
+probe GET "$URL"
+check "a peer that closes before TLS: tls failure" has 'error=tls failure'
+serve close-mid
+probe GET "$URL"
+check "an answer cut inside its body: no answer" sh -c "echo '$OUT' | grep -q '^error=' && ! echo '$OUT' | grep -q status="
+serve endless-headers
+T=5000 probe GET "$URL"
+check "endless headers: refused as too large, long before the deadline ($(ms) ms)" sh -c "echo '$OUT' | grep -q 'error=input too large' && [ $(ms) -lt 2000 ]"
+serve huge-body
+T=5000 probe --max 65536 GET "$URL"
+check "a length over the limit: refused at once ($(ms) ms)" sh -c "echo '$OUT' | grep -q 'error=input too large' && [ $(ms) -lt 2000 ]"
+serve smuggle
+probe GET "$URL"
+check "two different lengths: unexpected broker response" has 'error=unexpected broker response'
+serve rst
+{ printf '{"a":"'; head -c 4000000 /dev/zero | tr '\0' a; printf '"}'; } >"$D/big.json"
+probe POST "$URL" "@$D/big.json"
+check "reset while sending a large body: an error, no answer, the process lives (exit 1)" \
+    sh -c "[ $RC = 1 ] && echo '$OUT' | grep -q '^error=broker unreachable'"
+
+serve need-cert
+probe GET "$URL"
+check "a server that wants a client certificate, none given: refused" sh -c "echo '$OUT' | grep -q '^error='"
+probe --cert "$D/certs/node-7.crt" --key "$D/certs/node-7.key" GET "$URL"
+check "... with the host's certificate: answered" has 'status=200'
+probe --cert "$D/certs/node-7.crt" --key "$D/certs/other.key" GET "$URL"
+check "a key that is not the certificate's: tls failure, said so" has 'error=tls failure detail=client certificate or key'
+serve ok
+OUT=$("$PROBE" --ca "$D/certs/other.crt" GET "$URL" 2>&1)
+check "a CA that did not sign the server: tls failure, certificate refused" has 'error=tls failure detail=peer certificate refused'
+probe GET "https://localhost:$(cat "$D/srv.port")/v1/x"
+check "a name (resolved, checked against the certificate): answered" has 'status=200'
+OUT=$("$PROBE" --ca "$D/certs/nonexistent.crt" GET "$URL" 2>&1)
+check "a CA file that cannot be read: tls failure naming it" has 'error=tls failure detail=CA file'
+probe GET "http://127.0.0.1:$(cat "$D/srv.port")/v1/x"
+check "a plain http URL: configuration error" has 'error=configuration error'
+serve ok elsewhere
+probe GET "$URL"
+check "a certificate for another address: tls failure" has 'error=tls failure detail=peer certificate refused'
+probe GET "https://localhost:$(cat "$D/srv.port")/v1/x"
+check "a certificate for another name: tls failure" has 'error=tls failure detail=peer certificate refused'
+rm -f "$D/srv.conns"
+probe --bearer "$(printf 'a\r\nX-Evil: 1')" GET "$URL"
+check "a token that would make a header line: refused before sending" has 'error=invalid argument'
+check "... and nothing was sent" test "$(conns)" = 0
+kill "$SRV" 2>/dev/null
+wait "$SRV" 2>/dev/null
+probe GET "$URL"
+check "nobody listening: broker unreachable, connection refused" has 'error=broker unreachable.*refused'
+T=600 probe GET "https://lockbox-no-such-host.invalid/v1/x"
+check "a name that does not resolve: unreachable or timed out, within the deadline ($(ms) ms)" sh -c "echo '$OUT' | grep -q '^error=broker' && [ $(ms) -le 900 ]"
+tap_done
