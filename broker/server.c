@@ -250,8 +250,11 @@ lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struc
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
-    /* No resumption: every connection presents (or not) its certificate afresh. */
+    /* No resumption: every connection presents (or not) its certificate afresh. Under TLS 1.3
+     * SSL_OP_NO_TICKET only makes the tickets stateful: OpenSSL still sent two per connection
+     * (never usable with the cache off, each a message for the client to read). */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(ctx, 0);
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1)
         r = tls_error("server certificate", cfg->tls_cert, e);
     else if ((r = load_server_key(ctx, cfg->tls_key, e)) != LBX_OK)

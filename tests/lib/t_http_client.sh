@@ -5,6 +5,7 @@
 . tests/support/tap.sh
 . tests/support/broker_env.sh
 PROBE=$BENV_BUILD/tests/lib/http_probe
+make -s BUILD="$BENV_BUILD" "$PROBE" >/dev/null 2>&1
 benv_init
 benv_host_cert node-7
 benv_ca other "another CA"
