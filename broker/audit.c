@@ -84,7 +84,10 @@ lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_
         lbx_error_set(e, r, "event id");
         goto out;
     }
-    snprintf(event_id, sizeof(event_id), "E-%s", rnd);
+    /* The chain position first (fixed width, so ids sort as they are appended): every new
+     * id lands at the end of the unique index, one page per commit, instead of on a random
+     * leaf page per event; the random part keeps ids unique across databases. */
+    snprintf(event_id, sizeof(event_id), "E-%012llx-%s", (unsigned long long)seq, rnd);
     if ((body = event_body(ev, seq, prev, event_id, now)) == NULL ||
         (text = lbx_json_dump(body)) == NULL) {
         r = lbx_error_set(e, LBX_ERR_NOMEM, "audit event");

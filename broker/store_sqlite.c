@@ -2,7 +2,11 @@
  * each other, foreign keys on, synchronous=FULL (an audit event acknowledged is on disk), one
  * prepared statement per query cached on the connection. Broker workers also queue their write
  * transactions on flock("<db>.writer"): SQLite's busy handler sleeps in steps of up to 100 ms,
- * a blocked flock wakes the moment the lock is free. */
+ * a blocked flock wakes the moment the lock is free.
+ *
+ * The WAL checkpoint (copying committed pages back into the database, with two fsyncs) is
+ * SQLite's automatic one moved after the writer lock's release: done inside it, every
+ * ~1000-page checkpoint stalled all the other workers' commits behind it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -15,13 +19,15 @@
 #include "store_sqlite.h"
 
 #define SQLITE_BUSY_MS 10000
+#define WAL_CHECKPOINT_PAGES 1000 /* SQLite's default autocheckpoint */
 
 struct store_sqlite {
     struct store base;
     sqlite3 *db;
     sqlite3_stmt *stmts[Q__COUNT];
     int in_tx;
-    int lock_fd; /* the writer lock file, or -1 */
+    int lock_fd;   /* the writer lock file, or -1 */
+    int wal_pages; /* the WAL's size after the last commit (the WAL hook) */
     char *path;
 };
 
@@ -71,6 +77,26 @@ static lbx_err sq_begin(struct store *st, struct lbx_error *e)
     return r;
 }
 
+/* Passive: never waits for readers nor blocks writers; what it cannot copy yet, the next one
+ * will. A failure only leaves the WAL longer. */
+static void checkpoint_if_due(struct store_sqlite *s)
+{
+    int rc;
+
+    if (s->wal_pages < WAL_CHECKPOINT_PAGES)
+        return;
+    s->wal_pages = 0;
+    if ((rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL)) !=
+        SQLITE_OK)
+        lbx_warn_f("WAL checkpoint: %s", sqlite3_errstr(rc));
+}
+
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    ((struct store_sqlite *)arg)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
 static lbx_err sq_commit(struct store *st, struct lbx_error *e)
 {
     struct store_sqlite *s = (struct store_sqlite *)st;
@@ -80,6 +106,7 @@ static lbx_err sq_commit(struct store *st, struct lbx_error *e)
         exec_plain(s, "ROLLBACK", NULL);
     s->in_tx = 0;
     writer_unlock(s);
+    checkpoint_if_due(s);
     return r;
 }
 
@@ -315,6 +342,7 @@ lbx_err store_sqlite_open(const char *path, struct store **out, struct lbx_error
     }
     sqlite3_busy_timeout(s->db, SQLITE_BUSY_MS);
     sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_wal_hook(s->db, on_wal_commit, s); /* replaces the automatic checkpoint */
     if ((r = exec_plain(s, "PRAGMA journal_mode = WAL", e)) != LBX_OK ||
         (r = exec_plain(s, "PRAGMA synchronous = FULL", e)) != LBX_OK ||
         (r = exec_plain(s, "PRAGMA foreign_keys = ON", e)) != LBX_OK ||
