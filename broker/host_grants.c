@@ -281,15 +281,18 @@ static lbx_err token_decide(struct broker *b, struct token_answer *t, struct lbx
     json_t *rows = NULL, *who = NULL, *made = NULL;
     lbx_err r;
 
+    store_snapshot(b->store, 1); /* the two reads: one snapshot, the read locks taken once */
     r = store_row(b->store, Q_IDENTITY_BY_LOGIN, SV_PARAMS(SV_TEXT(t->login)), &who, e);
+    if (r == LBX_OK)
+        r = store_exec(b->store, Q_REQ_FOR_LOGIN_HOST,
+                       SV_PARAMS(SV_TEXT(t->login), SV_TEXT(t->host), SV_TEXT(t->host)), &rows,
+                       NULL, e);
+    store_snapshot(b->store, 0);
     if (r == LBX_ERR_NOT_FOUND) {
         refuse(&t->d, "unknown_login", NULL, NULL, "%s is not a support login known to lockbox",
                t->login);
         r = LBX_OK;
-    } else if (r == LBX_OK &&
-               (r = store_exec(b->store, Q_REQ_FOR_LOGIN_HOST,
-                               SV_PARAMS(SV_TEXT(t->login), SV_TEXT(t->host), SV_TEXT(t->host)),
-                               &rows, NULL, e)) == LBX_OK) {
+    } else if (r == LBX_OK) {
         r = decide(b, t->host, t->login, rows, &t->d, &made, e);
     }
     if (r == LBX_OK && t->d.body == NULL)

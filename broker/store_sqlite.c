@@ -21,11 +21,25 @@
 #define SQLITE_BUSY_MS 10000
 #define WAL_CHECKPOINT_PAGES 1000 /* SQLite's default autocheckpoint */
 
+/* The transaction statements every write runs (a token's member runs the two savepoint ones,
+ * store_savepoint_sql), prepared once like the queries instead of parsed again by
+ * sqlite3_exec each time. */
+enum tx_stmt {
+    TX_SP_BEGIN = STORE_SP_BEGIN,
+    TX_SP_RELEASE = STORE_SP_RELEASE,
+    TX_BEGIN,
+    TX_COMMIT,
+    TX_READ_BEGIN,
+    TX_READ_END,
+    TX__COUNT
+};
+
 struct store_sqlite {
     struct store base;
     sqlite3 *db;
     sqlite3_stmt *stmts[Q__COUNT];
-    int in_tx;
+    sqlite3_stmt *tx_stmts[TX__COUNT];
+    int in_tx, in_read;
     int lock_fd;   /* the writer lock file, or -1 */
     int wal_pages; /* the WAL's size after the last commit (the WAL hook) */
     char *path;
@@ -45,6 +59,20 @@ static lbx_err exec_plain(struct store_sqlite *s, const char *sql, struct lbx_er
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 
     return rc == SQLITE_OK ? LBX_OK : db_error(s, rc, sql, e);
+}
+
+static lbx_err exec_tx(struct store_sqlite *s, enum tx_stmt t, const char *sql,
+                       struct lbx_error *e)
+{
+    int rc;
+
+    if (s->tx_stmts[t] == NULL &&
+        (rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->tx_stmts[t],
+                                 NULL)) != SQLITE_OK)
+        return db_error(s, rc, sql, e);
+    rc = sqlite3_step(s->tx_stmts[t]);
+    sqlite3_reset(s->tx_stmts[t]);
+    return rc == SQLITE_DONE ? LBX_OK : db_error(s, rc, sql, e);
 }
 
 static void writer_unlock(struct store_sqlite *s)
@@ -68,9 +96,11 @@ static lbx_err sq_begin(struct store *st, struct lbx_error *e)
 
     if (s->in_tx)
         return lbx_error_set(e, LBX_ERR_INTERNAL, "nested transaction");
+    if (s->in_read) /* a snapshot left open: never one transaction inside the other */
+        st->ops->snapshot(st, 0);
     if ((r = writer_lock(s, e)) != LBX_OK)
         return r;
-    if ((r = exec_plain(s, "BEGIN IMMEDIATE", e)) == LBX_OK)
+    if ((r = exec_tx(s, TX_BEGIN, "BEGIN IMMEDIATE", e)) == LBX_OK)
         s->in_tx = 1;
     else
         writer_unlock(s);
@@ -100,7 +130,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 static lbx_err sq_commit(struct store *st, struct lbx_error *e)
 {
     struct store_sqlite *s = (struct store_sqlite *)st;
-    lbx_err r = exec_plain(s, "COMMIT", e);
+    lbx_err r = exec_tx(s, TX_COMMIT, "COMMIT", e);
 
     if (r != LBX_OK)
         exec_plain(s, "ROLLBACK", NULL);
@@ -119,6 +149,23 @@ static void sq_rollback(struct store *st)
         writer_unlock(s);
     }
     s->in_tx = 0;
+}
+
+/* A failed BEGIN leaves every read on its own; a failed COMMIT of a read transaction has
+ * nothing to lose (the next statement finds autocommit again). */
+static void sq_snapshot(struct store *st, int begin)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+
+    if (s->in_tx)
+        return;
+    if (begin && !s->in_read)
+        s->in_read = exec_tx(s, TX_READ_BEGIN, "BEGIN", NULL) == LBX_OK;
+    else if (!begin && s->in_read) {
+        if (exec_tx(s, TX_READ_END, "COMMIT", NULL) != LBX_OK)
+            exec_plain(s, "ROLLBACK", NULL);
+        s->in_read = 0;
+    }
 }
 
 /* "<db>.writer", 0600, next to the database; every worker opens its own (a flock belongs to
@@ -140,7 +187,11 @@ static lbx_err sq_writer_lock(struct store *st, struct lbx_error *e)
 
 static lbx_err sq_savepoint(struct store *st, enum store_sp op, struct lbx_error *e)
 {
-    return exec_plain((struct store_sqlite *)st, store_savepoint_sql[op], e);
+    struct store_sqlite *s = (struct store_sqlite *)st;
+
+    if (op == STORE_SP_BEGIN || op == STORE_SP_RELEASE)
+        return exec_tx(s, (enum tx_stmt)op, store_savepoint_sql[op], e);
+    return exec_plain(s, store_savepoint_sql[op], e); /* two statements; rare */
 }
 
 static int sq_tx_alive(struct store *st)
@@ -254,6 +305,8 @@ static void sq_close(struct store *st)
     sq_rollback(st);
     for (i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
+    for (i = 0; i < TX__COUNT; i++)
+        sqlite3_finalize(s->tx_stmts[i]);
     sqlite3_close(s->db);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
@@ -271,6 +324,7 @@ static const struct store_ops sqlite_ops = {
     .tx_alive = sq_tx_alive,
     .exec = sq_exec,
     .writer_lock = sq_writer_lock,
+    .snapshot = sq_snapshot,
 };
 
 static lbx_err user_version(struct store_sqlite *s, int *version, struct lbx_error *e)
