@@ -184,7 +184,7 @@ out:
 
 /* The answer's event. No event, no answer: a token whose issue is not on record never leaves
  * (the caller answers 500). */
-static lbx_err audit_decision(struct broker *b, const char *host, const char *login,
+static lbx_err audit_decision(struct store *st, const char *host, const char *login,
                               const struct decision *d, struct lbx_error *e)
 {
     char actor[LBX_NAME_MAX + 8];
@@ -199,14 +199,15 @@ static lbx_err audit_decision(struct broker *b, const char *host, const char *lo
     };
 
     snprintf(actor, sizeof(actor), "host:%s", host);
-    return audit_append(b->store, &ev, e);
+    return audit_append(st, &ev, e);
 }
 
-/* The read phase's decision, carried to its write at the group flush. */
+/* The read phase's decision, carried to its write on the commit thread and back. */
 struct token_answer {
     char host[LBX_NAME_MAX + 1], login[LBX_NAME_MAX + 1];
     struct decision d;
     json_t *row; /* our reference on d.row (or the re-read row) */
+    char error[256];   /* why the write failed */
 };
 
 static void token_answer_free(struct token_answer *t)
@@ -219,22 +220,22 @@ static void token_answer_free(struct token_answer *t)
 /* The grant may have been revoked or ended (by another worker, or a timer) since the read
  * phase: re-read it inside the write transaction. Not active any more: the answer becomes
  * that refusal. */
-static lbx_err recheck_grant(struct broker *b, struct token_answer *t, struct lbx_error *e)
+static lbx_err recheck_grant(struct store *st, struct token_answer *t, struct lbx_error *e)
 {
     int64_t now = (int64_t)time(NULL), id = row_int(t->row, "id");
-    const char *st;
+    const char *status;
     json_t *state = NULL, *fresh = NULL;
     lbx_err r;
 
-    if ((r = store_row(b->store, Q_REQ_GRANT_STATE, SV_PARAMS(SV_INT(id)), &state, e)) != LBX_OK)
+    if ((r = store_row(st, Q_REQ_GRANT_STATE, SV_PARAMS(SV_INT(id)), &state, e)) != LBX_OK)
         return r;
-    st = grant_status(state, now);
-    if (st != NULL && strcmp(st, "active") == 0) {
+    status = grant_status(state, now);
+    if (status != NULL && strcmp(status, "active") == 0) {
         json_decref(state);
         return LBX_OK;
     }
     json_decref(state);
-    if ((r = store_row(b->store, Q_REQ_GET, SV_PARAMS(SV_INT(id)), &fresh, e)) != LBX_OK)
+    if ((r = store_row(st, Q_REQ_GET, SV_PARAMS(SV_INT(id)), &fresh, e)) != LBX_OK)
         return r;
     json_decref(t->d.body);
     refuse_for(fresh, now, &t->d);
@@ -246,26 +247,37 @@ static lbx_err recheck_grant(struct broker *b, struct token_answer *t, struct lb
     return t->d.body ? LBX_OK : lbx_error_set(e, LBX_ERR_NOMEM, "answer");
 }
 
-/* The write phase (group_write_fn): the decision's event, in the group, then the answer. */
-static void token_write(struct broker *b, struct evhttp_request *req, void *arg)
+/* The write phase (group_write_fn, on the commit thread): the grant re-checked and the
+ * decision's event, as a member of the thread's group. */
+static lbx_err token_record(struct store *st, void *arg)
 {
     struct token_answer *t = arg;
-    struct api_req ar = {.b = b, .req = req};
     struct lbx_error e = {0};
     int issue = t->d.status == 200;
     lbx_err r;
 
-    snprintf(ar.path, sizeof(ar.path), "/v1/host/token");
-    if ((r = store_begin(b->store, &e)) == LBX_OK) {
-        if ((!issue || (r = recheck_grant(b, t, &e)) == LBX_OK) &&
-            (r = audit_decision(b, t->host, t->login, &t->d, &e)) == LBX_OK)
-            r = store_commit(b->store, &e);
+    if ((r = store_begin(st, &e)) == LBX_OK) {
+        if ((!issue || (r = recheck_grant(st, t, &e)) == LBX_OK) &&
+            (r = audit_decision(st, t->host, t->login, &t->d, &e)) == LBX_OK)
+            r = store_commit(st, &e);
         else
-            store_rollback(b->store);
+            store_rollback(st);
     }
-    if (r != LBX_OK) {
-        lbx_error_f("%s for %s on %s not recorded: %s", issue ? "token" : "refusal", t->login,
-                    t->host, e.detail);
+    if (r != LBX_OK)
+        snprintf(t->error, sizeof(t->error), "%s", e.detail);
+    return r;
+}
+
+/* The answer (group_answer_fn, on the loop, once the group's commit returned). */
+static void token_send(struct broker *b, struct evhttp_request *req, void *arg, int ok)
+{
+    struct token_answer *t = arg;
+    struct api_req ar = {.b = b, .req = req};
+
+    snprintf(ar.path, sizeof(ar.path), "/v1/host/token");
+    if (!ok) {
+        lbx_error_f("%s for %s on %s not recorded: %s", t->d.status == 200 ? "token" : "refusal",
+                    t->login, t->host, t->error[0] ? t->error : "the group commit failed");
         api_fail_msg(&ar, 500, "internal", "%s", lbx_strerror(LBX_ERR_STORE));
     } else {
         api_reply(&ar, t->d.status, t->d.body);
@@ -318,7 +330,7 @@ int host_token_answer(struct api_req *ar, const char *host, const char *login)
         token_answer_free(t);
         return api_fail(ar, r, &e);
     }
-    if (group_commit_defer(ar->b, ar->req, token_write, t) != 0) {
+    if (group_commit_defer(ar->b, ar->req, token_record, token_send, t) != 0) {
         token_answer_free(t);
         return api_fail_msg(ar, 500, "internal", "out of memory");
     }
