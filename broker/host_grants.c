@@ -10,13 +10,15 @@
 #include "api.h"
 #include "audit.h"
 #include "buf.h"
+#include "json.h"
 #include "log.h"
 #include "requests.h"
 #include "token.h"
 
 struct decision {
     int status;
-    json_t *body;
+    json_t *body; /* a refusal's answer */
+    char *text;   /* a token's answer, written as JSON text (holds the token: wiped) */
     const json_t *row; /* the request decided on, for the audit event */
 };
 
@@ -25,6 +27,8 @@ static lbx_err mint(struct broker *b, const char *host, const char *login, const
 {
     char grant[32], req[32], *token = NULL;
     struct lbx_claims claims = {0};
+    struct lbx_json_out o;
+    struct lbx_buf answer;
     lbx_err r;
 
     snprintf(grant, sizeof(grant), "G-%lld", (long long)row_int(row, "id"));
@@ -40,12 +44,19 @@ static lbx_err mint(struct broker *b, const char *host, const char *login, const
     if ((r = lbx_token_mint(b->signing_key, &claims, &token, e)) != LBX_OK)
         return r;
     d->status = 200;
-    d->body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "token", token, "grant_id", grant,
-                        "request_id", req, "ticket", row_str(row, "ticket"), "approved_by",
-                        row_str(row, "decided_by") ? row_str(row, "decided_by") : "", "access_end",
-                        (json_int_t)claims.exp);
+    lbx_buf_init(&answer, 0);
+    lbx_json_out_begin(&o, &answer);
+    lbx_json_out_str(&o, "token", token);
+    lbx_json_out_str(&o, "grant_id", grant);
+    lbx_json_out_str(&o, "request_id", req);
+    lbx_json_out_str(&o, "ticket", row_str(row, "ticket"));
+    lbx_json_out_str(&o, "approved_by", row_str(row, "decided_by") ? row_str(row, "decided_by") : "");
+    lbx_json_out_int(&o, "access_end", claims.exp);
+    if ((r = lbx_json_out_end(&o)) == LBX_OK)
+        d->text = lbx_buf_steal(&answer);
+    lbx_buf_free(&answer);
     lbx_free_secret(token);
-    return d->body ? LBX_OK : lbx_error_set(e, LBX_ERR_NOMEM, "answer");
+    return r == LBX_OK ? LBX_OK : lbx_error_set(e, r, "answer");
 }
 
 static void refuse(struct decision *d, const char *code, const json_t *row, const char *awaiting,
@@ -210,9 +221,16 @@ struct token_answer {
     char error[256];   /* why the write failed */
 };
 
+static void decision_clear(struct decision *d)
+{
+    json_decref(d->body);
+    lbx_free_secret(d->text);
+    d->body = NULL, d->text = NULL;
+}
+
 static void token_answer_free(struct token_answer *t)
 {
-    json_decref(t->d.body);
+    decision_clear(&t->d);
     json_decref(t->row);
     free(t);
 }
@@ -237,7 +255,7 @@ static lbx_err recheck_grant(struct store *st, struct token_answer *t, struct lb
     json_decref(state);
     if ((r = store_row(st, Q_REQ_GET, SV_PARAMS(SV_INT(id)), &fresh, e)) != LBX_OK)
         return r;
-    json_decref(t->d.body);
+    decision_clear(&t->d);
     refuse_for(fresh, now, &t->d);
     lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile",
                (long long)id, t->login, t->host, row_str(fresh, "status"));
@@ -279,6 +297,8 @@ static void token_send(struct broker *b, struct evhttp_request *req, void *arg, 
         lbx_error_f("%s for %s on %s not recorded: %s", t->d.status == 200 ? "token" : "refusal",
                     t->login, t->host, t->error[0] ? t->error : "the group commit failed");
         api_fail_msg(&ar, 500, "internal", "%s", lbx_strerror(LBX_ERR_STORE));
+    } else if (t->d.text != NULL) {
+        api_reply_text(&ar, t->d.status, t->d.text);
     } else {
         api_reply(&ar, t->d.status, t->d.body);
         t->d.body = NULL;
@@ -307,7 +327,7 @@ static lbx_err token_decide(struct broker *b, struct token_answer *t, struct lbx
     } else if (r == LBX_OK) {
         r = decide(b, t->host, t->login, rows, &t->d, &made, e);
     }
-    if (r == LBX_OK && t->d.body == NULL)
+    if (r == LBX_OK && t->d.body == NULL && t->d.text == NULL)
         r = lbx_error_set(e, LBX_ERR_NOMEM, "answer");
     t->row = json_incref((json_t *)t->d.row);
     json_decref(rows);
