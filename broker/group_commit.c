@@ -29,6 +29,10 @@
  * a steady stream of other work must not hold answers back. */
 #define GROUP_MAX_REPLIES 256
 #define GROUP_MAX_AGE_US 5000
+/* A batch this small is written and committed on the loop itself: few clients wait, so the
+ * loop has nothing to overlap with the commit, and the two thread wake-ups would only add
+ * their latency to every answer. */
+#define GROUP_INLINE_MAX 8
 
 struct held_reply {
     struct evhttp_request *req;
@@ -86,12 +90,17 @@ static void dispatch_deferred(struct group_commit *g)
     struct write_item *swap = g->inflight;
     size_t cap = g->cap_inflight;
 
-    if (g->n_deferred == 0 || write_thread_busy(g->writer))
+    size_t n = g->n_deferred;
+
+    if (n == 0 || write_thread_busy(g->writer))
         return;
     g->inflight = g->deferred, g->cap_inflight = g->cap_deferred;
     g->deferred = swap, g->cap_deferred = cap;
-    write_thread_submit(g->writer, g->inflight, g->n_deferred);
     g->n_deferred = 0;
+    if (n < GROUP_INLINE_MAX)
+        write_thread_run_here(g->writer, g->inflight, n);
+    else
+        write_thread_submit(g->writer, g->inflight, n);
 }
 
 /* The thread's report (write_done_fn): the batch's answers, then the next batch. */

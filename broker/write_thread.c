@@ -131,6 +131,12 @@ void write_thread_submit(struct write_thread *w, struct write_item *items, size_
     pthread_mutex_unlock(&w->mu);
 }
 
+void write_thread_run_here(struct write_thread *w, struct write_item *items, size_t n)
+{
+    /* Not busy: the thread sleeps on its condition and never touches the connection. */
+    w->done(w->b, items, n, run_batch(w->st, items, n));
+}
+
 void write_thread_wait(struct write_thread *w)
 {
     pthread_mutex_lock(&w->mu);

@@ -31,6 +31,9 @@ lbx_err write_thread_start(struct broker *b, write_done_fn *done, struct write_t
 int write_thread_busy(struct write_thread *w);
 /* Hands items over (only when not busy); `done` gets them back on the loop. */
 void write_thread_submit(struct write_thread *w, struct write_item *items, size_t n);
+/* Runs a batch on the calling thread, on the commit thread's connection, and delivers it
+ * (only when not busy): for a small batch the handover costs more than it saves. */
+void write_thread_run_here(struct write_thread *w, struct write_item *items, size_t n);
 /* Blocks until the batch handed over is finished and delivers it (shutdown). */
 void write_thread_wait(struct write_thread *w);
 /* Delivers what is in flight, then stops and frees. */

@@ -48,8 +48,8 @@ check "an unrecorded session report: 500 (the host spools it and sends it again)
 # fails_then_recovers LABEL SQL: under concurrency no token either and no event; once SQL has
 # removed the fault, tokens again and the chain verifies.
 fails_then_recovers() {
-    r=$(load -c 4 -n 5 --name failing)
-    check "$1 under concurrency: not one token of 20 answered" test "$(echo "$r" | field requests)" -eq 0
+    r=$(load -c 16 -n 2 --name failing) # batches big enough for the commit thread too
+    check "$1 under concurrency: not one token of 32 answered" test "$(echo "$r" | field requests)" -eq 0
     check "$1: no event was written" test "$(issued)" -eq "$before"
     benv_sql "$2"
     ask >/dev/null
