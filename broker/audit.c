@@ -32,8 +32,7 @@ static const char *request_host(const json_t *row, const char *host, char buf[96
     return NULL;
 }
 
-static void request_int(struct lbx_json_out *o, const char *key, const json_t *row,
-                        const char *col)
+static void request_int(struct lbx_json_out *o, const char *key, const json_t *row, const char *col)
 {
     json_t *v = row ? json_object_get(row, col) : NULL;
 

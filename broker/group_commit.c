@@ -164,8 +164,8 @@ static int group_too_old(struct group_commit *g)
            GROUP_MAX_AGE_US;
 }
 
-static int hold(struct group_commit *g, struct evhttp_request *req, int status,
-                const char *reason, struct evbuffer *body)
+static int hold(struct group_commit *g, struct evhttp_request *req, int status, const char *reason,
+                struct evbuffer *body)
 {
     struct held_reply *h;
     size_t cap;
@@ -190,8 +190,8 @@ static int hold(struct group_commit *g, struct evhttp_request *req, int status,
     return 0;
 }
 
-void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
-                       const char *reason, struct evbuffer *body)
+void broker_send_reply(struct broker *b, struct evhttp_request *req, int status, const char *reason,
+                       struct evbuffer *body)
 {
     if (b->group == NULL || !store_group_is_open(b->store)) {
         send_now(req, status, reason, body);

@@ -17,8 +17,8 @@
 
 struct decision {
     int status;
-    json_t *body; /* a refusal's answer */
-    char *text;   /* a token's answer, written as JSON text (holds the token: wiped) */
+    json_t *body;      /* a refusal's answer */
+    char *text;        /* a token's answer, written as JSON text (holds the token: wiped) */
     const json_t *row; /* the request decided on, for the audit event */
 };
 
@@ -50,7 +50,8 @@ static lbx_err mint(struct broker *b, const char *host, const char *login, const
     lbx_json_out_str(&o, "grant_id", grant);
     lbx_json_out_str(&o, "request_id", req);
     lbx_json_out_str(&o, "ticket", row_str(row, "ticket"));
-    lbx_json_out_str(&o, "approved_by", row_str(row, "decided_by") ? row_str(row, "decided_by") : "");
+    lbx_json_out_str(&o, "approved_by",
+                     row_str(row, "decided_by") ? row_str(row, "decided_by") : "");
     lbx_json_out_int(&o, "access_end", claims.exp);
     if ((r = lbx_json_out_end(&o)) == LBX_OK)
         d->text = lbx_buf_steal(&answer);
@@ -217,8 +218,8 @@ static lbx_err audit_decision(struct store *st, const char *host, const char *lo
 struct token_answer {
     char host[LBX_NAME_MAX + 1], login[LBX_NAME_MAX + 1];
     struct decision d;
-    json_t *row; /* our reference on d.row (or the re-read row) */
-    char error[256];   /* why the write failed */
+    json_t *row;     /* our reference on d.row (or the re-read row) */
+    char error[256]; /* why the write failed */
 };
 
 static void decision_clear(struct decision *d)
@@ -257,8 +258,8 @@ static lbx_err recheck_grant(struct store *st, struct token_answer *t, struct lb
         return r;
     decision_clear(&t->d);
     refuse_for(fresh, now, &t->d);
-    lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile",
-               (long long)id, t->login, t->host, row_str(fresh, "status"));
+    lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile", (long long)id,
+               t->login, t->host, row_str(fresh, "status"));
     json_decref(t->row);
     t->row = fresh;
     t->d.row = fresh;

@@ -61,8 +61,7 @@ static lbx_err exec_plain(struct store_sqlite *s, const char *sql, struct lbx_er
     return rc == SQLITE_OK ? LBX_OK : db_error(s, rc, sql, e);
 }
 
-static lbx_err exec_tx(struct store_sqlite *s, enum tx_stmt t, const char *sql,
-                       struct lbx_error *e)
+static lbx_err exec_tx(struct store_sqlite *s, enum tx_stmt t, const char *sql, struct lbx_error *e)
 {
     int rc;
 

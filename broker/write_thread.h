@@ -18,8 +18,7 @@ struct write_item {
 
 /* On the loop: the batch handed over is done; committed is the group commit's result (an
  * error: none of its writes happened). The items are the caller's again. */
-typedef void write_done_fn(struct broker *b, struct write_item *items, size_t n,
-                           lbx_err committed);
+typedef void write_done_fn(struct broker *b, struct write_item *items, size_t n, lbx_err committed);
 
 struct write_thread;
 

@@ -24,9 +24,8 @@ static void put_string(struct lbx_json_out *o, const char *s)
 
     put(o, "\"", 1);
     while (i < len && o->r == LBX_OK) {
-        for (run = i; run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
-                      p[run] != '\\';
-             run++)
+        for (run = i;
+             run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\'; run++)
             ;
         put(o, p + i, run - i); /* a run of plain ASCII at once */
         if ((i = run) >= len)
@@ -41,14 +40,30 @@ static void put_string(struct lbx_json_out *o, const char *s)
             continue;
         }
         switch (p[i]) {
-        case '"': memcpy(esc, "\\\"", 3); break;
-        case '\\': memcpy(esc, "\\\\", 3); break;
-        case '\b': memcpy(esc, "\\b", 3); break;
-        case '\f': memcpy(esc, "\\f", 3); break;
-        case '\n': memcpy(esc, "\\n", 3); break;
-        case '\r': memcpy(esc, "\\r", 3); break;
-        case '\t': memcpy(esc, "\\t", 3); break;
-        default: snprintf(esc, sizeof(esc), "\\u%04X", p[i]); break;
+        case '"':
+            memcpy(esc, "\\\"", 3);
+            break;
+        case '\\':
+            memcpy(esc, "\\\\", 3);
+            break;
+        case '\b':
+            memcpy(esc, "\\b", 3);
+            break;
+        case '\f':
+            memcpy(esc, "\\f", 3);
+            break;
+        case '\n':
+            memcpy(esc, "\\n", 3);
+            break;
+        case '\r':
+            memcpy(esc, "\\r", 3);
+            break;
+        case '\t':
+            memcpy(esc, "\\t", 3);
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04X", p[i]);
+            break;
         }
         put(o, esc, strlen(esc));
         i++;

@@ -131,7 +131,8 @@ static lbx_err split_compact(const char *t, size_t len, struct segments *s, stru
     size_t i, n = 0, start = 0;
 
     if (len > LBX_TOKEN_MAX_LEN)
-        return lbx_error_set(e, LBX_ERR_TOKEN_TOO_LONG, "%zu bytes, limit %d", len, LBX_TOKEN_MAX_LEN);
+        return lbx_error_set(e, LBX_ERR_TOKEN_TOO_LONG, "%zu bytes, limit %d", len,
+                             LBX_TOKEN_MAX_LEN);
     for (i = 0; i <= len; i++) {
         if (i < len && lbx_b64url_is_alphabet((unsigned char)t[i]))
             continue;
@@ -315,12 +316,12 @@ lbx_err lbx_token_verify(const char *token, size_t len, const struct lbx_verify_
         return lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "no token");
     if ((r = split_compact(token, len, &s, e)) != LBX_OK)
         goto out;
-    if ((r = decode_json_segment(s.part[0], s.len[0], LBX_ERR_TOKEN_HEADER, "header", &header, e)) !=
-            LBX_OK ||
+    if ((r = decode_json_segment(s.part[0], s.len[0], LBX_ERR_TOKEN_HEADER, "header", &header,
+                                 e)) != LBX_OK ||
         (r = check_header(header, opts->keys, &key, e)) != LBX_OK ||
         (r = check_signature(&s, key, e)) != LBX_OK ||
-        (r = decode_json_segment(s.part[1], s.len[1], LBX_ERR_TOKEN_JSON, "payload", &payload, e)) !=
-            LBX_OK ||
+        (r = decode_json_segment(s.part[1], s.len[1], LBX_ERR_TOKEN_JSON, "payload", &payload,
+                                 e)) != LBX_OK ||
         (r = read_claims(payload, &c, e)) != LBX_OK || (r = check_claims(&c, opts, e)) != LBX_OK)
         goto out;
     *claims = c;

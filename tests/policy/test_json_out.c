@@ -51,9 +51,17 @@ static int both_ways(const char *s, int64_t n)
 static void same_as_jansson(void **state)
 {
     static const char *const ok[] = {
-        "", "plain", "quote \" backslash \\ slash /", "\b\f\n\r\t", "\x01\x1f\x7f",
-        "caf\xc3\xa9", "\xe2\x82\xac euro", "\xf0\x9f\x94\x92 lock", "\xe2\x80\xa8 line sep",
-        "'=cmd|x' <script>", NULL,
+        "",
+        "plain",
+        "quote \" backslash \\ slash /",
+        "\b\f\n\r\t",
+        "\x01\x1f\x7f",
+        "caf\xc3\xa9",
+        "\xe2\x82\xac euro",
+        "\xf0\x9f\x94\x92 lock",
+        "\xe2\x80\xa8 line sep",
+        "'=cmd|x' <script>",
+        NULL,
     };
     size_t i;
     char all[128];
@@ -70,8 +78,8 @@ static void same_as_jansson(void **state)
 static void bad_utf8_refused(void **state)
 {
     static const char *const bad[] = {
-        "\xc3", "\xc3(", "\xe2\x82", "\xf0\x9f\x94", "\xff", "\xc0\xaf", "\xed\xa0\x80",
-        "ok then \x80",
+        "\xc3", "\xc3(",    "\xe2\x82",     "\xf0\x9f\x94",
+        "\xff", "\xc0\xaf", "\xed\xa0\x80", "ok then \x80",
     };
     size_t i;
 
