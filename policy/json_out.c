@@ -14,12 +14,17 @@ static void put(struct lbx_json_out *o, const void *data, size_t len)
         o->r = lbx_buf_append(o->b, data, len);
 }
 
+/* The characters jansson escapes with a letter, and those letters. */
+#define SHORT_FROM "\"\\\b\f\n\r\t"
+#define SHORT_TO "\"\\bfnrt"
+
 /* A JSON string: '"' and '\\' escaped, control characters as jansson writes them, valid
  * UTF-8 copied as is, anything else refused. */
 static void put_string(struct lbx_json_out *o, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t len = strlen(s), i = 0, run, n;
+    const char *short_esc;
     char esc[8];
 
     put(o, "\"", 1);
@@ -39,32 +44,10 @@ static void put_string(struct lbx_json_out *o, const char *s)
             i += n;
             continue;
         }
-        switch (p[i]) {
-        case '"':
-            memcpy(esc, "\\\"", 3);
-            break;
-        case '\\':
-            memcpy(esc, "\\\\", 3);
-            break;
-        case '\b':
-            memcpy(esc, "\\b", 3);
-            break;
-        case '\f':
-            memcpy(esc, "\\f", 3);
-            break;
-        case '\n':
-            memcpy(esc, "\\n", 3);
-            break;
-        case '\r':
-            memcpy(esc, "\\r", 3);
-            break;
-        case '\t':
-            memcpy(esc, "\\t", 3);
-            break;
-        default:
+        if ((short_esc = strchr(SHORT_FROM, p[i])) != NULL) /* never NUL: strlen bounds s */
+            snprintf(esc, sizeof(esc), "\\%c", SHORT_TO[short_esc - SHORT_FROM]);
+        else
             snprintf(esc, sizeof(esc), "\\u%04X", p[i]);
-            break;
-        }
         put(o, esc, strlen(esc));
         i++;
     }
