@@ -93,6 +93,10 @@ struct store_ops {
      * one snapshot and take the backend's read locks once (SQLite: a deferred transaction,
      * nothing when a write transaction is open). No write in between. */
     void (*snapshot)(struct store *st, int begin);
+    /* Optional: the upkeep a commit leaves (SQLite: the WAL checkpoint). Runs right after each
+     * commit unless the store's defer_upkeep is set: then the caller runs it with
+     * store_upkeep, when no answer waits for it any more. */
+    void (*upkeep)(struct store *st);
 };
 
 /* Group commit (store_group.c): while enabled, store_begin joins one shared write transaction
@@ -109,7 +113,14 @@ struct store_group {
 struct store {
     const struct store_ops *ops;
     struct store_group group;
+    int defer_upkeep;
 };
+
+static inline void store_upkeep(struct store *st)
+{
+    if (st->ops->upkeep != NULL)
+        st->ops->upkeep(st);
+}
 
 /* "sqlite:PATH" or a plain PATH (SQLite), or a "postgresql://..." URL (libpq). Creates and
  * migrates the schema. */

@@ -108,8 +108,9 @@ static lbx_err sq_begin(struct store *st, struct lbx_error *e)
 
 /* Passive: never waits for readers nor blocks writers; what it cannot copy yet, the next one
  * will. A failure only leaves the WAL longer. */
-static void checkpoint_if_due(struct store_sqlite *s)
+static void sq_upkeep(struct store *st)
 {
+    struct store_sqlite *s = (struct store_sqlite *)st;
     int rc;
 
     if (s->wal_pages < WAL_CHECKPOINT_PAGES)
@@ -135,7 +136,8 @@ static lbx_err sq_commit(struct store *st, struct lbx_error *e)
         exec_plain(s, "ROLLBACK", NULL);
     s->in_tx = 0;
     writer_unlock(s);
-    checkpoint_if_due(s);
+    if (!st->defer_upkeep)
+        sq_upkeep(st);
     return r;
 }
 
@@ -324,6 +326,7 @@ static const struct store_ops sqlite_ops = {
     .exec = sq_exec,
     .writer_lock = sq_writer_lock,
     .snapshot = sq_snapshot,
+    .upkeep = sq_upkeep,
 };
 
 static lbx_err user_version(struct store_sqlite *s, int *version, struct lbx_error *e)

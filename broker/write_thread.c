@@ -24,6 +24,7 @@ struct write_thread {
     struct write_item *batch; /* handed over, not yet finished; NULL when idle */
     size_t n;
     int finished, stop;
+    int upkeep; /* the thread runs its store's upkeep: busy, though its batch is delivered */
     lbx_err committed;
     int pipe_rd, pipe_wr;
     struct event *done_ev;
@@ -58,6 +59,12 @@ static lbx_err run_batch(struct store *st, struct write_item *items, size_t n)
     return r;
 }
 
+static void wake_loop(struct write_thread *w)
+{
+    if (write(w->pipe_wr, "d", 1) < 0 && errno != EAGAIN)
+        lbx_warn_f("commit thread wake-up: %s", strerror(errno));
+}
+
 static void *thread_main(void *arg)
 {
     struct write_thread *w = arg;
@@ -78,24 +85,34 @@ static void *thread_main(void *arg)
         r = run_batch(w->st, items, n);
         pthread_mutex_lock(&w->mu);
         w->committed = r;
-        w->finished = 1;
+        w->finished = w->upkeep = 1;
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
-        if (write(w->pipe_wr, "d", 1) < 0 && errno != EAGAIN)
-            lbx_warn_f("commit thread wake-up: %s", strerror(errno));
+        wake_loop(w);
+        store_upkeep(w->st); /* the answers are on their way: now the checkpoint */
+        pthread_mutex_lock(&w->mu);
+        w->upkeep = 0;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        wake_loop(w); /* idle again: the loop hands over what waited */
     }
 }
 
-/* The finished batch goes back to the loop (called with nothing finished: no-op). */
+/* The finished batch goes back to the loop; with none finished and the thread idle, `done`
+ * gets an empty batch (the thread is free for the next). */
 static void deliver(struct write_thread *w)
 {
     struct write_item *items;
     size_t n;
     lbx_err r;
+    int idle;
 
     pthread_mutex_lock(&w->mu);
     if (!w->finished) {
+        idle = w->batch == NULL && !w->upkeep;
         pthread_mutex_unlock(&w->mu);
+        if (idle)
+            w->done(w->b, NULL, 0, LBX_OK);
         return;
     }
     items = w->batch, n = w->n, r = w->committed;
@@ -118,7 +135,7 @@ int write_thread_busy(struct write_thread *w)
     int busy;
 
     pthread_mutex_lock(&w->mu);
-    busy = w->batch != NULL;
+    busy = w->batch != NULL || w->upkeep;
     pthread_mutex_unlock(&w->mu);
     return busy;
 }
@@ -135,12 +152,13 @@ void write_thread_run_here(struct write_thread *w, struct write_item *items, siz
 {
     /* Not busy: the thread sleeps on its condition and never touches the connection. */
     w->done(w->b, items, n, run_batch(w->st, items, n));
+    store_upkeep(w->st);
 }
 
 void write_thread_wait(struct write_thread *w)
 {
     pthread_mutex_lock(&w->mu);
-    while (w->batch != NULL && !w->finished)
+    while ((w->batch != NULL && !w->finished) || (w->batch == NULL && w->upkeep))
         pthread_cond_wait(&w->cv, &w->mu);
     pthread_mutex_unlock(&w->mu);
     deliver(w);
@@ -163,6 +181,7 @@ lbx_err write_thread_start(struct broker *b, write_done_fn *done, struct write_t
         (r = store_writer_lock_enable(w->st, e)) != LBX_OK)
         return r;
     store_group_enable(w->st, no_open_hook, NULL);
+    w->st->defer_upkeep = 1;
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "commit thread pipe: %s", strerror(errno));
     w->pipe_rd = fds[0], w->pipe_wr = fds[1];
