@@ -42,6 +42,8 @@ struct api_req {
 /* Answers: api_reply steals obj (NULL = 204 No Content). All return 0, so that handlers (which
  * return int for that reason) can end with `return api_fail(...)`. */
 int api_reply(struct api_req *ar, int status, json_t *obj);
+/* The same for an object already written as JSON text (lbx_json_out); text is not taken. */
+int api_reply_text(struct api_req *ar, int status, const char *text);
 /* 4xx/5xx with {"error": code, "message": ...}; the status follows from the lbx_err code. */
 int api_fail(struct api_req *ar, lbx_err r, const struct lbx_error *e);
 int api_fail_msg(struct api_req *ar, int status, const char *code, const char *fmt, ...)

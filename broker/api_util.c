@@ -10,27 +10,18 @@
 #include "json.h"
 #include "log.h"
 
-int api_reply(struct api_req *ar, int status, json_t *obj)
+/* The one place an answer's JSON text becomes the HTTP answer (text NULL: out of memory). */
+int api_reply_text(struct api_req *ar, int status, const char *text)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(ar->req);
     struct evbuffer *out;
-    char *text = NULL;
 
-    if (ar->answered) {
-        json_decref(obj);
+    if (ar->answered)
         return 0;
-    }
     ar->answered = 1;
     evhttp_add_header(h, "Cache-Control", "no-store");
-    if (obj == NULL) {
-        broker_send_reply(ar->b, ar->req, status, "No Content", NULL);
-        return 0;
-    }
-    text = json_dumps(obj, JSON_COMPACT);
-    json_decref(obj);
     if ((out = evbuffer_new()) == NULL || text == NULL) {
         evbuffer_free(out);
-        free(text);
         evhttp_send_error(ar->req, 500, "Internal Error");
         return 0;
     }
@@ -39,6 +30,26 @@ int api_reply(struct api_req *ar, int status, json_t *obj)
     evbuffer_add(out, "\n", 1);
     broker_send_reply(ar->b, ar->req, status, status < 300 ? "OK" : "Error", out);
     evbuffer_free(out);
+    return 0;
+}
+
+int api_reply(struct api_req *ar, int status, json_t *obj)
+{
+    char *text;
+
+    if (ar->answered) {
+        json_decref(obj);
+        return 0;
+    }
+    if (obj == NULL) {
+        ar->answered = 1;
+        evhttp_add_header(evhttp_request_get_output_headers(ar->req), "Cache-Control", "no-store");
+        broker_send_reply(ar->b, ar->req, status, "No Content", NULL);
+        return 0;
+    }
+    text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    api_reply_text(ar, status, text);
     free(text);
     return 0;
 }

@@ -6,74 +6,86 @@
 #include <time.h>
 
 #include "audit_chain.h"
+#include "buf.h"
 #include "json.h"
 #include "log.h"
 #include "random.h"
 
-static json_t *nullable_str(const char *s)
+static const char *request_id(const json_t *row, char id[32])
 {
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *request_int(const json_t *row, const char *key)
-{
-    json_t *v = row ? json_object_get(row, key) : NULL;
-
-    return json_is_integer(v) ? json_incref(v) : json_null();
-}
-
-static json_t *request_id(const json_t *row)
-{
-    char id[32];
-
     if (row == NULL)
-        return json_null();
-    snprintf(id, sizeof(id), "LBX-%lld", (long long)row_int(row, "id"));
-    return json_string(id);
+        return NULL;
+    snprintf(id, 32, "LBX-%lld", (long long)row_int(row, "id"));
+    return id;
 }
 
-static json_t *request_host(const json_t *row, const char *host)
+static const char *request_host(const json_t *row, const char *host, char buf[96])
 {
-    char buf[96];
-
     if (host != NULL)
-        return json_string(host);
+        return host;
     if (row != NULL && row_str(row, "host") != NULL)
-        return json_string(row_str(row, "host"));
+        return row_str(row, "host");
     if (row != NULL && row_str(row, "host_group") != NULL) {
-        snprintf(buf, sizeof(buf), "group:%s", row_str(row, "host_group"));
-        return json_string(buf);
+        snprintf(buf, 96, "group:%s", row_str(row, "host_group"));
+        return buf;
     }
-    return json_null();
+    return NULL;
+}
+
+static void request_int(struct lbx_json_out *o, const char *key, const json_t *row, const char *col)
+{
+    json_t *v = row ? json_object_get(row, col) : NULL;
+
+    if (json_is_integer(v))
+        lbx_json_out_int(o, key, json_integer_value(v));
+    else
+        lbx_json_out_null(o, key);
 }
 
 /* The seeds' audit fields: event id, time, actor, tenant, request id, status, ticket id,
- * request expiry, access expiry, host, justification. */
-static json_t *event_body(const struct audit_event *ev, int64_t seq, const char *prev,
-                          const char *event_id, int64_t now)
+ * request expiry, access expiry, host, justification. Written straight as text, members in
+ * sorted order (what lbx_json_dump would make of them): one event per token, no tree. */
+static lbx_err event_text(const struct audit_event *ev, int64_t seq, const char *prev,
+                          const char *event_id, int64_t now, struct lbx_buf *b)
 {
     const json_t *rq = ev->request;
+    char id[32], host[96], *detail = ev->detail ? lbx_json_dump(ev->detail) : NULL;
+    struct lbx_json_out o;
+    lbx_err r;
 
-    return json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                     "seq", (json_int_t)seq, "prev_hash", prev, "event_id", event_id, "time",
-                     (json_int_t)now, "action", ev->action, "actor", nullable_str(ev->actor),
-                     "tenant", nullable_str(rq ? row_str(rq, "tenant") : ev->tenant), "request_id",
-                     request_id(rq), "status", nullable_str(rq ? row_str(rq, "status") : NULL),
-                     "ticket", nullable_str(rq ? row_str(rq, "ticket") : NULL), "request_expiry",
-                     request_int(rq, "request_expiry"), "access_expiry",
-                     request_int(rq, "access_end"), "host", request_host(rq, ev->host),
-                     "justification", nullable_str(rq ? row_str(rq, "reason") : NULL), "detail",
-                     ev->detail ? json_incref(ev->detail) : json_object());
+    if (ev->detail != NULL && detail == NULL)
+        return LBX_ERR_NOMEM;
+    lbx_json_out_begin(&o, b);
+    request_int(&o, "access_expiry", rq, "access_end");
+    lbx_json_out_str(&o, "action", ev->action);
+    lbx_json_out_str(&o, "actor", ev->actor);
+    lbx_json_out_raw(&o, "detail", detail ? detail : "{}");
+    lbx_json_out_str(&o, "event_id", event_id);
+    lbx_json_out_str(&o, "host", request_host(rq, ev->host, host));
+    lbx_json_out_str(&o, "justification", rq ? row_str(rq, "reason") : NULL);
+    lbx_json_out_str(&o, "prev_hash", prev);
+    request_int(&o, "request_expiry", rq, "request_expiry");
+    lbx_json_out_str(&o, "request_id", request_id(rq, id));
+    lbx_json_out_int(&o, "seq", seq);
+    lbx_json_out_str(&o, "status", rq ? row_str(rq, "status") : NULL);
+    lbx_json_out_str(&o, "tenant", rq ? row_str(rq, "tenant") : ev->tenant);
+    lbx_json_out_str(&o, "ticket", rq ? row_str(rq, "ticket") : NULL);
+    lbx_json_out_int(&o, "time", now);
+    r = lbx_json_out_end(&o);
+    free(detail);
+    return r;
 }
 
 lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_error *e)
 {
     char prev[LBX_AUDIT_HASH_HEX + 1] = LBX_AUDIT_GENESIS, hash[LBX_AUDIT_HASH_HEX + 1];
-    char *rnd = NULL, event_id[40], *text = NULL;
+    char *rnd = NULL, event_id[40];
     int64_t seq = 1, now = (int64_t)time(NULL);
-    json_t *last = NULL, *body = NULL;
+    json_t *last = NULL;
+    struct lbx_buf text;
     lbx_err r;
 
+    lbx_buf_init(&text, LBX_AUDIT_BODY_MAX);
     if ((r = store_row(st, Q_AUDIT_LAST, NULL, &last, e)) == LBX_OK) {
         seq = row_int(last, "seq") + 1;
         snprintf(prev, sizeof(prev), "%s", row_str(last, "hash") ? row_str(last, "hash") : "");
@@ -84,23 +96,24 @@ lbx_err audit_append(struct store *st, const struct audit_event *ev, struct lbx_
         lbx_error_set(e, r, "event id");
         goto out;
     }
-    snprintf(event_id, sizeof(event_id), "E-%s", rnd);
-    if ((body = event_body(ev, seq, prev, event_id, now)) == NULL ||
-        (text = lbx_json_dump(body)) == NULL) {
-        r = lbx_error_set(e, LBX_ERR_NOMEM, "audit event");
+    /* The chain position first (fixed width, so ids sort as they are appended): every new
+     * id lands at the end of the unique index, one page per commit, instead of on a random
+     * leaf page per event; the random part keeps ids unique across databases. */
+    snprintf(event_id, sizeof(event_id), "E-%012llx-%s", (unsigned long long)seq, rnd);
+    if ((r = event_text(ev, seq, prev, event_id, now, &text)) != LBX_OK) {
+        lbx_error_set(e, r, "audit event");
         goto out;
     }
-    if ((r = lbx_audit_hash(text, strlen(text), hash)) != LBX_OK)
+    if ((r = lbx_audit_hash(text.data, text.len, hash)) != LBX_OK)
         goto out;
     r = store_exec(st, Q_AUDIT_INSERT,
                    SV_PARAMS(SV_INT(seq), SV_TEXT(event_id), SV_INT(now), SV_TEXT(ev->action),
-                             SV_TEXT(text), SV_TEXT(hash)),
+                             SV_TEXT(text.data), SV_TEXT(hash)),
                    NULL, NULL, e);
 out:
     json_decref(ev->detail);
     json_decref(last);
-    json_decref(body);
-    free(text);
+    lbx_buf_free(&text);
     free(rnd);
     return r;
 }

@@ -71,12 +71,15 @@ void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
 int group_commit_defer_kick(struct broker *b);
 /* The same for waking the other workers' long-polls (peer_wake_send after the commit). */
 int group_commit_defer_wake(struct broker *b);
-/* A write deferred to the next flush: run(b, req, arg) is called there, once, with the group
- * open to join (store_begin), and answers req (api_reply: held until the commit). Returns -1
- * (out of memory) without calling run. */
-typedef void group_write_fn(struct broker *b, struct evhttp_request *req, void *arg);
-int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *run,
-                       void *arg);
+/* A write deferred to the next flush, run on the commit thread (write_thread.h) with its own
+ * store connection: write(st, arg) joins the group there (store_begin on st) and returns what
+ * happened (it logs its own errors); after the group's commit, answer(b, req, arg, ok) runs on
+ * the loop, once, and answers req — ok is 0 when the write or the commit failed (nothing was
+ * written: answer a 500). Returns -1 (out of memory) without calling either. */
+typedef lbx_err group_write_fn(struct store *st, void *arg);
+typedef void group_answer_fn(struct broker *b, struct evhttp_request *req, void *arg, int ok);
+int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *write,
+                       group_answer_fn *answer, void *arg);
 
 /* peer_wake.c: a transition made by one worker wakes the long-polls parked on the others. */
 lbx_err peer_wake_pipes(int n, int **wr, int **rd, struct lbx_error *e);

@@ -7,10 +7,13 @@
  * answer reveals anything that could still be rolled back. If the commit fails, every held
  * answer becomes a 500.
  *
- * A handler may also defer its write to the flush (group_commit_defer): it does its reads and
- * CPU work (a token's lookups and signature) outside any transaction, and its write runs at the
- * flush, in the group, as a member of its own. With several workers on one store the write
- * lock is then held for the writes and the commit only, never across a signature. */
+ * A handler may also defer its write (group_commit_defer): it does its reads and CPU work (a
+ * token's lookups and signature) on the loop, outside any transaction, and its write runs on
+ * the commit thread (write_thread.c), in that thread's group on its own connection. The loop
+ * hands the thread everything deferred since its last batch and goes on serving while the
+ * thread writes and commits; the answers leave when the thread reports the commit back. So
+ * the loop never waits for an fsync, and with several workers on one store the write lock is
+ * held for the writes and the commit only, never across a signature or a parse. */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -20,11 +23,16 @@
 #include "api.h"
 #include "log.h"
 #include "notify.h"
+#include "write_thread.h"
 
 /* Commit at once (highest priority) when this many answers wait or the group is this old:
  * a steady stream of other work must not hold answers back. */
 #define GROUP_MAX_REPLIES 256
 #define GROUP_MAX_AGE_US 5000
+/* A batch this small is written and committed on the loop itself: few clients wait, so the
+ * loop has nothing to overlap with the commit, and the two thread wake-ups would only add
+ * their latency to every answer. */
+#define GROUP_INLINE_MAX 8
 
 struct held_reply {
     struct evhttp_request *req;
@@ -33,19 +41,14 @@ struct held_reply {
     struct evbuffer *body; /* NULL: no body */
 };
 
-struct deferred_write {
-    struct evhttp_request *req;
-    group_write_fn *run;
-    void *arg;
-};
-
 struct group_commit {
     struct broker *b;
     struct event *idle_ev, *urgent_ev;
     struct held_reply *held;
     size_t n, cap;
-    struct deferred_write *deferred;
-    size_t n_deferred, cap_deferred;
+    struct write_item *deferred, *inflight; /* waiting for the thread; handed to it */
+    size_t n_deferred, cap_deferred, cap_inflight;
+    struct write_thread *writer;
     struct timeval opened_at;
     int kick_notifier, wake_peers;
 };
@@ -80,15 +83,34 @@ static void answer_held(struct group_commit *g, lbx_err committed)
     g->n = 0;
 }
 
-/* Each deferred write answers through broker_send_reply: held when it joined the group, at
- * once when it failed before (a 500). */
-static void run_deferred(struct group_commit *g)
+/* Everything deferred since the last batch goes to the commit thread, unless it is still
+ * busy with that one (then its report dispatches the next). */
+static void dispatch_deferred(struct group_commit *g)
 {
-    size_t i, n = g->n_deferred;
+    struct write_item *swap = g->inflight;
+    size_t cap = g->cap_inflight;
 
+    size_t n = g->n_deferred;
+
+    if (n == 0 || write_thread_busy(g->writer))
+        return;
+    g->inflight = g->deferred, g->cap_inflight = g->cap_deferred;
+    g->deferred = swap, g->cap_deferred = cap;
     g->n_deferred = 0;
+    if (n < GROUP_INLINE_MAX)
+        write_thread_run_here(g->writer, g->inflight, n);
+    else
+        write_thread_submit(g->writer, g->inflight, n);
+}
+
+/* The thread's report (write_done_fn): the batch's answers, then the next batch. */
+static void deferred_done(struct broker *b, struct write_item *items, size_t n, lbx_err committed)
+{
+    size_t i;
+
     for (i = 0; i < n; i++)
-        g->deferred[i].run(g->b, g->deferred[i].req, g->deferred[i].arg);
+        items[i].answer(b, items[i].req, items[i].arg, committed == LBX_OK && items[i].r == LBX_OK);
+    dispatch_deferred(b->group);
 }
 
 void group_commit_flush(struct broker *b)
@@ -100,9 +122,10 @@ void group_commit_flush(struct broker *b)
 
     if (g == NULL)
         return;
-    run_deferred(g);
-    if (!store_group_is_open(b->store))
+    if (!store_group_is_open(b->store)) {
+        dispatch_deferred(g);
         return;
+    }
     broker_crash_point("group-before-commit");
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((r = store_group_commit(b->store, &e)) != LBX_OK)
@@ -116,6 +139,7 @@ void group_commit_flush(struct broker *b)
     if (g->wake_peers && r == LBX_OK)
         peer_wake_send(b);
     g->kick_notifier = g->wake_peers = 0;
+    dispatch_deferred(g);
 }
 
 static void on_commit(evutil_socket_t fd, short what, void *arg)
@@ -140,8 +164,8 @@ static int group_too_old(struct group_commit *g)
            GROUP_MAX_AGE_US;
 }
 
-static int hold(struct group_commit *g, struct evhttp_request *req, int status,
-                const char *reason, struct evbuffer *body)
+static int hold(struct group_commit *g, struct evhttp_request *req, int status, const char *reason,
+                struct evbuffer *body)
 {
     struct held_reply *h;
     size_t cap;
@@ -166,8 +190,8 @@ static int hold(struct group_commit *g, struct evhttp_request *req, int status,
     return 0;
 }
 
-void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
-                       const char *reason, struct evbuffer *body)
+void broker_send_reply(struct broker *b, struct evhttp_request *req, int status, const char *reason,
+                       struct evbuffer *body)
 {
     if (b->group == NULL || !store_group_is_open(b->store)) {
         send_now(req, status, reason, body);
@@ -201,15 +225,15 @@ int group_commit_defer_wake(struct broker *b)
     return g != NULL;
 }
 
-int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *run,
-                       void *arg)
+int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *write,
+                       group_answer_fn *answer, void *arg)
 {
     struct group_commit *g = b->group;
-    struct deferred_write *d;
+    struct write_item *d;
     size_t cap;
 
-    if (g == NULL) { /* no grouping (shutdown): write now */
-        run(b, req, arg);
+    if (g == NULL) { /* no grouping (shutdown): write now, a transaction of its own */
+        answer(b, req, arg, write(b->store, arg) == LBX_OK);
         return 0;
     }
     if (g->n_deferred == g->cap_deferred) {
@@ -220,7 +244,8 @@ int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write
     }
     if (g->n_deferred == 0 && !store_group_is_open(b->store))
         group_opened(b); /* the flush must come, as if the group had opened */
-    g->deferred[g->n_deferred++] = (struct deferred_write){.req = req, .run = run, .arg = arg};
+    g->deferred[g->n_deferred++] =
+        (struct write_item){.req = req, .write = write, .answer = answer, .arg = arg};
     if (g->n + g->n_deferred >= GROUP_MAX_REPLIES || group_too_old(g))
         event_active(g->urgent_ev, EV_TIMEOUT, 0);
     return 0;
@@ -229,6 +254,7 @@ int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write
 lbx_err group_commit_start(struct broker *b, struct lbx_error *e)
 {
     struct group_commit *g = calloc(1, sizeof(*g));
+    lbx_err r;
 
     if (g == NULL)
         return lbx_error_set(e, LBX_ERR_NOMEM, "group commit");
@@ -240,7 +266,11 @@ lbx_err group_commit_start(struct broker *b, struct lbx_error *e)
         event_priority_set(g->urgent_ev, BROKER_PRIO_URGENT) != 0)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "group commit events");
     store_group_enable(b->store, group_opened, b);
-    return LBX_OK;
+    /* The loop's own writes and the thread's queue on the writer lock (never in SQLite's
+     * sleeping busy handler), in one process as across workers. */
+    if ((r = store_writer_lock_enable(b->store, e)) != LBX_OK)
+        return r;
+    return write_thread_start(b, deferred_done, &g->writer, e);
 }
 
 void group_commit_stop(struct broker *b)
@@ -251,6 +281,8 @@ void group_commit_stop(struct broker *b)
     if (g == NULL)
         return;
     group_commit_flush(b);
+    write_thread_stop(g->writer); /* delivers its batch (and any it was handed meanwhile) */
+    g->writer = NULL;
     if (store_group_disable(b->store, &e) != LBX_OK)
         lbx_error_f("last group commit: %s", e.detail);
     if (g->idle_ev != NULL)
@@ -259,6 +291,7 @@ void group_commit_stop(struct broker *b)
         event_free(g->urgent_ev);
     free(g->held);
     free(g->deferred);
+    free(g->inflight);
     free(g);
     b->group = NULL;
 }

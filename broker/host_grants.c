@@ -10,13 +10,15 @@
 #include "api.h"
 #include "audit.h"
 #include "buf.h"
+#include "json.h"
 #include "log.h"
 #include "requests.h"
 #include "token.h"
 
 struct decision {
     int status;
-    json_t *body;
+    json_t *body;      /* a refusal's answer */
+    char *text;        /* a token's answer, written as JSON text (holds the token: wiped) */
     const json_t *row; /* the request decided on, for the audit event */
 };
 
@@ -25,6 +27,8 @@ static lbx_err mint(struct broker *b, const char *host, const char *login, const
 {
     char grant[32], req[32], *token = NULL;
     struct lbx_claims claims = {0};
+    struct lbx_json_out o;
+    struct lbx_buf answer;
     lbx_err r;
 
     snprintf(grant, sizeof(grant), "G-%lld", (long long)row_int(row, "id"));
@@ -40,12 +44,20 @@ static lbx_err mint(struct broker *b, const char *host, const char *login, const
     if ((r = lbx_token_mint(b->signing_key, &claims, &token, e)) != LBX_OK)
         return r;
     d->status = 200;
-    d->body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "token", token, "grant_id", grant,
-                        "request_id", req, "ticket", row_str(row, "ticket"), "approved_by",
-                        row_str(row, "decided_by") ? row_str(row, "decided_by") : "", "access_end",
-                        (json_int_t)claims.exp);
+    lbx_buf_init(&answer, 0);
+    lbx_json_out_begin(&o, &answer);
+    lbx_json_out_str(&o, "token", token);
+    lbx_json_out_str(&o, "grant_id", grant);
+    lbx_json_out_str(&o, "request_id", req);
+    lbx_json_out_str(&o, "ticket", row_str(row, "ticket"));
+    lbx_json_out_str(&o, "approved_by",
+                     row_str(row, "decided_by") ? row_str(row, "decided_by") : "");
+    lbx_json_out_int(&o, "access_end", claims.exp);
+    if ((r = lbx_json_out_end(&o)) == LBX_OK)
+        d->text = lbx_buf_steal(&answer);
+    lbx_buf_free(&answer);
     lbx_free_secret(token);
-    return d->body ? LBX_OK : lbx_error_set(e, LBX_ERR_NOMEM, "answer");
+    return r == LBX_OK ? LBX_OK : lbx_error_set(e, r, "answer");
 }
 
 static void refuse(struct decision *d, const char *code, const json_t *row, const char *awaiting,
@@ -184,7 +196,7 @@ out:
 
 /* The answer's event. No event, no answer: a token whose issue is not on record never leaves
  * (the caller answers 500). */
-static lbx_err audit_decision(struct broker *b, const char *host, const char *login,
+static lbx_err audit_decision(struct store *st, const char *host, const char *login,
                               const struct decision *d, struct lbx_error *e)
 {
     char actor[LBX_NAME_MAX + 8];
@@ -199,19 +211,27 @@ static lbx_err audit_decision(struct broker *b, const char *host, const char *lo
     };
 
     snprintf(actor, sizeof(actor), "host:%s", host);
-    return audit_append(b->store, &ev, e);
+    return audit_append(st, &ev, e);
 }
 
-/* The read phase's decision, carried to its write at the group flush. */
+/* The read phase's decision, carried to its write on the commit thread and back. */
 struct token_answer {
     char host[LBX_NAME_MAX + 1], login[LBX_NAME_MAX + 1];
     struct decision d;
-    json_t *row; /* our reference on d.row (or the re-read row) */
+    json_t *row;     /* our reference on d.row (or the re-read row) */
+    char error[256]; /* why the write failed */
 };
+
+static void decision_clear(struct decision *d)
+{
+    json_decref(d->body);
+    lbx_free_secret(d->text);
+    d->body = NULL, d->text = NULL;
+}
 
 static void token_answer_free(struct token_answer *t)
 {
-    json_decref(t->d.body);
+    decision_clear(&t->d);
     json_decref(t->row);
     free(t);
 }
@@ -219,54 +239,67 @@ static void token_answer_free(struct token_answer *t)
 /* The grant may have been revoked or ended (by another worker, or a timer) since the read
  * phase: re-read it inside the write transaction. Not active any more: the answer becomes
  * that refusal. */
-static lbx_err recheck_grant(struct broker *b, struct token_answer *t, struct lbx_error *e)
+static lbx_err recheck_grant(struct store *st, struct token_answer *t, struct lbx_error *e)
 {
     int64_t now = (int64_t)time(NULL), id = row_int(t->row, "id");
-    const char *st;
+    const char *status;
     json_t *state = NULL, *fresh = NULL;
     lbx_err r;
 
-    if ((r = store_row(b->store, Q_REQ_GRANT_STATE, SV_PARAMS(SV_INT(id)), &state, e)) != LBX_OK)
+    if ((r = store_row(st, Q_REQ_GRANT_STATE, SV_PARAMS(SV_INT(id)), &state, e)) != LBX_OK)
         return r;
-    st = grant_status(state, now);
-    if (st != NULL && strcmp(st, "active") == 0) {
+    status = grant_status(state, now);
+    if (status != NULL && strcmp(status, "active") == 0) {
         json_decref(state);
         return LBX_OK;
     }
     json_decref(state);
-    if ((r = store_row(b->store, Q_REQ_GET, SV_PARAMS(SV_INT(id)), &fresh, e)) != LBX_OK)
+    if ((r = store_row(st, Q_REQ_GET, SV_PARAMS(SV_INT(id)), &fresh, e)) != LBX_OK)
         return r;
-    json_decref(t->d.body);
+    decision_clear(&t->d);
     refuse_for(fresh, now, &t->d);
-    lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile",
-               (long long)id, t->login, t->host, row_str(fresh, "status"));
+    lbx_info_f("LBX-%lld: token for %s on %s refused at write: grant %s meanwhile", (long long)id,
+               t->login, t->host, row_str(fresh, "status"));
     json_decref(t->row);
     t->row = fresh;
     t->d.row = fresh;
     return t->d.body ? LBX_OK : lbx_error_set(e, LBX_ERR_NOMEM, "answer");
 }
 
-/* The write phase (group_write_fn): the decision's event, in the group, then the answer. */
-static void token_write(struct broker *b, struct evhttp_request *req, void *arg)
+/* The write phase (group_write_fn, on the commit thread): the grant re-checked and the
+ * decision's event, as a member of the thread's group. */
+static lbx_err token_record(struct store *st, void *arg)
 {
     struct token_answer *t = arg;
-    struct api_req ar = {.b = b, .req = req};
     struct lbx_error e = {0};
     int issue = t->d.status == 200;
     lbx_err r;
 
-    snprintf(ar.path, sizeof(ar.path), "/v1/host/token");
-    if ((r = store_begin(b->store, &e)) == LBX_OK) {
-        if ((!issue || (r = recheck_grant(b, t, &e)) == LBX_OK) &&
-            (r = audit_decision(b, t->host, t->login, &t->d, &e)) == LBX_OK)
-            r = store_commit(b->store, &e);
+    if ((r = store_begin(st, &e)) == LBX_OK) {
+        if ((!issue || (r = recheck_grant(st, t, &e)) == LBX_OK) &&
+            (r = audit_decision(st, t->host, t->login, &t->d, &e)) == LBX_OK)
+            r = store_commit(st, &e);
         else
-            store_rollback(b->store);
+            store_rollback(st);
     }
-    if (r != LBX_OK) {
-        lbx_error_f("%s for %s on %s not recorded: %s", issue ? "token" : "refusal", t->login,
-                    t->host, e.detail);
+    if (r != LBX_OK)
+        snprintf(t->error, sizeof(t->error), "%s", e.detail);
+    return r;
+}
+
+/* The answer (group_answer_fn, on the loop, once the group's commit returned). */
+static void token_send(struct broker *b, struct evhttp_request *req, void *arg, int ok)
+{
+    struct token_answer *t = arg;
+    struct api_req ar = {.b = b, .req = req};
+
+    snprintf(ar.path, sizeof(ar.path), "/v1/host/token");
+    if (!ok) {
+        lbx_error_f("%s for %s on %s not recorded: %s", t->d.status == 200 ? "token" : "refusal",
+                    t->login, t->host, t->error[0] ? t->error : "the group commit failed");
         api_fail_msg(&ar, 500, "internal", "%s", lbx_strerror(LBX_ERR_STORE));
+    } else if (t->d.text != NULL) {
+        api_reply_text(&ar, t->d.status, t->d.text);
     } else {
         api_reply(&ar, t->d.status, t->d.body);
         t->d.body = NULL;
@@ -281,18 +314,21 @@ static lbx_err token_decide(struct broker *b, struct token_answer *t, struct lbx
     json_t *rows = NULL, *who = NULL, *made = NULL;
     lbx_err r;
 
+    store_snapshot(b->store, 1); /* the two reads: one snapshot, the read locks taken once */
     r = store_row(b->store, Q_IDENTITY_BY_LOGIN, SV_PARAMS(SV_TEXT(t->login)), &who, e);
+    if (r == LBX_OK)
+        r = store_exec(b->store, Q_REQ_FOR_LOGIN_HOST,
+                       SV_PARAMS(SV_TEXT(t->login), SV_TEXT(t->host), SV_TEXT(t->host)), &rows,
+                       NULL, e);
+    store_snapshot(b->store, 0);
     if (r == LBX_ERR_NOT_FOUND) {
         refuse(&t->d, "unknown_login", NULL, NULL, "%s is not a support login known to lockbox",
                t->login);
         r = LBX_OK;
-    } else if (r == LBX_OK &&
-               (r = store_exec(b->store, Q_REQ_FOR_LOGIN_HOST,
-                               SV_PARAMS(SV_TEXT(t->login), SV_TEXT(t->host), SV_TEXT(t->host)),
-                               &rows, NULL, e)) == LBX_OK) {
+    } else if (r == LBX_OK) {
         r = decide(b, t->host, t->login, rows, &t->d, &made, e);
     }
-    if (r == LBX_OK && t->d.body == NULL)
+    if (r == LBX_OK && t->d.body == NULL && t->d.text == NULL)
         r = lbx_error_set(e, LBX_ERR_NOMEM, "answer");
     t->row = json_incref((json_t *)t->d.row);
     json_decref(rows);
@@ -315,7 +351,7 @@ int host_token_answer(struct api_req *ar, const char *host, const char *login)
         token_answer_free(t);
         return api_fail(ar, r, &e);
     }
-    if (group_commit_defer(ar->b, ar->req, token_write, t) != 0) {
+    if (group_commit_defer(ar->b, ar->req, token_record, token_send, t) != 0) {
         token_answer_free(t);
         return api_fail_msg(ar, 500, "internal", "out of memory");
     }

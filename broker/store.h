@@ -89,6 +89,14 @@ struct store_ops {
      * does): from now on every write transaction first waits for an exclusive lock that this
      * connection's peers in other processes share. */
     lbx_err (*writer_lock)(struct store *st, struct lbx_error *e);
+    /* Optional (NULL: every read stands alone): between begin (1) and end (0) the reads share
+     * one snapshot and take the backend's read locks once (SQLite: a deferred transaction,
+     * nothing when a write transaction is open). No write in between. */
+    void (*snapshot)(struct store *st, int begin);
+    /* Optional: the upkeep a commit leaves (SQLite: the WAL checkpoint). Runs right after each
+     * commit unless the store's defer_upkeep is set: then the caller runs it with
+     * store_upkeep, when no answer waits for it any more. */
+    void (*upkeep)(struct store *st);
 };
 
 /* Group commit (store_group.c): while enabled, store_begin joins one shared write transaction
@@ -105,7 +113,14 @@ struct store_group {
 struct store {
     const struct store_ops *ops;
     struct store_group group;
+    int defer_upkeep;
 };
+
+static inline void store_upkeep(struct store *st)
+{
+    if (st->ops->upkeep != NULL)
+        st->ops->upkeep(st);
+}
 
 /* "sqlite:PATH" or a plain PATH (SQLite), or a "postgresql://..." URL (libpq). Creates and
  * migrates the schema. */
@@ -137,6 +152,12 @@ lbx_err store_group_disable(struct store *st, struct lbx_error *e);
 static inline int store_group_is_open(const struct store *st)
 {
     return st->group.open;
+}
+
+static inline void store_snapshot(struct store *st, int begin)
+{
+    if (st->ops->snapshot != NULL)
+        st->ops->snapshot(st, begin);
 }
 
 /* Runs q; rows/changes as in store_ops.exec. */

@@ -95,7 +95,11 @@ const char *const store_sql[Q__COUNT] = {
         REQ_BY_STATUS) ") ORDER BY id DESC",
     [Q_REQ_STATUS_PAGE_APPROVERS] = REQ_PAGE_APPROVERS(REQ_BY_STATUS),
     [Q_REQ_STATUS_PAGE_APPROVALS] = REQ_PAGE_APPROVALS(REQ_BY_STATUS),
-    [Q_REQ_FOR_LOGIN_HOST] = "SELECT " REQ_COLUMNS " FROM requests WHERE login = ? AND "
+    /* A host's token question: only what the decision, the token and its audit event read
+     * (a refusal that needs more loads the request whole). */
+    [Q_REQ_FOR_LOGIN_HOST] = "SELECT id, status, tenant, ticket, reason, host, host_group, "
+                             "request_expiry, access_end, decided_by, revoked_by "
+                             "FROM requests WHERE login = ? AND "
                              "(host = ? OR host_group IN "
                              "(SELECT grp FROM host_group_members WHERE host = ?)) "
                              "ORDER BY id DESC LIMIT 20",

@@ -2,7 +2,11 @@
  * each other, foreign keys on, synchronous=FULL (an audit event acknowledged is on disk), one
  * prepared statement per query cached on the connection. Broker workers also queue their write
  * transactions on flock("<db>.writer"): SQLite's busy handler sleeps in steps of up to 100 ms,
- * a blocked flock wakes the moment the lock is free. */
+ * a blocked flock wakes the moment the lock is free.
+ *
+ * The WAL checkpoint (copying committed pages back into the database, with two fsyncs) is
+ * SQLite's automatic one moved after the writer lock's release: done inside it, every
+ * ~1000-page checkpoint stalled all the other workers' commits behind it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -15,13 +19,29 @@
 #include "store_sqlite.h"
 
 #define SQLITE_BUSY_MS 10000
+#define WAL_CHECKPOINT_PAGES 1000 /* SQLite's default autocheckpoint */
+
+/* The transaction statements every write runs (a token's member runs the two savepoint ones,
+ * store_savepoint_sql), prepared once like the queries instead of parsed again by
+ * sqlite3_exec each time. */
+enum tx_stmt {
+    TX_SP_BEGIN = STORE_SP_BEGIN,
+    TX_SP_RELEASE = STORE_SP_RELEASE,
+    TX_BEGIN,
+    TX_COMMIT,
+    TX_READ_BEGIN,
+    TX_READ_END,
+    TX__COUNT
+};
 
 struct store_sqlite {
     struct store base;
     sqlite3 *db;
     sqlite3_stmt *stmts[Q__COUNT];
-    int in_tx;
-    int lock_fd; /* the writer lock file, or -1 */
+    sqlite3_stmt *tx_stmts[TX__COUNT];
+    int in_tx, in_read;
+    int lock_fd;   /* the writer lock file, or -1 */
+    int wal_pages; /* the WAL's size after the last commit (the WAL hook) */
     char *path;
 };
 
@@ -39,6 +59,19 @@ static lbx_err exec_plain(struct store_sqlite *s, const char *sql, struct lbx_er
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 
     return rc == SQLITE_OK ? LBX_OK : db_error(s, rc, sql, e);
+}
+
+static lbx_err exec_tx(struct store_sqlite *s, enum tx_stmt t, const char *sql, struct lbx_error *e)
+{
+    int rc;
+
+    if (s->tx_stmts[t] == NULL &&
+        (rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->tx_stmts[t],
+                                 NULL)) != SQLITE_OK)
+        return db_error(s, rc, sql, e);
+    rc = sqlite3_step(s->tx_stmts[t]);
+    sqlite3_reset(s->tx_stmts[t]);
+    return rc == SQLITE_DONE ? LBX_OK : db_error(s, rc, sql, e);
 }
 
 static void writer_unlock(struct store_sqlite *s)
@@ -62,24 +95,49 @@ static lbx_err sq_begin(struct store *st, struct lbx_error *e)
 
     if (s->in_tx)
         return lbx_error_set(e, LBX_ERR_INTERNAL, "nested transaction");
+    if (s->in_read) /* a snapshot left open: never one transaction inside the other */
+        st->ops->snapshot(st, 0);
     if ((r = writer_lock(s, e)) != LBX_OK)
         return r;
-    if ((r = exec_plain(s, "BEGIN IMMEDIATE", e)) == LBX_OK)
+    if ((r = exec_tx(s, TX_BEGIN, "BEGIN IMMEDIATE", e)) == LBX_OK)
         s->in_tx = 1;
     else
         writer_unlock(s);
     return r;
 }
 
+/* Passive: never waits for readers nor blocks writers; what it cannot copy yet, the next one
+ * will. A failure only leaves the WAL longer. */
+static void sq_upkeep(struct store *st)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+    int rc;
+
+    if (s->wal_pages < WAL_CHECKPOINT_PAGES)
+        return;
+    s->wal_pages = 0;
+    if ((rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL)) !=
+        SQLITE_OK)
+        lbx_warn_f("WAL checkpoint: %s", sqlite3_errstr(rc));
+}
+
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    ((struct store_sqlite *)arg)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
 static lbx_err sq_commit(struct store *st, struct lbx_error *e)
 {
     struct store_sqlite *s = (struct store_sqlite *)st;
-    lbx_err r = exec_plain(s, "COMMIT", e);
+    lbx_err r = exec_tx(s, TX_COMMIT, "COMMIT", e);
 
     if (r != LBX_OK)
         exec_plain(s, "ROLLBACK", NULL);
     s->in_tx = 0;
     writer_unlock(s);
+    if (!st->defer_upkeep)
+        sq_upkeep(st);
     return r;
 }
 
@@ -92,6 +150,23 @@ static void sq_rollback(struct store *st)
         writer_unlock(s);
     }
     s->in_tx = 0;
+}
+
+/* A failed BEGIN leaves every read on its own; a failed COMMIT of a read transaction has
+ * nothing to lose (the next statement finds autocommit again). */
+static void sq_snapshot(struct store *st, int begin)
+{
+    struct store_sqlite *s = (struct store_sqlite *)st;
+
+    if (s->in_tx)
+        return;
+    if (begin && !s->in_read)
+        s->in_read = exec_tx(s, TX_READ_BEGIN, "BEGIN", NULL) == LBX_OK;
+    else if (!begin && s->in_read) {
+        if (exec_tx(s, TX_READ_END, "COMMIT", NULL) != LBX_OK)
+            exec_plain(s, "ROLLBACK", NULL);
+        s->in_read = 0;
+    }
 }
 
 /* "<db>.writer", 0600, next to the database; every worker opens its own (a flock belongs to
@@ -113,7 +188,11 @@ static lbx_err sq_writer_lock(struct store *st, struct lbx_error *e)
 
 static lbx_err sq_savepoint(struct store *st, enum store_sp op, struct lbx_error *e)
 {
-    return exec_plain((struct store_sqlite *)st, store_savepoint_sql[op], e);
+    struct store_sqlite *s = (struct store_sqlite *)st;
+
+    if (op == STORE_SP_BEGIN || op == STORE_SP_RELEASE)
+        return exec_tx(s, (enum tx_stmt)op, store_savepoint_sql[op], e);
+    return exec_plain(s, store_savepoint_sql[op], e); /* two statements; rare */
 }
 
 static int sq_tx_alive(struct store *st)
@@ -227,6 +306,8 @@ static void sq_close(struct store *st)
     sq_rollback(st);
     for (i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
+    for (i = 0; i < TX__COUNT; i++)
+        sqlite3_finalize(s->tx_stmts[i]);
     sqlite3_close(s->db);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
@@ -244,6 +325,8 @@ static const struct store_ops sqlite_ops = {
     .tx_alive = sq_tx_alive,
     .exec = sq_exec,
     .writer_lock = sq_writer_lock,
+    .snapshot = sq_snapshot,
+    .upkeep = sq_upkeep,
 };
 
 static lbx_err user_version(struct store_sqlite *s, int *version, struct lbx_error *e)
@@ -315,6 +398,7 @@ lbx_err store_sqlite_open(const char *path, struct store **out, struct lbx_error
     }
     sqlite3_busy_timeout(s->db, SQLITE_BUSY_MS);
     sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_wal_hook(s->db, on_wal_commit, s); /* replaces the automatic checkpoint */
     if ((r = exec_plain(s, "PRAGMA journal_mode = WAL", e)) != LBX_OK ||
         (r = exec_plain(s, "PRAGMA synchronous = FULL", e)) != LBX_OK ||
         (r = exec_plain(s, "PRAGMA foreign_keys = ON", e)) != LBX_OK ||

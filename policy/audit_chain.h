@@ -14,6 +14,8 @@
 #include "lbx_err.h"
 
 #define LBX_AUDIT_HASH_HEX 64
+/* The largest event body the chain carries (and verify reads). */
+#define LBX_AUDIT_BODY_MAX (256 * 1024)
 #define LBX_AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* out receives 64 lowercase hex digits and a NUL. */

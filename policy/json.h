@@ -30,4 +30,23 @@ lbx_err lbx_json_only_keys(const json_t *obj, const char *const *allowed, struct
 /* Compact serialization with sorted keys (stable for hashing); malloc'd. */
 char *lbx_json_dump(const json_t *v);
 
+/* A flat object written straight into a buffer (json_out.c), for fixed-shape hot paths (an
+ * audit event per token) without building a jansson tree: members in the order given — give
+ * them sorted and the text is byte for byte what lbx_json_dump makes of the same object.
+ * Strings must be UTF-8 (as json_string requires); the first bad string or full buffer fails
+ * the object, and lbx_json_out_end reports it. */
+struct lbx_buf;
+struct lbx_json_out {
+    struct lbx_buf *b;
+    int members;
+    lbx_err r;
+};
+void lbx_json_out_begin(struct lbx_json_out *o, struct lbx_buf *b);
+void lbx_json_out_str(struct lbx_json_out *o, const char *key, const char *v); /* NULL: null */
+void lbx_json_out_int(struct lbx_json_out *o, const char *key, int64_t v);
+void lbx_json_out_null(struct lbx_json_out *o, const char *key);
+/* v is JSON text already (a nested value from lbx_json_dump). */
+void lbx_json_out_raw(struct lbx_json_out *o, const char *key, const char *v);
+lbx_err lbx_json_out_end(struct lbx_json_out *o);
+
 #endif

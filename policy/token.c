@@ -17,41 +17,50 @@ static const char *const claim_members[] = {"iss", "sub", "aud", "jti",     "iat
 
 /* ---- minting ---- */
 
-static lbx_err b64_json(json_t *obj, char **out)
+/* The members of a token's payload, in their fixed order (json_out.c: no jansson tree per
+ * token). Every member or nothing: a string that is not UTF-8 (or a missing one) fails, since
+ * a claim silently left out would produce a token that says less than the caller asked for. */
+static lbx_err claims_text(const struct lbx_claims *c, struct lbx_buf *b)
 {
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    lbx_err r;
+    struct lbx_json_out o;
 
-    if (text == NULL)
-        return LBX_ERR_NOMEM;
-    r = lbx_b64url_encode((const uint8_t *)text, strlen(text), out);
-    free(text);
-    return r;
+    if (c->iss == NULL || c->sub == NULL || c->aud == NULL || c->jti == NULL)
+        return LBX_ERR_ARG;
+    lbx_json_out_begin(&o, b);
+    lbx_json_out_str(&o, "iss", c->iss);
+    lbx_json_out_str(&o, "sub", c->sub);
+    lbx_json_out_str(&o, "aud", c->aud);
+    lbx_json_out_str(&o, "jti", c->jti);
+    lbx_json_out_int(&o, "iat", c->iat);
+    lbx_json_out_int(&o, "nbf", c->nbf);
+    lbx_json_out_int(&o, "exp", c->exp);
+    if (c->req != NULL)
+        lbx_json_out_str(&o, "lbx_req", c->req);
+    if (c->ticket != NULL)
+        lbx_json_out_str(&o, "lbx_ticket", c->ticket);
+    return lbx_json_out_end(&o);
 }
 
-/* Every member or nothing: json_string() refuses text that is not UTF-8, and a claim silently
- * left out would produce a token that says less than the caller asked for. */
-static json_t *claims_object(const struct lbx_claims *c)
+static lbx_err header_text(const struct lbx_key *key, struct lbx_buf *b)
 {
-    json_t *o = json_object();
-    int bad = o == NULL;
+    struct lbx_json_out o;
 
-    bad = bad || json_object_set_new(o, "iss", json_string(c->iss)) != 0;
-    bad = bad || json_object_set_new(o, "sub", json_string(c->sub)) != 0;
-    bad = bad || json_object_set_new(o, "aud", json_string(c->aud)) != 0;
-    bad = bad || json_object_set_new(o, "jti", json_string(c->jti)) != 0;
-    bad = bad || json_object_set_new(o, "iat", json_integer(c->iat)) != 0;
-    bad = bad || json_object_set_new(o, "nbf", json_integer(c->nbf)) != 0;
-    bad = bad || json_object_set_new(o, "exp", json_integer(c->exp)) != 0;
-    if (c->req != NULL)
-        bad = bad || json_object_set_new(o, "lbx_req", json_string(c->req)) != 0;
-    if (c->ticket != NULL)
-        bad = bad || json_object_set_new(o, "lbx_ticket", json_string(c->ticket)) != 0;
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    lbx_json_out_begin(&o, b);
+    lbx_json_out_str(&o, "alg", "ES256");
+    lbx_json_out_str(&o, "typ", "JWT");
+    lbx_json_out_str(&o, "kid", lbx_key_kid(key));
+    return lbx_json_out_end(&o);
+}
+
+/* header_text or claims_text, base64url-encoded. */
+static lbx_err b64_segment(struct lbx_buf *scratch, lbx_err made, char **out)
+{
+    lbx_err r = made == LBX_OK
+                    ? lbx_b64url_encode((const uint8_t *)scratch->data, scratch->len, out)
+                    : made;
+
+    lbx_buf_reset(scratch);
+    return r;
 }
 
 static int empty(const char *s)
@@ -64,12 +73,12 @@ lbx_err lbx_token_mint(const struct lbx_key *key, const struct lbx_claims *c, ch
 {
     uint8_t sig[LBX_ES256_SIG_LEN];
     char *h64 = NULL, *p64 = NULL, *s64 = NULL;
-    json_t *header = NULL, *payload = NULL;
-    struct lbx_buf b;
+    struct lbx_buf b, scratch;
     lbx_err r;
 
     *out = NULL;
     lbx_buf_init(&b, LBX_TOKEN_MAX_LEN);
+    lbx_buf_init(&scratch, LBX_TOKEN_MAX_LEN);
     if (!lbx_key_is_private(key))
         return lbx_error_set(e, LBX_ERR_KEY, "minting needs a private key");
     if (empty(c->iss) || empty(c->sub) || empty(c->aud) || empty(c->jti))
@@ -79,14 +88,12 @@ lbx_err lbx_token_mint(const struct lbx_key *key, const struct lbx_claims *c, ch
     if (c->exp - c->iat > LBX_GRANT_MAX_LIFETIME)
         return lbx_error_set(e, LBX_ERR_LIFETIME_CAP, "exp - iat = %lld s",
                              (long long)(c->exp - c->iat));
-    header = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", "JWT", "kid", lbx_key_kid(key));
-    payload = claims_object(c);
-    if (header == NULL || payload == NULL) {
-        r = lbx_error_set(e, LBX_ERR_ARG, "claims are not valid UTF-8 strings");
+    if ((r = b64_segment(&scratch, header_text(key, &scratch), &h64)) != LBX_OK ||
+        (r = b64_segment(&scratch, claims_text(c, &scratch), &p64)) != LBX_OK) {
+        r = lbx_error_set(e, r, "claims are not valid UTF-8 strings");
         goto out;
     }
-    if ((r = b64_json(header, &h64)) != LBX_OK || (r = b64_json(payload, &p64)) != LBX_OK ||
-        (r = lbx_buf_printf(&b, "%s.%s", h64, p64)) != LBX_OK ||
+    if ((r = lbx_buf_printf(&b, "%s.%s", h64, p64)) != LBX_OK ||
         (r = lbx_key_sign_es256(key, b.data, b.len, sig)) != LBX_OK ||
         (r = lbx_b64url_encode(sig, sizeof(sig), &s64)) != LBX_OK ||
         (r = lbx_buf_printf(&b, ".%s", s64)) != LBX_OK) {
@@ -96,8 +103,7 @@ lbx_err lbx_token_mint(const struct lbx_key *key, const struct lbx_claims *c, ch
     *out = lbx_buf_steal(&b);
 out:
     lbx_buf_free(&b);
-    json_decref(header);
-    json_decref(payload);
+    lbx_buf_free(&scratch);
     free(h64);
     free(p64);
     free(s64);
@@ -125,7 +131,8 @@ static lbx_err split_compact(const char *t, size_t len, struct segments *s, stru
     size_t i, n = 0, start = 0;
 
     if (len > LBX_TOKEN_MAX_LEN)
-        return lbx_error_set(e, LBX_ERR_TOKEN_TOO_LONG, "%zu bytes, limit %d", len, LBX_TOKEN_MAX_LEN);
+        return lbx_error_set(e, LBX_ERR_TOKEN_TOO_LONG, "%zu bytes, limit %d", len,
+                             LBX_TOKEN_MAX_LEN);
     for (i = 0; i <= len; i++) {
         if (i < len && lbx_b64url_is_alphabet((unsigned char)t[i]))
             continue;
@@ -309,12 +316,12 @@ lbx_err lbx_token_verify(const char *token, size_t len, const struct lbx_verify_
         return lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "no token");
     if ((r = split_compact(token, len, &s, e)) != LBX_OK)
         goto out;
-    if ((r = decode_json_segment(s.part[0], s.len[0], LBX_ERR_TOKEN_HEADER, "header", &header, e)) !=
-            LBX_OK ||
+    if ((r = decode_json_segment(s.part[0], s.len[0], LBX_ERR_TOKEN_HEADER, "header", &header,
+                                 e)) != LBX_OK ||
         (r = check_header(header, opts->keys, &key, e)) != LBX_OK ||
         (r = check_signature(&s, key, e)) != LBX_OK ||
-        (r = decode_json_segment(s.part[1], s.len[1], LBX_ERR_TOKEN_JSON, "payload", &payload, e)) !=
-            LBX_OK ||
+        (r = decode_json_segment(s.part[1], s.len[1], LBX_ERR_TOKEN_JSON, "payload", &payload,
+                                 e)) != LBX_OK ||
         (r = read_claims(payload, &c, e)) != LBX_OK || (r = check_claims(&c, opts, e)) != LBX_OK)
         goto out;
     *claims = c;
@@ -339,12 +346,11 @@ void lbx_claims_free(struct lbx_claims *c)
 
 char *lbx_claims_to_json(const struct lbx_claims *c)
 {
-    json_t *o = claims_object(c);
+    struct lbx_buf b;
     char *text;
 
-    if (o == NULL)
-        return NULL;
-    text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
+    lbx_buf_init(&b, LBX_TOKEN_MAX_LEN);
+    text = claims_text(c, &b) == LBX_OK ? lbx_buf_steal(&b) : NULL;
+    lbx_buf_free(&b);
     return text;
 }

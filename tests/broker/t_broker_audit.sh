@@ -24,7 +24,14 @@ ev=$(benv_sql "SELECT body FROM audit WHERE action='request_approved'")
 for f in event_id time actor tenant request_id status ticket request_expiry access_expiry host justification; do
     check "request_approved carries $f" test "$(echo "$ev" | benv_json "j[\"$f\"] is not None")" = true
 done
+tev=$(benv_sql "SELECT body FROM audit WHERE action='token_issued' LIMIT 1")
+for f in tenant request_id status ticket request_expiry access_expiry host justification; do
+    check "token_issued carries $f" test "$(echo "$tev" | benv_json "j[\"$f\"] is not None")" = true
+done
 check "fields hold the request's values" test "$(echo "$ev" | benv_json '[j["actor"],j["ticket"],j["host"],j["status"]]')" = '["carol", "INC-1", "node-7", "approved"]'
+# Event ids sort in chain order (new ids land at the end of the unique index) and stay unique.
+check "event ids sort as the chain grows" test "$(benv_sql "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq + 1 WHERE b.event_id <= a.event_id")" -eq 0
+check "event ids are distinct" test "$(benv_sql "SELECT count(DISTINCT event_id) FROM audit")" -eq "$(benv_sql "SELECT count(*) FROM audit")"
 check "the audit table refuses UPDATE" sh -c "! sqlite3 '$BENV_DIR/lockbox.db' \"UPDATE audit SET action='x' WHERE seq=1\" 2>/dev/null"
 check "the audit table refuses DELETE" sh -c "! sqlite3 '$BENV_DIR/lockbox.db' 'DELETE FROM audit WHERE seq=1' 2>/dev/null"
 
