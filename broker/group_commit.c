@@ -84,7 +84,11 @@ static void answer_held(struct group_commit *g, lbx_err committed)
 }
 
 /* Everything deferred since the last batch goes to the commit thread, unless it is still
- * busy with that one (then its report dispatches the next). */
+ * busy with that one (then its report dispatches the next). A small batch is written here on
+ * the loop instead, but never while the loop's own group is open: that group holds the
+ * process's writer lock (flock on <db>.writer, one per connection) until its flush, so the
+ * batch's BEGIN on the thread's connection would wait for the loop itself (the broker hung
+ * with 20 concurrent logins). The thread may wait for it; the loop may not. */
 static void dispatch_deferred(struct group_commit *g)
 {
     struct write_item *swap = g->inflight;
@@ -97,7 +101,7 @@ static void dispatch_deferred(struct group_commit *g)
     g->inflight = g->deferred, g->cap_inflight = g->cap_deferred;
     g->deferred = swap, g->cap_deferred = cap;
     g->n_deferred = 0;
-    if (n < GROUP_INLINE_MAX)
+    if (n < GROUP_INLINE_MAX && !store_group_is_open(g->b->store))
         write_thread_run_here(g->writer, g->inflight, n);
     else
         write_thread_submit(g->writer, g->inflight, n);
