@@ -149,6 +149,7 @@ lbx_err lbx_pam_reaper_spawn(const struct lbx_pam *p, const char *sid, struct lb
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &l->saved);
+    l->held = 1; /* from here every path, the failed spawn too, puts sshd's handling back */
     rc = spawn_detached(p->cfg.reaper_path, argv, ready[1], go[1], &l->child);
     close(ready[1]);
     close(go[1]);
@@ -159,7 +160,6 @@ lbx_err lbx_pam_reaper_spawn(const struct lbx_pam *p, const char *sid, struct lb
         lbx_pam_reaper_abandon(l);
         return lbx_error_set(e, LBX_ERR_SYSTEM, "spawn %s: %s", p->cfg.reaper_path, strerror(rc));
     }
-    l->held = 1;
     return LBX_OK;
 }
 

@@ -5,8 +5,10 @@
  *   pam_driver CONFDIR SERVICE USER STEP...     STEP: account | open | close | sleep:MS
  *
  * Prints one line per step: "STEP: PAM_CODE_NAME MS" and every message the module sent:
- * "error: ..." (PAM_ERROR_MSG) or "info: ..." (PAM_TEXT_INFO). Exit 0 unless PAM itself fails. */
+ * "error: ..." (PAM_ERROR_MSG) or "info: ..." (PAM_TEXT_INFO). Exit 0 unless PAM itself fails.
+ * Like sshd it has a SIGCHLD handler; a step that leaves it replaced prints "sigchld: lost". */
 #include <security/pam_appl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,11 @@ static long ms_since(const struct timespec *t0)
     return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+static void on_sigchld(int sig)
+{
+    (void)sig;
+}
+
 int main(int argc, char **argv)
 {
     struct pam_conv c = {conv, NULL};
@@ -58,10 +65,15 @@ int main(int argc, char **argv)
     struct timespec t0;
     int i, rc;
 
+    struct sigaction own, now;
+
     if (argc < 5) {
         fprintf(stderr, "usage: pam_driver CONFDIR SERVICE USER STEP...\n");
         return 2;
     }
+    memset(&own, 0, sizeof(own));
+    own.sa_handler = on_sigchld;
+    sigaction(SIGCHLD, &own, NULL);
     if ((rc = pam_start_confdir(argv[2], argv[3], &c, argv[1], &pamh)) != PAM_SUCCESS) {
         fprintf(stderr, "pam_start_confdir: %s\n", pam_strerror(NULL, rc));
         return 1;
@@ -83,6 +95,8 @@ int main(int argc, char **argv)
             return 2;
         }
         printf("%s: %s %ld\n", argv[i], code_name(rc), ms_since(&t0));
+        if (sigaction(SIGCHLD, NULL, &now) == 0 && now.sa_handler != on_sigchld)
+            printf("sigchld: lost\n");
         fflush(stdout);
     }
     pam_end(pamh, rc);

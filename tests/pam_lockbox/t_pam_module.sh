@@ -171,6 +171,13 @@ out=$(pam lbx "$S" account open)
 check "reaper that cannot start: session error" test "$(result "$out" open)" = PAM_SESSION_ERR
 check "reaper that cannot start: no record left" test -z "$(ls "$HG/run/sessions")"
 check "reaper that cannot start: no cgroup left" test -z "$(ls -d /sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-* 2>/dev/null)"
+check "reaper that cannot start: sshd's SIGCHLD handler put back" sh -c "! echo '$out' | grep -q 'sigchld: lost'"
+# a reaper that cannot even be executed (posix_spawn itself fails: not a program): the same
+printf 'not a program\n' >"$HG/not-a-program" && chmod 0755 "$HG/not-a-program"
+hg_config reaper_path="$HG/not-a-program"
+out=$(pam lbx "$S" account open)
+check "reaper not executable: session error, sshd's SIGCHLD handler put back" \
+    sh -c "echo '$out' | grep -q '^open: PAM_SESSION_ERR' && ! echo '$out' | grep -q 'sigchld: lost'"
 hg_config
 : >"$HG/broker/requests"
 $DRIVER "$HG/pam" lbx "$S" account open sleep:1500 close >"$HG/open.out" 2>&1 &
