@@ -27,9 +27,9 @@ struct lbx_http_response {
     struct lbx_buf body;
 };
 
-/* Initialises OpenSSL and makes (and drops) a first TLS context, once per process: the ~1 ms
- * OpenSSL 3 spends on its first one is then paid here, not inside a request. lbx_http_request
- * calls it too: calling it first only picks where that cost falls. */
+/* Initialises OpenSSL and makes the process's client TLS context (lib/tls_conn.c), once per
+ * process: the ~1 ms OpenSSL 3 spends on its first context is then paid here, not inside a
+ * request. lbx_http_request calls it too: calling it first only picks where that cost falls. */
 void lbx_http_init(void);
 
 /* method: "GET", "POST", "PUT", "DELETE". body: JSON text or NULL. Transport failures map to

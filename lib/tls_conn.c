@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,6 @@ int64_t lbx_monotonic_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void lbx_tls_warm(void)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-    SSL_CTX_free(ctx);
-    ERR_clear_error();
 }
 
 /* 1 ready, 0 deadline passed, -1 error (errno). */
@@ -170,10 +163,59 @@ static lbx_err tls_failed(struct lbx_error *e, const char *what, const char *fil
                          why);
 }
 
+/* One bare client context per process: protocol floor and peer verification, no CA, no
+ * certificate. It never changes once made (the CA and the client certificate go on each
+ * connection, load_identity), so every connection of every thread shares it: SSL_new only takes
+ * a reference. Made by lbx_tls_warm or the first connection. */
+static SSL_CTX *shared_ctx;
+static pthread_once_t shared_ctx_once = PTHREAD_ONCE_INIT;
+
+static SSL_CTX *bare_ctx(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+    if (ctx != NULL) {
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    }
+    return ctx;
+}
+
+static void drop_shared_ctx(void)
+{
+    SSL_CTX_free(shared_ctx); /* connections still open keep their own reference */
+    shared_ctx = NULL;
+}
+
+/* Dropped by atexit: at exit before OpenSSL's own cleanup (registered earlier, when OpenSSL was
+ * initialised, so run later), and when the PAM module this code is linked into is unloaded
+ * (dlclose runs a shared object's atexit handlers). A destructor would run after that cleanup. */
+static void make_shared_ctx(void)
+{
+    shared_ctx = bare_ctx();
+    ERR_clear_error();
+    if (shared_ctx != NULL && atexit(drop_shared_ctx) != 0)
+        drop_shared_ctx(); /* never left unowned: each connection makes its own */
+}
+
+void lbx_tls_warm(void)
+{
+    pthread_once(&shared_ctx_once, make_shared_ctx);
+}
+
+/* A reference to the shared context or, when it could not be made, a context of its own. */
+static SSL_CTX *client_ctx(void)
+{
+    lbx_tls_warm();
+    if (shared_ctx != NULL && SSL_CTX_up_ref(shared_ctx) == 1)
+        return shared_ctx;
+    return bare_ctx();
+}
+
 #define KEY_FILE_MAX 65536
 
 /* The client certificate's key, decoded the fast way (policy/keys.c) and wiped after. */
-static int use_key_file(SSL_CTX *ctx, const char *path)
+static int use_key_file(SSL *ssl, const char *path)
 {
     EVP_PKEY *pkey = NULL;
     char *pem = NULL;
@@ -181,35 +223,51 @@ static int use_key_file(SSL_CTX *ctx, const char *path)
     int ok;
 
     ok = lbx_file_read(path, LBX_FILE_ANY, KEY_FILE_MAX, &pem, &len, NULL) == LBX_OK &&
-         lbx_pem_private_key(pem, len, &pkey, NULL) == LBX_OK &&
-         SSL_CTX_use_PrivateKey(ctx, pkey) == 1;
+         lbx_pem_private_key(pem, len, &pkey, NULL) == LBX_OK && SSL_use_PrivateKey(ssl, pkey) == 1;
     EVP_PKEY_free(pkey);
     lbx_freezero(pem, len);
     return ok;
 }
 
-static lbx_err make_ctx(const struct lbx_tls_identity *id, SSL_CTX **out, struct lbx_error *e)
+/* The chain the client certificate is sent with, when its file holds no more than the
+ * certificate: completed from the CA file here, while the broker computes its answer, rather
+ * than by OpenSSL when the certificate is sent. Without the self-signed root: the broker never
+ * takes a trust anchor from its peer, it would only parse it. Best effort: on failure OpenSSL
+ * completes it at sending time, as it always did. */
+static void complete_chain(SSL *ssl)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    lbx_err r = LBX_OK;
+    STACK_OF(X509) *extra = NULL;
 
-    if (ctx == NULL)
-        return tls_failed(e, "TLS context", NULL);
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    /* Only the configured CA: no default paths, no directory. */
-    if (SSL_CTX_load_verify_locations(ctx, id->ca_file, NULL) != 1)
-        r = tls_failed(e, "CA file", id->ca_file);
-    else if (id->cert_file != NULL &&
-             (SSL_CTX_use_certificate_chain_file(ctx, id->cert_file) != 1 ||
-              !use_key_file(ctx, id->key_file ? id->key_file : id->cert_file) ||
-              SSL_CTX_check_private_key(ctx) != 1))
-        r = tls_failed(e, "client certificate or key", id->cert_file);
-    if (r != LBX_OK) {
-        SSL_CTX_free(ctx);
-        return r;
-    }
-    *out = ctx;
+    if (SSL_get0_chain_certs(ssl, &extra) == 1 && sk_X509_num(extra) <= 0)
+        SSL_build_cert_chain(ssl, SSL_BUILD_CHAIN_FLAG_NO_ROOT | SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
+                                      SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
+    ERR_clear_error();
+}
+
+/* The connection's trust (only the configured CA: no default paths, no directory; also the
+ * store a client certificate's chain is completed from, as a context's own store was) and its
+ * client certificate. OpenSSL looks for both on the connection only when the server's flight is
+ * processed: the server's certificate is verified against the connection's verify store, the
+ * client certificate is taken when the CertificateRequest is (TLS 1.2 and 1.3). */
+static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id, struct lbx_error *e)
+{
+    X509_STORE *store;
+    int ok;
+
+    ERR_clear_error(); /* the reason told is the load's own */
+    store = X509_STORE_new();
+    ok = store != NULL && X509_STORE_load_file(store, id->ca_file) == 1 &&
+         SSL_set1_verify_cert_store(ssl, store) == 1 && SSL_set1_chain_cert_store(ssl, store) == 1;
+    X509_STORE_free(store);
+    if (!ok)
+        return tls_failed(e, "CA file", id->ca_file);
+    if (id->cert_file == NULL)
+        return LBX_OK;
+    if (SSL_use_certificate_chain_file(ssl, id->cert_file) != 1 ||
+        !use_key_file(ssl, id->key_file ? id->key_file : id->cert_file) ||
+        SSL_check_private_key(ssl) != 1)
+        return tls_failed(e, "client certificate or key", id->cert_file);
+    complete_chain(ssl);
     return LBX_OK;
 }
 
@@ -246,14 +304,15 @@ static lbx_err tls_wait(struct lbx_tls_conn *c, int rc, int64_t deadline, const 
     return tls_failed(e, what, NULL);
 }
 
-static lbx_err handshake(struct lbx_tls_conn *c, const struct lbx_url *u, int64_t deadline,
-                         struct lbx_error *e)
+/* The session (on the shared context) and the peer's name or address to check. */
+static lbx_err new_session(struct lbx_tls_conn *c, const struct lbx_url *u, struct lbx_error *e)
 {
+    SSL_CTX *ctx = client_ctx();
     X509_VERIFY_PARAM *vp;
-    lbx_err r;
-    int rc;
 
-    if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+    c->ssl = ctx != NULL ? SSL_new(ctx) : NULL;
+    SSL_CTX_free(ctx); /* the session keeps its own reference */
+    if (c->ssl == NULL)
         return tls_failed(e, "TLS session", NULL);
     vp = SSL_get0_param(c->ssl);
     X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -261,27 +320,75 @@ static lbx_err handshake(struct lbx_tls_conn *c, const struct lbx_url *u, int64_
                       : (SSL_set_tlsext_host_name(c->ssl, u->host) != 1 ||
                          X509_VERIFY_PARAM_set1_host(vp, u->host, 0) != 1))
         return tls_failed(e, "peer name", u->host);
+    return LBX_OK;
+}
+
+/* Runs the handshake until it waits for the peer (or is done). */
+static lbx_err drive(struct lbx_tls_conn *c, int until_hello_sent, int64_t deadline,
+                     struct lbx_error *e)
+{
+    lbx_err r;
+    int rc;
+
     for (;;) {
         ERR_clear_error();
         if ((rc = SSL_connect(c->ssl)) == 1)
+            return LBX_OK;
+        if (until_hello_sent && SSL_get_error(c->ssl, rc) == SSL_ERROR_WANT_READ)
             return LBX_OK;
         if ((r = tls_wait(c, rc, deadline, "TLS handshake", LBX_ERR_TLS, e)) != LBX_OK)
             return r;
     }
 }
 
+/* Sends the ClientHello. The session reads from an empty memory BIO until finish_handshake, so
+ * this SSL_connect can do nothing but send it: an answer that comes early waits in the socket
+ * and is never processed before the CA and the certificate are on the session. */
+static lbx_err start_handshake(struct lbx_tls_conn *c, int64_t deadline, struct lbx_error *e)
+{
+    BIO *hold = BIO_new(BIO_s_mem()), *sock = BIO_new_socket(c->fd, BIO_NOCLOSE);
+
+    if (hold == NULL || sock == NULL) {
+        BIO_free(hold);
+        BIO_free(sock);
+        return tls_failed(e, "TLS session", NULL);
+    }
+    BIO_set_mem_eof_return(hold, -1); /* empty means "later", not end of file */
+    SSL_set_bio(c->ssl, hold, sock);
+    return drive(c, 1, deadline, e);
+}
+
+static lbx_err finish_handshake(struct lbx_tls_conn *c, int64_t deadline, struct lbx_error *e)
+{
+    BIO *sock = SSL_get_wbio(c->ssl); /* the socket, under any buffer of the handshake */
+
+    if (BIO_up_ref(sock) != 1)
+        return tls_failed(e, "TLS session", NULL);
+    SSL_set0_rbio(c->ssl, sock); /* frees the empty one */
+    return drive(c, 0, deadline, e);
+}
+
+/* The ClientHello leaves first; the CA file, the certificate and the key (~1 ms) are loaded
+ * while the broker computes its answer. */
 lbx_err lbx_tls_open(struct lbx_tls_conn *c, const struct lbx_url *u,
                      const struct lbx_tls_identity *id, int64_t deadline, struct lbx_error *e)
 {
-    SSL_CTX *ctx = NULL;
-    lbx_err r;
+    struct lbx_error file_error;
+    lbx_err r, loaded;
 
     *c = (struct lbx_tls_conn)LBX_TLS_CONN_CLOSED;
-    if ((r = make_ctx(id, &ctx, e)) != LBX_OK)
-        return r;
-    c->ctx = ctx;
-    if ((r = connect_any(u, deadline, &c->fd, e)) != LBX_OK ||
-        (r = handshake(c, u, deadline, e)) != LBX_OK)
+    if ((r = new_session(c, u, e)) != LBX_OK)
+        goto out;
+    if ((r = connect_any(u, deadline, &c->fd, e)) == LBX_OK)
+        r = start_handshake(c, deadline, e);
+    /* A file that cannot be loaded is the error whatever the network did, as when the files
+     * were loaded before connecting: it is what needs fixing. */
+    if ((loaded = load_identity(c->ssl, id, &file_error)) != LBX_OK)
+        r = lbx_error_set(e, loaded, "%s", file_error.detail);
+    else if (r == LBX_OK)
+        r = finish_handshake(c, deadline, e);
+out:
+    if (r != LBX_OK)
         lbx_tls_close(c);
     return r;
 }
@@ -335,8 +442,6 @@ void lbx_tls_close(struct lbx_tls_conn *c)
 {
     if (c->ssl != NULL)
         SSL_free(c->ssl);
-    if (c->ctx != NULL)
-        SSL_CTX_free(c->ctx);
     if (c->fd >= 0)
         close(c->fd);
     *c = (struct lbx_tls_conn)LBX_TLS_CONN_CLOSED;

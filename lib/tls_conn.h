@@ -14,7 +14,7 @@
 
 struct lbx_tls_conn {
     int fd; /* -1 when closed */
-    void *ctx, *ssl;
+    void *ssl;
 };
 
 struct lbx_tls_identity {
@@ -23,17 +23,23 @@ struct lbx_tls_identity {
     const char *key_file;  /* its key; NULL = in cert_file */
 };
 
-#define LBX_TLS_CONN_CLOSED {-1, NULL, NULL}
+#define LBX_TLS_CONN_CLOSED {-1, NULL}
 
 /* Milliseconds on CLOCK_MONOTONIC, what every deadline here is expressed in. */
 int64_t lbx_monotonic_ms(void);
 
-/* OpenSSL 3 builds its algorithm tables the first time a process makes a TLS context (~1 ms):
- * making one early moves that cost where it is cheaper. Best effort. */
+/* Makes the process's one client TLS context (bare: the CA file, certificate and key go on each
+ * connection), shared by every connection and thread. OpenSSL 3 builds its algorithm tables the
+ * first time a process makes a TLS context (~1 ms), and each context costs ~0.2 ms more: making
+ * it early moves that cost where it is cheaper. Best effort; the first connection makes it
+ * otherwise. */
 void lbx_tls_warm(void);
 
-/* Errors: LBX_ERR_BROKER_TIMEOUT when the deadline passes, LBX_ERR_BROKER_UNREACHABLE (name,
- * connect), LBX_ERR_TLS (files, handshake, verification). */
+/* The ClientHello leaves before the CA file, the certificate and the key are loaded: they load
+ * while the server computes its answer. A file that cannot be loaded is still the error (named,
+ * before any request is sent), even when the network failed too. Errors:
+ * LBX_ERR_BROKER_TIMEOUT when the deadline passes, LBX_ERR_BROKER_UNREACHABLE (name, connect),
+ * LBX_ERR_TLS (files, handshake, verification). */
 lbx_err lbx_tls_open(struct lbx_tls_conn *c, const struct lbx_url *u,
                      const struct lbx_tls_identity *id, int64_t deadline, struct lbx_error *e);
 lbx_err lbx_tls_write(struct lbx_tls_conn *c, const char *p, size_t n, int64_t deadline,

@@ -13,16 +13,22 @@ benv__sign elsewhere elsewhere "subjectAltName=IP:127.0.0.9,DNS:elsewhere.invali
 extendedKeyUsage=serverAuth"
 D=$BENV_DIR
 
-# A TLS server doing MODE to every connection; port in $D/srv.port, one line per accepted
-# connection in $D/srv.conns.
+# A TLS server doing MODE to every connection (TLS 1.2 at most with SRV_TLS12=1); port in
+# $D/srv.port, one line per accepted connection in $D/srv.conns, and in $D/srv.events one line
+# per step with its CLOCK_MONOTONIC time: accept, hello (the ClientHello came), fail (the
+# handshake did not complete), req (a request came).
 cat >"$D/srv.py" <<'EOF'
-import socket, ssl, struct, sys, threading, time
-mode, crt, key, portfile, conns, ca = sys.argv[1:7]
+import os, socket, ssl, struct, sys, threading, time
+mode, crt, key, portfile, conns, ca, events = sys.argv[1:8]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(crt, key)
+if os.environ.get("SRV_TLS12") == "1":
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
 if mode == "need-cert":
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(ca)
+def event(what): open(events, "a").write("%s %.6f\n" % (what, time.monotonic()))
+ctx.sni_callback = lambda s, name, c: event("hello")
 ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(64)
 body = b'{"ok":true}'
 ok = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
@@ -32,6 +38,7 @@ def read_request(s, buf):
         if not d: return None, b""
         buf += d
     head, _, buf = buf.partition(b"\r\n\r\n")
+    event("req")
     n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
     while len(buf) < (n[0] if n else 0): buf += s.recv(65536)
     return head, buf[n[0] if n else 0:]
@@ -39,7 +46,11 @@ def serve(raw):
     try:
         if mode == "tcp-close": return
         if mode == "silent-tls": time.sleep(10); return
-        s = ctx.wrap_socket(raw, server_side=True)
+        if mode == "silent-hello":
+            if raw.recv(5)[:1] == b"\x16": event("hello")
+            time.sleep(10); return
+        try: s = ctx.wrap_socket(raw, server_side=True)
+        except Exception: event("fail"); return
         if mode == "rst":
             s.recv(100)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -71,14 +82,15 @@ open(portfile, "w").write(str(ls.getsockname()[1]))
 while True:
     c, _ = ls.accept()
     open(conns, "a").write("conn\n")
+    event("accept")
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOF
 SRV=
 tap_cleanup '[ -n "$SRV" ] && kill "$SRV" 2>/dev/null'
 serve() { # serve MODE [CERT]: a fresh server (certificate CERT, default "server"); sets URL
     [ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
-    rm -f "$D/srv.port" "$D/srv.conns"
-    python3 "$D/srv.py" "$1" "$D/certs/${2:-server}.crt" "$D/certs/${2:-server}.key" "$D/srv.port" "$D/srv.conns" "$D/certs/ca.crt" &
+    rm -f "$D/srv.port" "$D/srv.conns" "$D/srv.events"
+    python3 "$D/srv.py" "$1" "$D/certs/${2:-server}.crt" "$D/certs/${2:-server}.key" "$D/srv.port" "$D/srv.conns" "$D/certs/ca.crt" "$D/srv.events" &
     SRV=$!
     i=0
     while [ ! -s "$D/srv.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -88,6 +100,17 @@ probe() { OUT=$("$PROBE" --ca "$D/certs/ca.crt" --timeout "${T:-1000}" "$@" 2>&1
 conns() { wc -l <"$D/srv.conns" 2>/dev/null || echo 0; }
 ms() { echo "$OUT" | sed -n 's/.* ms=\([0-9]*\)$/\1/p' | tail -1; }
 has() { echo "$OUT" | grep -q "$1"; }
+# saw EVENT...: the server's events of its one connection, in this order (and no other);
+# waits a moment for the server to note the end of a handshake
+saw() {
+    i=0
+    while [ "$(cut -d' ' -f1 "$D/srv.events" 2>/dev/null | tr '\n' ' ')" != "$* " ] && [ $i -lt 20 ]; do
+        sleep 0.05; i=$((i + 1))
+    done
+    [ "$(cut -d' ' -f1 "$D/srv.events" 2>/dev/null | tr '\n' ' ')" = "$* " ]
+}
+# since A B: milliseconds from the server's event A to its event B
+since() { awk -v a="$1" -v b="$2" '$1 == a && !ta { ta = $2 } $1 == b && !tb { tb = $2 } END { printf "%d", (tb - ta) * 1000 }' "$D/srv.events"; }
 
 serve ok
 probe --keep --count 5 POST "$URL" '{"a":1}'
@@ -115,6 +138,12 @@ check "... at the deadline (1000 ms, $(ms) ms)" test "$(ms)" -ge 990 -a "$(ms)" 
 serve silent-tls
 T=700 probe GET "$URL"
 check "a peer that never does TLS: timed out at the deadline ($(ms) ms)" sh -c "echo '$OUT' | grep -q 'error=broker timed out.*handshake' && [ $(ms) -le 1000 ]"
+serve silent-hello
+rm -f "$D/srv.events"
+T=700 probe --cert "$D/certs/node-7.crt" --key "$D/certs/node-7.key" GET "$URL"
+check "a peer that takes the ClientHello and never answers: timed out at the deadline ($(ms) ms)" \
+    sh -c "echo '$OUT' | grep -q 'error=broker timed out.*handshake' && [ $(ms) -ge 690 ] && [ $(ms) -le 1000 ]"
+check "... it had the ClientHello" saw accept hello
 serve tcp-close
 probe GET "$URL"
 check "a peer that closes before TLS: tls failure" has 'error=tls failure'
@@ -136,20 +165,66 @@ probe POST "$URL" "@$D/big.json"
 check "reset while sending a large body: an error, no answer, the process lives (exit 1)" \
     sh -c "[ $RC = 1 ] && echo '$OUT' | grep -q '^error=broker unreachable'"
 
-serve need-cert
-probe GET "$URL"
-check "a server that wants a client certificate, none given: refused" sh -c "echo '$OUT' | grep -q '^error='"
-probe --cert "$D/certs/node-7.crt" --key "$D/certs/node-7.key" GET "$URL"
-check "... with the host's certificate: answered" has 'status=200'
-probe --cert "$D/certs/node-7.crt" --key "$D/certs/other.key" GET "$URL"
-check "a key that is not the certificate's: tls failure, said so" has 'error=tls failure detail=client certificate or key'
+# The ClientHello leaves before the CA file, the certificate and the key are loaded (they load
+# while the server computes its answer): a file that turns out bad still fails the connection,
+# named as before, with the handshake cut and no request sent.
+mtls() { # mtls LABEL: a server wanting a client certificate, as the broker does
+    serve need-cert
+    probe GET "$URL"
+    check "$1: a server that wants a client certificate, none given: refused" sh -c "echo '$OUT' | grep -q '^error='"
+    probe --cert "$D/certs/node-7.crt" --key "$D/certs/node-7.key" GET "$URL"
+    check "$1: ... with the host's certificate: answered" has 'status=200'
+    rm -f "$D/srv.events"
+    probe --cert "$D/certs/node-7.crt" --key "$D/certs/other.key" GET "$URL"
+    check "$1: a key that is not the certificate's: tls failure, said so" has 'error=tls failure detail=client certificate or key'
+    check "$1: ... found after the ClientHello left: handshake cut, no request" saw accept hello fail
+    for bad in "$D/certs/nonexistent.key" "$D/garbage.pem"; do
+        rm -f "$D/srv.events"
+        probe --cert "$D/certs/node-7.crt" --key "$bad" GET "$URL"
+        check "$1: a key file that cannot be read or decoded ($(basename "$bad")): tls failure naming the certificate" \
+            has "error=tls failure detail=client certificate or key $D/certs/node-7.crt"
+        check "$1: ... handshake cut after the ClientHello, no request" saw accept hello fail
+    done
+    probe --ca "$D/ca+inter.crt" --cert "$D/certs/node-i.crt" --key "$D/certs/node-i.key" GET "$URL"
+    check "$1: a certificate from an intermediate CA that only the CA file holds: sent with it, answered" has 'status=200'
+    probe --cert "$D/certs/node-i.crt" --key "$D/certs/node-i.key" GET "$URL"
+    check "$1: ... the CA file without the intermediate: refused by the server" sh -c "echo '$OUT' | grep -q '^error='"
+    probe --ca "$D/certs/other.crt" --cert "$D/certs/node-7.crt" --key "$D/certs/node-7.key" GET "$URL"
+    check "$1: a CA that did not sign the server: certificate refused" has 'error=tls failure detail=peer certificate refused'
+}
+benv__sign inter "lockbox test intermediate CA" "basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign,cRLSign"
+benv__sign node-i node-i "extendedKeyUsage=clientAuth" inter
+cat "$D/certs/ca.crt" "$D/certs/inter.crt" >"$D/ca+inter.crt"
+printf 'not a PEM file\n' >"$D/garbage.pem"
+mtls "TLS 1.3"
+export SRV_TLS12=1
+mtls "TLS 1.2"
+unset SRV_TLS12
+
 serve ok
 OUT=$("$PROBE" --ca "$D/certs/other.crt" GET "$URL" 2>&1)
 check "a CA that did not sign the server: tls failure, certificate refused" has 'error=tls failure detail=peer certificate refused'
 probe GET "https://localhost:$(cat "$D/srv.port")/v1/x"
 check "a name (resolved, checked against the certificate): answered" has 'status=200'
-OUT=$("$PROBE" --ca "$D/certs/nonexistent.crt" GET "$URL" 2>&1)
-check "a CA file that cannot be read: tls failure naming it" has 'error=tls failure detail=CA file'
+for bad in "$D/certs/nonexistent.crt" "$D/garbage.pem"; do
+    rm -f "$D/srv.events"
+    OUT=$("$PROBE" --ca "$bad" GET "$URL" 2>&1)
+    check "a CA file that cannot be read or holds no certificate ($(basename "$bad")): tls failure naming it" has "error=tls failure detail=CA file $bad"
+    check "... found after the ClientHello left: handshake cut, no request" saw accept hello fail
+done
+# A CA file of 1001 certificates takes the client some 100 ms: the server's answer is there long
+# before, and must wait for it, not be checked against an empty store.
+awk '{ l[NR] = $0 } END { for (i = 0; i < 1000; i++) for (j = 1; j <= NR; j++) print l[j] }' \
+    "$D/certs/other.crt" >"$D/many.crt"
+cat "$D/many.crt" "$D/certs/ca.crt" >"$D/many+ca.crt"
+rm -f "$D/srv.events"
+probe --ca "$D/many+ca.crt" GET "$URL"
+check "a CA file of 1001 certificates, the server's CA last: answered" has 'status=200'
+check "... the ClientHello left before it was loaded (hello +$(since accept hello) ms, request +$(since accept req) ms)" \
+    test "$(($(since accept hello) * 3))" -lt "$(since hello req)"
+probe --ca "$D/many.crt" GET "$URL"
+check "... the same without the server's CA: certificate refused" has 'error=tls failure detail=peer certificate refused'
 probe GET "http://127.0.0.1:$(cat "$D/srv.port")/v1/x"
 check "a plain http URL: configuration error" has 'error=configuration error'
 serve ok elsewhere
@@ -165,6 +240,8 @@ kill "$SRV" 2>/dev/null
 wait "$SRV" 2>/dev/null
 probe GET "$URL"
 check "nobody listening: broker unreachable, connection refused" has 'error=broker unreachable.*refused'
+OUT=$("$PROBE" --ca "$D/certs/nonexistent.crt" GET "$URL" 2>&1)
+check "nobody listening and a CA file that cannot be read: the CA file is the error, as ever" has 'error=tls failure detail=CA file'
 T=600 probe GET "https://lockbox-no-such-host.invalid/v1/x"
 check "a name that does not resolve: unreachable or timed out, within the deadline ($(ms) ms)" sh -c "echo '$OUT' | grep -q '^error=broker' && [ $(ms) -le 900 ]"
 tap_done
