@@ -53,20 +53,18 @@ void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid);
 const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len);
 
 /* spawn.c: lockbox-reaper for session sid in steps, so the module works while it loads:
- * spawn it (sshd's SIGCHLD handling is held until the go), give it the go once the record is
- * written, wait for its "ready". Abandon (any time, idempotent) closes what is left: before
- * the go the reaper sees its go socket close and exits by itself. */
+ * spawn it (its pid and start time are known at once: the record names it), give it the go
+ * once the record is written. It arms itself; lockbox-session waits for that. Abandon (any
+ * time, idempotent) closes what is left: before the go the reaper sees its go socket close
+ * and exits by itself. */
 struct lbx_reaper_launch {
-    pid_t child; /* its first process, until waited for */
-    int ready_fd, go_fd;
-    int held; /* SIGCHLD is at its default until the child is waited for */
-    struct sigaction saved;
+    pid_t pid;
+    uint64_t start;
+    int go_fd;
 };
 lbx_err lbx_pam_reaper_spawn(const struct lbx_pam *p, const char *sid, struct lbx_reaper_launch *l,
                              struct lbx_error *e);
 lbx_err lbx_pam_reaper_go(struct lbx_reaper_launch *l, struct lbx_error *e);
-lbx_err lbx_pam_reaper_ready(struct lbx_reaper_launch *l, pid_t *pid, uint64_t *start,
-                             struct lbx_error *e);
 void lbx_pam_reaper_abandon(struct lbx_reaper_launch *l);
 
 /* phases */

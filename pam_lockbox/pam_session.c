@@ -85,8 +85,9 @@ static void undo(struct lbx_session_record *rec, const char *dir)
     lbx_cgroup_remove(&rec->cgroup, NULL);
 }
 
-/* The reaper was spawned first and has loaded meanwhile: the cgroup and the record it reads,
- * its go, then the monitor's move into the cgroup while it checks the record. */
+/* The reaper was spawned first and has loaded meanwhile: the cgroup and the record naming it,
+ * its go, then the monitor's move into the cgroup while it reads the record. It arms itself
+ * while sshd forks the user's side; lockbox-session runs nothing before it is armed. */
 static lbx_err confine(struct lbx_session_record *rec, const char *dir, gid_t view_gid,
                        struct lbx_reaper_launch *reaper, struct lbx_error *e)
 {
@@ -96,25 +97,16 @@ static lbx_err confine(struct lbx_session_record *rec, const char *dir, gid_t vi
         (r = lbx_session_record_write(dir, rec, view_gid, e)) != LBX_OK ||
         (r = lbx_pam_reaper_go(reaper, e)) != LBX_OK)
         return r;
-    /* The reaper was spawned before, so it stays outside the cgroup it will kill; the move
-     * (a cgroup migration may wait for RCU) overlaps its check. Its "ready" is still awaited
-     * before the record names it and sshd goes on. */
+    /* The reaper was spawned before, so it stays outside the cgroup it will kill. */
     if (rec->cgroup.kind != LBX_CGROUP_LOGIND)
         r = lbx_cgroup_attach(&rec->cgroup, getpid(), e);
-    if (r != LBX_OK) {
-        /* it may already run: learn its pid so undo() can stop it */
-        lbx_pam_reaper_ready(reaper, &rec->reaper_pid, &rec->reaper_start, NULL);
-        return r;
-    }
-    if ((r = lbx_pam_reaper_ready(reaper, &rec->reaper_pid, &rec->reaper_start, e)) != LBX_OK)
-        return r;
-    return lbx_session_record_write(dir, rec, view_gid, e);
+    return r;
 }
 
 static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, const char *dir,
                             struct lbx_error *e)
 {
-    struct lbx_reaper_launch reaper = {.child = -1, .ready_fd = -1, .go_fd = -1};
+    struct lbx_reaper_launch reaper = {.pid = -1, .go_fd = -1};
     char *token = NULL, *approved_by = NULL, *sid;
     struct lbx_claims claims = {0};
     gid_t view_gid = 0;
@@ -128,8 +120,11 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
     if (rec->cgroup.kind == LBX_CGROUP_LOGIND) /* the record is named after the scope */
         snprintf(rec->sid, sizeof(rec->sid), "%s", strrchr(rec->cgroup.path, '/') + 1);
     /* The reaper first: it loads while this takes and checks the token and writes the record. */
-    if ((r = lbx_pam_reaper_spawn(p, rec->sid, &reaper, e)) != LBX_OK ||
-        (r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
+    if ((r = lbx_pam_reaper_spawn(p, rec->sid, &reaper, e)) != LBX_OK)
+        goto out;
+    rec->reaper_pid = reaper.pid;
+    rec->reaper_start = reaper.start;
+    if ((r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
         (r = lbx_pam_verify(p, token, &claims, e)) != LBX_OK ||
         (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
         (r = fill_record(p, rec, &claims, &token, &approved_by, e)) != LBX_OK ||
@@ -190,10 +185,12 @@ lbx_err lbx_pam_close(struct lbx_pam *p)
         lbx_pam_log(p, LOG_WARNING, "close %s: %s", sid, e.detail);
         return LBX_OK;
     }
-    if (rec.ended == NULL && (rec.ended = strdup("exited")) != NULL) {
+    /* A reaper that never armed never reported a start: that session ended in error. */
+    if (rec.ended == NULL &&
+        (rec.ended = strdup(lbx_session_is_armed(dir, sid) ? "exited" : "error")) != NULL) {
         rec.ended_at = time(NULL);
         lbx_session_record_write(dir, &rec, (gid_t)-1, NULL);
-        ev = (struct lbx_session_event){rec.grant_id, rec.user, rec.sid, "end", "exited",
+        ev = (struct lbx_session_event){rec.grant_id, rec.user, rec.sid, "end", rec.ended,
                                         rec.ended_at};
         if (lbx_broker_report_session(&p->cfg, NULL, &ev, p->cfg.timeout * 1000, &spooled, &e) != LBX_OK)
             lbx_pam_log(p, LOG_WARNING, "session %s end not reported: %s", sid, e.detail);

@@ -1,6 +1,9 @@
 #include "session_record.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +150,7 @@ lbx_err lbx_session_record_parse(const char *text, size_t len, struct lbx_sessio
 
 static int record_path(char *out, size_t len, const char *dir, const char *sid, int view)
 {
-    int n = snprintf(out, len, "%s/%s.%s", dir, sid, view ? "view" : "json");
+    int n = snprintf(out, len, "%s/%s.%s", dir, sid, view == 2 ? "armed" : view ? "view" : "json");
 
     return n > 0 && (size_t)n < len && lbx_session_id_valid(sid);
 }
@@ -208,7 +211,31 @@ lbx_err lbx_session_record_remove(const char *dir, const char *sid)
     record_path(path, sizeof(path), dir, sid, 1);
     if (unlink(path) != 0)
         r = LBX_ERR_IO;
+    record_path(path, sizeof(path), dir, sid, 2);
+    unlink(path); /* absent when the reaper never armed */
     return r;
+}
+
+lbx_err lbx_session_mark_armed(const char *dir, const char *sid, struct lbx_error *e)
+{
+    char path[4096];
+    int fd;
+
+    if (!record_path(path, sizeof(path), dir, sid, 2))
+        return lbx_error_set(e, LBX_ERR_ARG, "bad session id or directory");
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+        return lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
+    close(fd);
+    return LBX_OK;
+}
+
+int lbx_session_is_armed(const char *dir, const char *sid)
+{
+    struct stat st;
+    char path[4096];
+
+    return record_path(path, sizeof(path), dir, sid, 2) && lstat(path, &st) == 0 &&
+           S_ISREG(st.st_mode) && st.st_uid == 0;
 }
 
 void lbx_session_record_free(struct lbx_session_record *rec)

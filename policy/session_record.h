@@ -3,6 +3,7 @@
  *   <sid>.json  0600 root            — everything, including the grant token (reaper, close);
  *   <sid>.view  0640 root:<rec group> — the same minus the token, for lockbox-session, which
  *                                       runs as the user, setgid to the recording group.
+ * and a third, <sid>.armed, once the reaper guards the session.
  * The session id is the basename of the session's cgroup, so a process finds its own record
  * from /proc/self/cgroup and never from anything the user controls. */
 #ifndef LBX_SESSION_RECORD_H
@@ -31,7 +32,7 @@ struct lbx_session_record {
     char monitor_cgroup[LBX_CGROUP_PATH_MAX]; /* where sshd's monitor came from */
     pid_t monitor_pid;
     uint64_t monitor_start;
-    pid_t reaper_pid; /* 0 until the reaper reported ready */
+    pid_t reaper_pid; /* the reaper the module started for this session */
     uint64_t reaper_start;
     char *ended;      /* NULL while live; "expired" | "revoked" | "exited" | "error" */
     int64_t ended_at;
@@ -52,7 +53,12 @@ lbx_err lbx_session_record_parse(const char *text, size_t len, struct lbx_sessio
                                  struct lbx_error *e);
 /* JSON text (malloc'd), with or without the token. */
 char *lbx_session_record_dump(const struct lbx_session_record *rec, int with_token);
+/* Removes the record, its view and its armed mark. */
 lbx_err lbx_session_record_remove(const char *dir, const char *sid);
+/* <dir>/<sid>.armed: the reaper made it once its timer is armed (root, empty); lockbox-session
+ * runs nothing of a session before it exists. */
+lbx_err lbx_session_mark_armed(const char *dir, const char *sid, struct lbx_error *e);
+int lbx_session_is_armed(const char *dir, const char *sid);
 void lbx_session_record_free(struct lbx_session_record *rec);
 
 /* Calls fn for each record in dir (full records, root only). */

@@ -1,13 +1,14 @@
-/* lockbox-reaper --session SID [--ready-fd N] [--go-fd N] [--detach] [-- key=value ...]
+/* lockbox-reaper --session SID [--go-fd N] [-- key=value ...]
  *
- * Started by pam_lockbox.so (root, own session, no inherited descriptors). Loads its
- * configuration and the trusted keys, waits for the module's go on --go-fd (the record is
- * written: the module does its own part while this one loads), reads the session
- * record, checks the token once more, tells the module it is ready, then waits for the first
- * of: the token's exp (timerfd on CLOCK_REALTIME, re-armed when the clock is set), a broker
- * answer that the grant is revoked or ended, the session ending by itself, SIGTERM.
- * --detach: the process started exits at once and a child of it is the reaper, so it is not
- * its starter's child (sshd's monitor must not see it end; see pam_lockbox/spawn.c). */
+ * Started by pam_lockbox.so (root, own session, no inherited descriptors, not sshd's child).
+ * Loads its configuration and the trusted keys, waits for the module's go on --go-fd (the
+ * record is written: the module does its own part while this one loads), reads the session
+ * record, checks that it names this process and checks the token once more, arms its timer
+ * and marks the session armed (<sid>.armed: lockbox-session waits for it), then waits for the
+ * first of: the token's exp (timerfd on CLOCK_REALTIME, re-armed when the clock is set), a
+ * broker answer that the grant is revoked or ended, the session ending by itself, SIGTERM.
+ * A record that names this process is the module's; if it cannot be armed, the session it
+ * describes is torn down (fail closed: sshd has already gone on). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -36,9 +37,7 @@
 
 struct args {
     const char *sid;
-    int ready_fd;
     int go_fd;
-    int detach;
     int cfg_argc;
     const char **cfg_argv;
 };
@@ -48,17 +47,12 @@ static int parse_args(int argc, char **argv, struct args *a)
     int i;
 
     memset(a, 0, sizeof(*a));
-    a->ready_fd = -1;
     a->go_fd = -1;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--session") == 0 && i + 1 < argc)
             a->sid = argv[++i];
-        else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc)
-            a->ready_fd = atoi(argv[++i]);
         else if (strcmp(argv[i], "--go-fd") == 0 && i + 1 < argc)
             a->go_fd = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--detach") == 0)
-            a->detach = 1;
         else if (strcmp(argv[i], "--") == 0)
             break;
         else
@@ -126,21 +120,6 @@ static int arm_timer(int tfd, int64_t at)
     struct itimerspec its = {{0, 0}, {(time_t)at, 0}};
 
     return timerfd_settime(tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL);
-}
-
-static void say_ready(int fd)
-{
-    uint64_t start = 0;
-    char line[64];
-    int n;
-
-    if (fd < 0)
-        return;
-    lbx_proc_start_time(getpid(), &start);
-    n = snprintf(line, sizeof(line), "ready %ld %llu\n", (long)getpid(), (unsigned long long)start);
-    if (write(fd, line, (size_t)n) != n)
-        lbx_warn_f("ready pipe: %s", strerror(errno));
-    close(fd);
 }
 
 static int record_present(const struct lbx_reaper *rp)
@@ -212,38 +191,68 @@ static const char *wait_for_end(struct lbx_reaper *rp, int tfd, int wfd, int sfd
     return why;
 }
 
+/* Only the module that started this process writes a record naming it (pid and start time):
+ * such a record is trusted enough to tear its session down when it cannot be guarded. */
+static int names_me(const struct lbx_session_record *r)
+{
+    uint64_t start = 0;
+
+    return r->reaper_pid == getpid() && lbx_proc_start_time(getpid(), &start) == LBX_OK &&
+           start == r->reaper_start;
+}
+
+/* 0: ready to arm. SETUP_LEAVE: nothing to guard (no go, no record, not ours). SETUP_TEARDOWN:
+ * our session, but it cannot be guarded. */
+enum { SETUP_LEAVE = -1, SETUP_TEARDOWN = -2 };
+
+static int check_record(struct lbx_reaper *rp, const struct lbx_keyring *ring, const char *sid)
+{
+    struct lbx_error e = {0};
+    struct group *g;
+
+    if (lbx_session_record_read(rp->sessions_dir, sid, 0, &rp->rec, &e) != LBX_OK) {
+        lbx_error_f("session %s: %s (%s)", sid, lbx_strerror(e.code), e.detail);
+        return SETUP_LEAVE;
+    }
+    rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
+    if (check_token(rp, ring, &e) != LBX_OK) {
+        lbx_error_f("session %s: %s (%s)", sid, lbx_strerror(e.code), e.detail);
+        return names_me(&rp->rec) ? SETUP_TEARDOWN : SETUP_LEAVE;
+    }
+    if (!names_me(&rp->rec)) {
+        lbx_error_f("session %s: the record names reaper %ld, not this one", sid,
+                    (long)rp->rec.reaper_pid);
+        return SETUP_LEAVE;
+    }
+    return 0;
+}
+
 static int setup(struct lbx_reaper *rp, const struct args *a)
 {
     struct lbx_keyring *ring = NULL;
     struct lbx_error e = {0};
-    struct group *g;
-    int rc = -1;
+    int rc = SETUP_LEAVE;
 
     if (lbx_host_config_load(&rp->cfg, a->cfg_argc, a->cfg_argv, LBX_FILE_ROOT, &e) != LBX_OK) {
         lbx_error_f("configuration: %s", e.detail);
-        return -1;
+        return SETUP_LEAVE;
     }
     lbx_log_set_level(rp->cfg.debug ? LOG_DEBUG : LOG_INFO);
     snprintf(rp->sessions_dir, sizeof(rp->sessions_dir), "%s/sessions", rp->cfg.run_dir);
     /* Before the go: the keys (OpenSSL's first decode and fetches, ~1 ms in a new process)
      * load while the module writes the record. */
     if (lbx_keyring_new(&ring) != LBX_OK ||
-        lbx_keyring_load_path(ring, rp->cfg.trusted_keys, &e) != LBX_OK) {
+        lbx_keyring_load_path(ring, rp->cfg.trusted_keys, &e) != LBX_OK)
         lbx_error_f("session %s: trusted keys: %s", a->sid, e.detail);
-    } else if (wait_go(a->go_fd) != 0) {
+    else if (wait_go(a->go_fd) != 0)
         lbx_info_f("session %s: the module gave no go; nothing to guard", a->sid);
-    } else if (lbx_session_record_read(rp->sessions_dir, a->sid, 0, &rp->rec, &e) != LBX_OK ||
-               check_token(rp, ring, &e) != LBX_OK) {
-        lbx_error_f("session %s: %s (%s)", a->sid, lbx_strerror(e.code), e.detail);
-    } else {
-        rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
-        rc = 0;
-    }
+    else
+        rc = check_record(rp, ring, a->sid);
     lbx_keyring_free(ring);
     return rc;
 }
 
-static int run(struct lbx_reaper *rp, const struct args *a)
+static int run(struct lbx_reaper *rp)
 {
     struct lbx_watch w = {0};
     struct lbx_error e = {0};
@@ -259,15 +268,18 @@ static int run(struct lbx_reaper *rp, const struct args *a)
     if ((tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC)) < 0 || arm_timer(tfd, rp->rec.exp) != 0 ||
         (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
         lbx_error_f("timer setup: %s", strerror(errno));
-        return -1;
+        return SETUP_TEARDOWN;
     }
-    say_ready(a->ready_fd);
-    /* From here to the loop the reaper loads libcurl and reports the start over TLS (~6 ms of
-     * CPU) while sshd forks the user's side of the session it just opened: a lower priority
-     * lets sshd go first. Nothing here is urgent, and the loop runs at the normal one: the
-     * timer is armed and the loop sees it when it starts. */
+    if (lbx_session_mark_armed(rp->sessions_dir, rp->rec.sid, &e) != LBX_OK) {
+        lbx_error_f("session %s: %s", rp->rec.sid, e.detail);
+        return SETUP_TEARDOWN;
+    }
+    /* From here to the loop the reaper reports the start over TLS (~3 ms of CPU) while the
+     * user's side of the session starts: a lower priority lets it go first. Nothing here is
+     * urgent, and the loop runs at the normal one: the timer is armed and the loop sees it
+     * when it starts. */
     setpriority(PRIO_PROCESS, 0, REAPER_STARTUP_NICE);
-    /* After "ready" (sshd waits for it; nothing before calls the broker), before any thread. */
+    /* Armed (nothing before calls the broker), before any thread. */
     lbx_http_init();
     lbx_info_f("session %s of %s: grant %s until %lld, %s cgroup %s", rp->rec.sid, rp->rec.user,
                rp->rec.grant_id, (long long)rp->rec.exp, lbx_cgroup_kind_name(rp->rec.cgroup.kind),
@@ -305,24 +317,22 @@ int main(int argc, char **argv)
     lbx_log_init("lockbox-reaper", getenv("LOCKBOX_REAPER_STDERR") ? LBX_LOG_STDERR : LBX_LOG_SYSLOG,
                  LOG_INFO);
     if (parse_args(argc, argv, &a) != 0) {
-        fprintf(stderr, "usage: lockbox-reaper --session SID [--ready-fd N] [--go-fd N] "
-                        "[--detach] [-- key=value ...]\n");
+        fprintf(stderr, "usage: lockbox-reaper --session SID [--go-fd N] [-- key=value ...]\n");
         return 2;
-    }
-    if (a.detach) {
-        pid_t child = fork();
-
-        if (child != 0)
-            _exit(child > 0 ? 0 : 1); /* on failure the ready pipe closes unanswered */
     }
     if (geteuid() != 0) {
         lbx_error_f("must run as root");
         return 1;
     }
-    /* Before "ready" a failure needs no teardown: the module sees the pipe close, refuses the
-     * session and removes what it made. */
-    if (setup(&rp, &a) == 0 && run(&rp, &a) == 0)
-        rc = 0;
+    /* sshd went on without waiting for this process: a session of ours it cannot guard is
+     * ended (lockbox-session refuses it too, but ~/.bashrc may already run in it). */
+    if ((rc = setup(&rp, &a)) == 0)
+        rc = run(&rp);
+    if (rc == SETUP_TEARDOWN) {
+        lbx_http_init();
+        lbx_teardown(&rp, "error");
+    }
+    rc = rc == 0 ? 0 : 1;
     /* The watcher thread may still be inside a TLS request: exit() would run OpenSSL's and
      * curl's atexit cleanup under its feet (and can hang there). Nothing is buffered. */
     lbx_session_record_free(&rp.rec);

@@ -3,7 +3,8 @@
  * It trusts nothing the user controls: not the environment (~/.pam_environment, AcceptEnv),
  * not a config file that is not root's. Its session is the cgroup it runs in — sshd's monitor
  * entered it in pam_open_session and no user can leave it — and the record for that cgroup is
- * root's. No record, a record for someone else, an ended grant or a dead reaper: it refuses. */
+ * root's. No record, a record for someone else, an ended grant or a reaper that is dead or
+ * never armed: it refuses. */
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -66,6 +67,26 @@ static lbx_err find_session(struct lbx_hook *h)
     return LBX_ERR_UNGUARDED;
 }
 
+/* sshd does not wait for the reaper to arm itself (it loads while sshd forks this side), so
+ * this does: normally it has long been armed. A reaper that dies, or takes longer than
+ * ARMED_WAIT_MS, guards nothing. */
+#define ARMED_WAIT_MS 5000
+
+static int reaper_armed(const struct lbx_hook *h)
+{
+    struct timespec pause = {0, 1000000};
+    int waited;
+
+    for (waited = 0; waited < ARMED_WAIT_MS; waited++) {
+        if (lbx_session_is_armed(h->sessions_dir, h->rec.sid))
+            return 1;
+        if (!lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start))
+            return 0;
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
 static const char *unguarded_reason(const struct lbx_hook *h)
 {
     if (h->rec.uid != getuid())
@@ -74,7 +95,8 @@ static const char *unguarded_reason(const struct lbx_hook *h)
         return "the grant has ended";
     if (time(NULL) >= h->rec.exp)
         return "the grant has expired";
-    if (h->rec.reaper_pid <= 1 || !lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start))
+    if (h->rec.reaper_pid <= 1 || !reaper_armed(h) ||
+        !lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start))
         return "no reaper guards this session";
     return NULL;
 }

@@ -166,12 +166,38 @@ hg_grant "$S" 2s
 out=$(pam lbx "$S" account sleep:2100 open)
 check "open after the grant's exp (inside the leeway): session error" test "$(result "$out" open)" = PAM_SESSION_ERR
 hg_grant "$S" 1h
-hg_config reaper_path=/bin/false
-out=$(pam lbx "$S" account open)
-check "reaper that cannot start: session error" test "$(result "$out" open)" = PAM_SESSION_ERR
-check "reaper that cannot start: no record left" test -z "$(ls "$HG/run/sessions")"
-check "reaper that cannot start: no cgroup left" test -z "$(ls -d /sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-* 2>/dev/null)"
-check "reaper that cannot start: sshd's SIGCHLD handler put back" sh -c "! echo '$out' | grep -q 'sigchld: lost'"
+# sshd does not wait for the reaper to arm itself; lockbox-session does. A reaper that exits at
+# once (/bin/false) is gone before the module can name it (session error) or never arms; one
+# that exits after a while, or hangs, never arms: lockbox-session refuses the session (a hung
+# one after 5 s). Either way close leaves nothing behind, and sshd's SIGCHLD is never touched.
+printf '#!/bin/sh\nsleep 0.3\nexit 1\n' >"$HG/late-false" && chmod 0755 "$HG/late-false"
+printf '#!/bin/sh\nexec sleep 30\n' >"$HG/hung" && chmod 0755 "$HG/hung"
+for reaper in /bin/false "$HG/late-false" "$HG/hung"; do
+    name=$(basename "$reaper")
+    hg_config reaper_path="$reaper"
+    # the session lasts longer than the hook may wait
+    $DRIVER "$HG/pam" lbx "$S" account open sleep:$([ $name = hung ] && echo 6000 || echo 500) close >"$HG/false.out" 2>&1 &
+    dpid=$!
+    hg_wait "grep -q '^open:' '$HG/false.out'" 5
+    if grep -q '^open: PAM_SUCCESS' "$HG/false.out"; then
+        rec=$(grep -l "\"monitor_pid\":$dpid," "$HG/run/sessions/"*.json | head -1)
+        cg="$($PYTHON -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['cgroup_mount'] + r['cgroup_path'])" "$rec")"
+        rpid=$($PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))['reaper_pid'])" "$rec")
+        hout=$(sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$(id -u "$S") --regid=$(id -g "$S") --init-groups '$HG/bin/lockbox-session' config='$HG/host.conf'" 2>&1 </dev/null)
+        check "reaper $name never arms: lockbox-session refuses the session" sh -c "echo '$hout' | grep -q 'no reaper guards this session; refusing'"
+        kill "$rpid" 2>/dev/null
+    else
+        check "reaper $name gone before it is named: session error" test "$name" = false
+    fi
+    wait $dpid
+    out=$(cat "$HG/false.out")
+    check "reaper $name: no record left" test -z "$(ls "$HG/run/sessions")"
+    check "reaper $name: no cgroup left" test -z "$(ls -d /sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-* 2>/dev/null)"
+    check "reaper $name: sshd's SIGCHLD handler untouched" sh -c "! echo '$out' | grep -q 'sigchld: lost'"
+    [ $name = false ] || check "reaper $name: the end reported as an error (it never armed)" \
+        grep -q '"event":"end".*"reason":"error"' "$HG/broker/requests"
+    : >"$HG/broker/requests"
+done
 # a reaper that cannot even be executed (posix_spawn itself fails: not a program): the same
 printf 'not a program\n' >"$HG/not-a-program" && chmod 0755 "$HG/not-a-program"
 hg_config reaper_path="$HG/not-a-program"
@@ -180,6 +206,7 @@ check "reaper not executable: session error, sshd's SIGCHLD handler put back" \
     sh -c "echo '$out' | grep -q '^open: PAM_SESSION_ERR' && ! echo '$out' | grep -q 'sigchld: lost'"
 hg_config
 : >"$HG/broker/requests"
+: >"$HG/broker/connections"
 $DRIVER "$HG/pam" lbx "$S" account open sleep:1500 close >"$HG/open.out" 2>&1 &
 dpid=$!
 sleep 0.8

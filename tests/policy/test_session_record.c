@@ -119,6 +119,32 @@ static void test_ids(void **state)
     assert_false(lbx_session_id_valid("-rf"));
 }
 
+/* The armed mark: made once, by root, a plain file; a second mark, a symlink, a file of
+ * someone else's or a bad id do not count; removing the record removes it. */
+static void test_armed_mark(void **state)
+{
+    char path[512], other[512];
+
+    snprintf(path, sizeof(path), "%s/s-armed.armed", dir);
+    assert_false(lbx_session_is_armed(dir, "s-armed"));
+    assert_int_equal(lbx_session_mark_armed(dir, "s-armed", NULL), LBX_OK);
+    assert_true(lbx_session_is_armed(dir, "s-armed"));
+    assert_int_not_equal(lbx_session_mark_armed(dir, "s-armed", NULL), LBX_OK);
+    assert_int_not_equal(lbx_session_mark_armed(dir, "../s-armed", NULL), LBX_OK);
+    assert_false(lbx_session_is_armed(dir, "../s-armed"));
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    assert_false(lbx_session_is_armed(dir, "s-armed"));
+    lbx_session_record_remove(dir, "s-armed");
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(other, sizeof(other), "%s/elsewhere", dir);
+    assert_int_equal(lbx_session_mark_armed(dir, "s-other", NULL), LBX_OK);
+    snprintf(path, sizeof(path), "%s/s-other.armed", dir);
+    assert_int_equal(rename(path, other), 0);
+    assert_int_equal(symlink(other, path), 0);
+    assert_false(lbx_session_is_armed(dir, "s-other"));
+    assert_int_not_equal(lbx_session_mark_armed(dir, "s-other", NULL), LBX_OK);
+}
+
 static int setup(void **state)
 {
     return mkdtemp(dir) ? 0 : -1;
@@ -138,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_armed_mark),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -199,5 +199,39 @@ for go in closed wrong; do
 done
 printf g | LOCKBOX_REAPER_STDERR=1 timeout 5 "$BUILD_ABS/lockbox-reaper" --session s-forged --go-fd 0 -- "config=$HG/host.conf" >"$HG/go.out" 2>&1
 check "go given: the record is read and checked (forged: refused)" grep -q "malformed token" "$HG/go.out"
+# -- sshd does not wait for the reaper to arm itself, so a reaper that cannot arm for a session
+# of its own (the record names its pid and start time: the module wrote it) ends that session
+# instead of leaving it unguarded. Here the token in the record does not verify.
+cg=/sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-armfail
+mkdir -p "$cg"
+sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups sleep 1000" &
+victim=$!
+hg_wait "grep -qx $victim '$cg/cgroup.procs'" 3
+$PYTHON - "$BUILD_ABS/lockbox-reaper" "$HG" "$S" "$U" "$cg" >"$HG/armfail.out" 2>&1 <<'EOF2'
+import json, os, socket, subprocess, sys, time
+reaper, hg, user, uid, cg = sys.argv[1:]
+mine, theirs = socket.socketpair()
+p = subprocess.Popen([reaper, "--session", "s-armfail", "--go-fd", "3", "--", "config=%s/host.conf" % hg],
+                     close_fds=False, env={"LOCKBOX_REAPER_STDERR": "1"},
+                     preexec_fn=lambda: os.dup2(theirs.fileno(), 3))
+theirs.close()
+start = int(open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()[19])
+rec = {"sid": "s-armfail", "user": user, "uid": int(uid), "token": "a.b.c", "grant_id": "G-x",
+       "exp": int(time.time()) + 60, "created": 0, "cgroup_kind": "v2",
+       "cgroup_mount": "/sys/fs/cgroup/unified", "cgroup_path": cg[len("/sys/fs/cgroup/unified"):],
+       "monitor_cgroup": "/", "monitor_pid": 1, "monitor_start": 0, "reaper_pid": p.pid,
+       "reaper_start": start, "ended_at": 0}
+path = "%s/run/sessions/s-armfail.json" % hg
+with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+    json.dump(rec, f)
+mine.send(b"g")
+print("exit", p.wait(timeout=20))
+EOF2
+check "cannot arm its own session: exits with an error, says why" sh -c "grep -q '^exit 1' '$HG/armfail.out' && grep -q 'malformed token' '$HG/armfail.out'"
+check "cannot arm its own session: the session's processes are killed" hg_wait "hg_gone $victim" 3
+check "cannot arm its own session: cgroup and record removed, never marked armed" \
+    sh -c "[ ! -d '$cg' ] && [ ! -e '$HG/run/sessions/s-armfail.json' ] && [ ! -e '$HG/run/sessions/s-armfail.armed' ]"
+check "cannot arm its own session: the end reported as an error" grep -q "s-armfail ended: error" "$HG/armfail.out"
+wait $victim 2>/dev/null
 check_fails "reaper: bad arguments are a usage error" sh -c "\"$BUILD_ABS/lockbox-reaper\" --session ../x 2>/dev/null"
 tap_done
