@@ -176,7 +176,7 @@ for reaper in /bin/false "$HG/late-false" "$HG/hung"; do
     name=$(basename "$reaper")
     hg_config reaper_path="$reaper"
     # the session lasts longer than the hook may wait
-    $DRIVER "$HG/pam" lbx "$S" account open sleep:$([ $name = hung ] && echo 6000 || echo 500) close >"$HG/false.out" 2>&1 &
+    $DRIVER "$HG/pam" lbx "$S" account open sleep:$([ $name = hung ] && echo 9000 || echo 500) close >"$HG/false.out" 2>&1 &
     dpid=$!
     hg_wait "grep -q '^open:' '$HG/false.out'" 5
     if grep -q '^open: PAM_SUCCESS' "$HG/false.out"; then
@@ -228,6 +228,7 @@ check "open: the 'sshd' (driver) is in the session cgroup" grep -q "0::/lockbox-
 wait $dpid
 out=$(cat "$HG/open.out")
 check "open then close: success" test "$(result "$out" open)$(result "$out" close)" = PAM_SUCCESSPAM_SUCCESS
+check "close: sshd's priority is put back after the end report (sent at nice 10)" sh -c "! echo '$out' | grep -q '^nice:'"
 check "close: record removed" test ! -e "$HG/run/sessions/$sid.json"
 check "close: cgroup removed" test ! -d "/sys/fs/cgroup/unified/lockbox-test-$HG_ID/$sid"
 check "close: reaper gone within 2 s" hg_wait "hg_gone $rpid" 2
