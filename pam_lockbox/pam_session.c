@@ -2,14 +2,12 @@
  * again, put the monitor (and so everything it forks) into the session's cgroup, start the
  * reaper that ends it, and write the session record. sshd carries on when this fails, so
  * lockbox-session refuses any session without a record and a live reaper. */
-#include <errno.h>
 #include <grp.h>
 #include <security/pam_modules.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +21,6 @@
 
 #define PAM_DATA_SID "lockbox_session_id"
 #define CLOSE_KILL_TIMEOUT_MS 2000
-#define CLOSE_REPORT_NICE 10
 
 static lbx_err group_gid(const char *name, gid_t *gid, struct lbx_error *e)
 {
@@ -170,25 +167,6 @@ lbx_err lbx_pam_open(struct lbx_pam *p)
     return r;
 }
 
-/* Nobody waits for the end report: the connection is gone. Its TLS handshake runs at a lower
- * priority so that the next login on the host (sshd's start, its key exchange) goes first;
- * the monitor's own priority is put back after. */
-static void report_end(struct lbx_pam *p, const struct lbx_session_event *ev, int *spooled)
-{
-    struct lbx_error e = {0};
-    int prio, known;
-
-    errno = 0;
-    prio = getpriority(PRIO_PROCESS, 0);
-    known = errno == 0; /* -1 is a priority too */
-    if (known)
-        setpriority(PRIO_PROCESS, 0, CLOSE_REPORT_NICE);
-    if (lbx_broker_report_session(&p->cfg, NULL, ev, p->cfg.timeout * 1000, spooled, &e) != LBX_OK)
-        lbx_pam_log(p, LOG_WARNING, "session %s end not reported: %s", ev->session, e.detail);
-    if (known)
-        setpriority(PRIO_PROCESS, 0, prio);
-}
-
 /* The user side is gone: report the end unless the reaper already ended it, take sshd back
  * out of the cgroup, kill whatever the session left behind, remove the cgroup and record. */
 lbx_err lbx_pam_close(struct lbx_pam *p)
@@ -214,7 +192,8 @@ lbx_err lbx_pam_close(struct lbx_pam *p)
         lbx_session_record_write(dir, &rec, (gid_t)-1, NULL);
         ev = (struct lbx_session_event){rec.grant_id, rec.user, rec.sid, "end", rec.ended,
                                         rec.ended_at};
-        report_end(p, &ev, &spooled);
+        if (lbx_broker_report_session(&p->cfg, NULL, &ev, p->cfg.timeout * 1000, &spooled, &e) != LBX_OK)
+            lbx_pam_log(p, LOG_WARNING, "session %s end not reported: %s", sid, e.detail);
     }
     if (rec.cgroup.kind != LBX_CGROUP_LOGIND) {
         lbx_cgroup_attach_path(&rec.cgroup, rec.monitor_cgroup, getpid(), NULL);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,7 +63,7 @@ int main(int argc, char **argv)
     struct pam_conv c = {conv, NULL};
     pam_handle_t *pamh = NULL;
     struct timespec t0;
-    int i, rc, nice0;
+    int i, rc;
 
     struct sigaction own, now;
 
@@ -79,7 +78,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "pam_start_confdir: %s\n", pam_strerror(NULL, rc));
         return 1;
     }
-    nice0 = getpriority(PRIO_PROCESS, 0);
     for (i = 4; i < argc; i++) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (strcmp(argv[i], "account") == 0)
@@ -99,8 +97,6 @@ int main(int argc, char **argv)
         printf("%s: %s %ld\n", argv[i], code_name(rc), ms_since(&t0));
         if (sigaction(SIGCHLD, NULL, &now) == 0 && now.sa_handler != on_sigchld)
             printf("sigchld: lost\n");
-        if (getpriority(PRIO_PROCESS, 0) != nice0) /* a module must put the priority back */
-            printf("nice: %d after %s\n", getpriority(PRIO_PROCESS, 0), argv[i]);
         fflush(stdout);
     }
     pam_end(pamh, rc);
