@@ -3,8 +3,8 @@
  *
  *   bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s SAMPLES-FILE] [-t PHASES-FILE] [-P] USER
  *
- * -P: time only the "none" authentication request, which sshd refuses and pads to USER's
- * minimum delay (USER need not exist): the samples are that pad as the client sees it.
+ * -P: only the "none" authentication request, which sshd refuses and pads to USER's minimum
+ * delay (USER need not exist; bench_login.sh reads the delay from sshd's DEBUG3 log).
  * Prints {"logins":..,"errors":..,"median_ms":..,"p99_ms":..}; every sample also goes to
  * SAMPLES-FILE (appended) so the caller can merge interleaved rounds. A login that is refused
  * or whose command does not exit 0 is an error, not a sample. Exit 1 when any login failed. */

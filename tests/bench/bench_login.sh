@@ -26,35 +26,47 @@ be_setup || { be_log "setup failed"; exit 1; }
 HG_SSHD_EXTRA="MaxStartups 100:30:200"
 hg_sshd_start || { be_log "sshd did not start"; exit 1; }
 
-# sshd pads every failed authentication request (here libssh's "none" probe, the first request
-# of every login) to a per-user minimum: 5 ms plus 0-4.2 ms from a hash of the user name and the
-# host keys. Two random names would put up to 4.2 ms between the stacks that has nothing to do
-# with lockbox (a third of the 1.10x budget). So the pad of each candidate name is measured (the
-# median "none" request of 7, with no PAM module of ours in the stack: the names need not exist)
-# and the support / plain pair with the closest pads is used.
-# user_pads: "NAME PAD_MS" for candidates s0-s7 and p0-p7.
+# sshd 9.2 pads every authentication request that has not yet succeeded — libssh's "none" probe
+# and the publickey request itself (its account phase runs after the pad) — to a per-user
+# minimum: 5 ms plus 0-4.2 ms from a hash of the user name and the host keys. Two random names
+# would put up to 2 x 4.2 ms between the stacks that has nothing to do with lockbox. sshd logs
+# that minimum at LogLevel DEBUG3 ("requested N ms"): a second sshd with the same host key
+# and that log level tells it for each candidate name (the names need not exist), and the
+# support / plain pair with the closest delays is used.
+# user_pads: "NAME DELAY_MS" for candidates s0-s11 and p0-p11.
 user_pads() {
+    _port=$(hg_free_port)
+    sed -e "s/^Port .*/Port $_port/" -e "s/^LogLevel .*/LogLevel DEBUG3/" \
+        -e "s|^PidFile .*|PidFile $HG/probe.pid|" "$HG/sshd_config" >"$HG/probe_config"
+    "$HG/$HG_SERVICE" -D -f "$HG/probe_config" -E "$HG/probe.log" &
+    _probe=$!
+    for _i in $(seq 50); do
+        $PYTHON -c "import socket; socket.create_connection(('127.0.0.1', $_port), 0.2)" 2>/dev/null && break
+        sleep 0.05
+    done
     be_use_pam none
     for _k in s p; do
-        for _i in 0 1 2 3 4 5 6 7; do
-            set -- $("$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n 7 -P "lbxe2e$HG_ID$_k$_i" |
-                $PYTHON -c 'import json,sys; print(json.load(sys.stdin)["median_ms"])')
-            echo "lbxe2e$HG_ID$_k$_i ${1:-nan}"
+        for _i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+            : >"$HG/probe.log"
+            "$BENCH/bench_login" -p "$_port" -i "$HG/id_user" -n 1 -P "lbxe2e$HG_ID$_k$_i" >/dev/null
+            echo "lbxe2e$HG_ID$_k$_i $(sed -n 's/.*ensure_minimum_time_since: .*(requested \([0-9.]*\)ms).*/\1/p' "$HG/probe.log" | head -1)"
         done
     done
+    kill "$_probe" 2>/dev/null
+    wait "$_probe" 2>/dev/null
 }
 user_pads >"$HG/pads"
 set -- $($PYTHON - "$HG/pads" <<'PY'
 import itertools, sys
-pads = [l.split() for l in open(sys.argv[1])]
-s = [(n, float(d)) for n, d in pads if n[-2] == "s" and d != "nan"]
-p = [(n, float(d)) for n, d in pads if n[-2] == "p" and d != "nan"]
+pads = [l.split() for l in open(sys.argv[1]) if len(l.split()) == 2]
+s = [(n, float(d)) for n, d in pads if n.rstrip("0123456789")[-1] == "s"]
+p = [(n, float(d)) for n, d in pads if n.rstrip("0123456789")[-1] == "p"]
 (sn, sd), (pn, pd) = min(itertools.product(s, p), key=lambda x: abs(x[0][1] - x[1][1]))
 print(sn, pn, sd, pd)
 PY
-) || { be_log "sshd told no user pads"; exit 1; }
+) || { be_log "sshd told no user delays"; exit 1; }
 S=$1 P=$2 PAD_S=$3 PAD_P=$4
-be_log "users $S (support, pad $PAD_S ms) and $P (plain, pad $PAD_P ms)"
+be_log "users $S (support, sshd delay $PAD_S ms) and $P (plain, sshd delay $PAD_P ms)"
 hg_user "$S" support && hg_user "$P" || exit 1
 be_engineer "benchs" "$S" && be_engineer "benchp" "$P"
 be_grant benchs >/dev/null && be_grant benchp >/dev/null || exit 1
@@ -118,8 +130,9 @@ for c in none script lockbox; do
         { be_log "$c: login failed"; tail -5 "$HG/sshd.log" >&2; exit 1; }
 done
 
-ROUNDS=4
-PER=$(be_n 50 2)
+# 10 rounds of 20 per stack: machine drift hits all three alike
+ROUNDS=10
+PER=$(be_n 20 2)
 for g in $CONFIGS; do
     use_cgroup $g && eval "MIGRATE_$g=$(probe_migration)" || { be_log "cannot set favordynmods $g"; exit 1; }
     be_log "favordynmods $g: a cgroup migration takes $(eval echo \$MIGRATE_$g) ms"

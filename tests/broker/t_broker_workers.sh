@@ -123,6 +123,25 @@ benv_stop
 check "SIGTERM: the parent exits 0" test "$BENV_EXIT" -eq 0
 check "SIGTERM: no process left (parent $pid, workers $kids)" none_alive "$pid" $kids
 
+# A broker that does not stop (here stopped by SIGSTOP, so its SIGTERM waits) fails the test
+# that stops it after BENV_STOP_WAIT seconds, instead of hanging it, and is killed.
+benv_start
+kids=$(children "$BENV_PID")
+pid=$BENV_PID
+kill -STOP "$pid"
+t0=$(date +%s)
+out=$(BENV_STOP_WAIT=1 benv_stop)
+took=$(($(date +%s) - t0))
+check "a broker that does not stop: benv_stop says so within its bound (${took} s)" \
+    sh -c "echo \"\$0\" | grep -q 'did not stop within 1 s' && [ $took -le 3 ]" "$out"
+wait "$pid" 2>/dev/null
+BENV_PID=
+# (its workers follow it through their parent-death signal; orphans are zombies until reaped)
+none_running() { for p in "$@"; do benv__running "$p" && return 1; done; return 0; }
+i=0
+while ! none_running "$pid" $kids && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "and it is killed, its workers with it" none_running "$pid" $kids
+
 # A bad workers value: refused with file:line.
 for v in 0 65 two -1; do
     sed "s|^workers = .*|workers = $v|" "$BENV_DIR/lockboxd.conf" >"$BENV_DIR/bad.conf"

@@ -176,7 +176,7 @@ for reaper in /bin/false "$HG/late-false" "$HG/hung"; do
     name=$(basename "$reaper")
     hg_config reaper_path="$reaper"
     # the session lasts longer than the hook may wait
-    $DRIVER "$HG/pam" lbx "$S" account open sleep:$([ $name = hung ] && echo 6000 || echo 500) close >"$HG/false.out" 2>&1 &
+    $DRIVER "$HG/pam" lbx "$S" account open sleep:$([ $name = hung ] && echo 9000 || echo 500) close >"$HG/false.out" 2>&1 &
     dpid=$!
     hg_wait "grep -q '^open:' '$HG/false.out'" 5
     if grep -q '^open: PAM_SUCCESS' "$HG/false.out"; then

@@ -140,9 +140,23 @@ benv_start() {
     BENV_URL="https://127.0.0.1:$BENV_PORT"
 }
 
+# A broker that does not stop on SIGTERM (a deadlock, say) fails the test that ran it instead of
+# hanging it: BENV_STOP_WAIT seconds (default 20), then SIGKILL. Our child stays a zombie until
+# waited for, so "gone" is "no such process or state Z".
+benv__running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 benv_stop() {
     [ -n "${BENV_PID:-}" ] || return 0
     kill -TERM "$BENV_PID" 2>/dev/null
+    _w=0
+    while benv__running "$BENV_PID" && [ $_w -lt $((${BENV_STOP_WAIT:-20} * 10)) ]; do
+        sleep 0.1
+        _w=$((_w + 1))
+    done
+    if benv__running "$BENV_PID"; then
+        echo "not ok - lockboxd (pid $BENV_PID) did not stop within ${BENV_STOP_WAIT:-20} s of SIGTERM: killed"
+        kill -KILL "$BENV_PID" 2>/dev/null
+    fi
     wait "$BENV_PID" 2>/dev/null
     BENV_EXIT=$?
     BENV_PID=
