@@ -36,6 +36,7 @@
 #define REAPER_GO_FD 3
 #define REAPER_MAX_ARGS 64
 #define HELPER_STACK (64 * 1024)
+#define HELPER_GUARD 4096
 
 struct spawn_job {
     const char *path;
@@ -103,10 +104,13 @@ static int spawn_via_helper(struct spawn_job *j, pid_t *pid)
 
     if (pipe2(fds, O_CLOEXEC) != 0)
         return errno;
+    /* its stack, with a guard page below it: an overflow faults instead of writing into sshd */
     stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
                  -1, 0);
-    if (stack == MAP_FAILED) {
+    if (stack == MAP_FAILED || mprotect(stack, HELPER_GUARD, PROT_NONE) != 0) {
         rc = errno;
+        if (stack != MAP_FAILED)
+            munmap(stack, HELPER_STACK);
         close(fds[0]), close(fds[1]);
         return rc;
     }

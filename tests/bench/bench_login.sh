@@ -7,6 +7,8 @@
 #            support user: token call + verify, cgroup, reaper, and the ForceCommand hook
 #   script   pam_exec + curl making the same broker call (what an administrator would write by
 #            hand; it does not even verify the token), a plain user
+#   bystander the lockbox stack with the plain user (sequential only): what the module costs
+#            the logins of everyone who is not a support user
 # Each login is a full libssh publickey login running `true` (tests/bench/bench_login.c).
 # Prints one JSON object per configuration and run, with the median of each phase as the client
 # sees it (the same driver for all three): kex (TCP, sshd's start, key exchange), auth (publickey
@@ -122,15 +124,18 @@ PY
 use_cgroup() { [ "$1" = none ] || [ "$($SETUP favordynmods status)" = "$1" ] || $SETUP favordynmods "$1" 2>/dev/null; }
 
 user_for() { [ "$1" = lockbox ] && echo "$S" || echo "$P"; }
+# bystander: the lockbox stack and the plain user (the module loaded, the user not a support
+# user: PAM_IGNORE) — what lockbox costs everyone else's logins on the host.
+pam_of() { [ "$1" = bystander ] && echo lockbox || echo "$1"; }
 
 # check each stack once: it must let its user in (and the script must really call the broker)
-for c in none script lockbox; do
-    be_use_pam $c
+for c in none script lockbox bystander; do
+    be_use_pam "$(pam_of $c)"
     "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n 1 "$(user_for $c)" >/dev/null ||
         { be_log "$c: login failed"; tail -5 "$HG/sshd.log" >&2; exit 1; }
 done
 
-# 10 rounds of 20 per stack: machine drift hits all three alike
+# 10 rounds of 20 per stack: machine drift hits all of them alike
 ROUNDS=10
 PER=$(be_n 20 2)
 for g in $CONFIGS; do
@@ -140,8 +145,8 @@ done
 for r in $(seq $ROUNDS); do
     for g in $CONFIGS; do
         use_cgroup $g || { be_log "cannot set favordynmods $g"; exit 1; }
-        for c in none lockbox script; do
-            be_use_pam $c
+        for c in none lockbox script bystander; do
+            be_use_pam "$(pam_of $c)"
             "$BENCH/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n "$PER" -s "$HG/seq.$g.$c" \
                 -t "$HG/seq.$g.$c.phases" "$(user_for $c)" >/dev/null ||
                 be_log "$c ($g) round $r: some logins failed"
@@ -174,7 +179,7 @@ for mode in seq c16; do
     for g in $CONFIGS; do
         set -- $(be_stats "$HG/$mode.$g.none")
         base=$1
-        for c in none lockbox script; do
+        for c in none lockbox script $([ $mode = seq ] && echo bystander); do
             set -- $(be_stats "$HG/$mode.$g.$c")
             echo "{\"name\":\"login\",\"mode\":\"$mode\",\"stack\":\"$c\",\"cgroup\":\"favordynmods-$g\",\"found\":\"$FOUND\",\"broker_workers\":$BENV_WORKERS,\"migrate_ms\":$(eval echo \$MIGRATE_$g),\"user_pad_ms\":$([ $c = lockbox ] && echo $PAD_S || echo $PAD_P),\"logins\":$4,\"median_ms\":$1,\"p99_ms\":$2,\"ratio_vs_none\":$($PYTHON -c "print(round($1 / $base, 3))"),$(phase_medians "$HG/$mode.$g.$c.phases")}"
         done

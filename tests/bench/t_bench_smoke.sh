@@ -20,6 +20,10 @@ for n in verify login issue-keepalive issue-fresh-tls teardown revocation scale 
 done
 check "logins with and without the module and with the script all succeeded" \
     has "x['name'] == 'login' and x['stack'] == 'lockbox' and x['logins'] > 0"
+check "a bystander's logins (the module loaded, not a support user) measured" \
+    has "x['name'] == 'login' and x['stack'] == 'bystander' and x['mode'] == 'seq' and x['logins'] > 0"
+check "the support and plain users matched on sshd's own per-user delay" \
+    has "x['name'] == 'login' and x['stack'] == 'lockbox' and 5 <= x['user_pad_ms'] < 9.3"
 check "keep-alive token call p50 under 5 ms (TCP_NODELAY)" \
     has "x['name'] == 'issue-keepalive' and x['clients'] == 1 and 0 < x['p50_ms'] < 5"
 check "audit verify passed over the generated chain" has "x['name'] == 'audit-verify' and x['verify_ok']"
