@@ -202,8 +202,9 @@ static int names_me(const struct lbx_session_record *r)
 }
 
 /* 0: ready to arm. SETUP_LEAVE: nothing to guard (no go, no record, not ours). SETUP_TEARDOWN:
- * our session, but it cannot be guarded. */
-enum { SETUP_LEAVE = -1, SETUP_TEARDOWN = -2 };
+ * our session, but it cannot be guarded; SETUP_EXPIRED: our session, and its grant has ended
+ * since the module checked it. */
+enum { SETUP_LEAVE = -1, SETUP_TEARDOWN = -2, SETUP_EXPIRED = -3 };
 
 static int check_record(struct lbx_reaper *rp, const struct lbx_keyring *ring, const char *sid)
 {
@@ -217,7 +218,9 @@ static int check_record(struct lbx_reaper *rp, const struct lbx_keyring *ring, c
     rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
     if (check_token(rp, ring, &e) != LBX_OK) {
         lbx_error_f("session %s: %s (%s)", sid, lbx_strerror(e.code), e.detail);
-        return names_me(&rp->rec) ? SETUP_TEARDOWN : SETUP_LEAVE;
+        if (!names_me(&rp->rec))
+            return SETUP_LEAVE;
+        return e.code == LBX_ERR_TOKEN_EXPIRED ? SETUP_EXPIRED : SETUP_TEARDOWN;
     }
     if (!names_me(&rp->rec)) {
         lbx_error_f("session %s: the record names reaper %ld, not this one", sid,
@@ -328,9 +331,9 @@ int main(int argc, char **argv)
      * ended (lockbox-session refuses it too, but ~/.bashrc may already run in it). */
     if ((rc = setup(&rp, &a)) == 0)
         rc = run(&rp);
-    if (rc == SETUP_TEARDOWN) {
+    if (rc == SETUP_TEARDOWN || rc == SETUP_EXPIRED) {
         lbx_http_init();
-        lbx_teardown(&rp, "error");
+        lbx_teardown(&rp, rc == SETUP_EXPIRED ? "expired" : "error");
     }
     rc = rc == 0 ? 0 : 1;
     /* The watcher thread may still be inside a TLS request: exit() would run OpenSSL's and

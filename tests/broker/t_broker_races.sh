@@ -58,31 +58,53 @@ for n in 1 2 3 4 5 6 7 8 9 10; do
 done
 check "approve against deny: exactly one decision stands, audited once (10 rounds)" test $bad -eq 0
 
-# Approve against the expiry timers of both brokers: approvals fired around the TTL.
+# Approve against the expiry timers of both brokers. request_expiry is whole seconds, so a TTL
+# of 2 s is really 1..2 s: each request's approvals (carol on one broker, dave on the other, at
+# once) are fired at its own request_expiry plus an offset from -0.8 s to +0.6 s: well before
+# the expiry they must win, within a request's latency of it either side may, after it they must
+# lose, whether or not a timer has written the expiry down yet.
 benv_api admin PUT /v1/policies/subscription:prod '{"request_ttl":2}' >/dev/null
-ids=""
-for n in 1 2 3 4 5 6 7 8; do ids="$ids $(create alice)"; done
-sleep 1.6
-for t in 1 2 3 4 5 6; do
-    for id in $ids; do
-        u=$BENV_URL; [ $((t % 2)) -eq 0 ] && u=$URL2
-        post "$u" "$BENV_TOKEN_carol" "/v1/requests/$id/approve" /dev/null &
-    done
-    sleep 0.15
+# sleep_until T OFFSET: sleep until the wall clock reads T + OFFSET (seconds, OFFSET fractional).
+sleep_until() {
+    python3 -c 'import sys, time; time.sleep(max(0.0, int(sys.argv[1]) + float(sys.argv[2]) - time.time()))' "$1" "$2"
+}
+ids=""; shots=""
+for off in -0.8 -0.4 -0.1 -0.05 0 0.05 0.2 0.6; do
+    r=$(benv_api alice POST /v1/requests '{"host":"node-7","ticket":"T","reason":"r","duration":3600}' |
+        benv_json 'j["id"] + " " + str(j["request_expiry"])')
+    id=${r% *}; ids="$ids $id"
+    (
+        sleep_until "${r#* }" "$off"
+        post "$BENV_URL" "$BENV_TOKEN_carol" "/v1/requests/$id/approve" "$BENV_DIR/$id.a" &
+        post "$URL2" "$BENV_TOKEN_dave" "/v1/requests/$id/approve" "$BENV_DIR/$id.b"
+        wait
+    ) &
+    shots="$shots $!"
 done
-wait_all() { for p in $(jobs -p); do [ "$p" = "$BENV_PID" ] || [ "$p" = "$PID2" ] || wait "$p"; done; }
-wait_all
-sleep 2.5
+for p in $shots; do wait "$p"; done
+# The timers expire what nobody approved within a tick (1 s).
+i=0
+first=${ids# }; first=${first%% *}
+while [ "$(benv_sql "SELECT count(*) FROM requests WHERE status='pending' AND id >= ${first#LBX-}")" -gt 0 ] && [ $i -lt 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 bad=0; approved=0; expired=0
 for id in $ids; do
     st=$(benv_sql "SELECT status FROM requests WHERE id=${id#LBX-}")
-    case $st in approved) approved=$((approved + 1)) ;; expired) expired=$((expired + 1)) ;; *) bad=$((bad + 1)) ;; esac
+    ap=$(benv_sql "SELECT count(*) FROM approvals WHERE request=${id#LBX-}")
+    codes="$(cat "$BENV_DIR/$id.a") $(cat "$BENV_DIR/$id.b")"
+    case "$st $ap $codes" in
+        "approved 1 200 409" | "approved 1 409 200") approved=$((approved + 1)) ;;
+        "expired 0 409 409") expired=$((expired + 1)) ;;
+        *) bad=$((bad + 1)); diag "$id: $st, $ap approvals, HTTP $codes" ;;
+    esac
     [ "$(terminal "$id")" -eq 1 ] || { bad=$((bad + 1)); diag "$id: $(terminal "$id") terminal events"; }
     late=$(benv_sql "SELECT count(*) FROM requests WHERE id=${id#LBX-} AND status='approved' AND decided_at >= request_expiry")
     [ "$late" -eq 0 ] || bad=$((bad + 1))
 done
 diag "approve vs expiry: $approved approved, $expired expired"
 check "approve against expiry: each request approved xor expired, one audit event, none approved late" test $bad -eq 0
+check "approve against expiry: approvals won before the expiry and lost after it" test $approved -ge 1 -a $expired -ge 1
 benv_api admin PUT /v1/policies/subscription:prod '{}' >/dev/null
 kill "$PID2"; wait "$PID2" 2>/dev/null
 
@@ -108,10 +130,14 @@ done
 benv_start
 ids=""
 for n in $(seq 1 40); do ids="$ids $(create bob)"; done
-for id in $ids; do post "$BENV_URL" "$BENV_TOKEN_carol" "/v1/requests/$id/approve" /dev/null & done
+posts=""
+for id in $ids; do
+    post "$BENV_URL" "$BENV_TOKEN_carol" "/v1/requests/$id/approve" /dev/null &
+    posts="$posts $!"
+done
 sleep 0.0$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 ))
 benv_kill9
-wait_all
+for p in $posts; do wait "$p"; done
 benv_start
 bad=0; done_n=0
 for id in $ids; do

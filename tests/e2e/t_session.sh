@@ -80,7 +80,9 @@ check "allow_file_transfer = no: commands still run" sh -c "echo '$out' | grep -
 # -- a session whose PAM session phase failed is not usable, whatever the environment says
 printf 'LOCKBOX_SESSION DEFAULT=s-forged\nLOCKBOX_GRANT DEFAULT=G-forged\nLOCKBOX_REAPER DEFAULT=1\n' >"$home/.pam_environment"
 chown "$S:" "$home/.pam_environment"
-hg_config poll_interval=1s reaper_path=/bin/false
+# (a reaper that is not a program: posix_spawn fails, so the module's session open does)
+printf 'not a program\n' >"$HG/not-a-program" && chmod 0755 "$HG/not-a-program"
+hg_config poll_interval=1s reaper_path="$HG/not-a-program"
 out=$(hg_ssh "$S" 'echo ran-anyway; nohup sleep 1000 >/dev/null 2>&1 &' 2>&1 </dev/null)
 rc=$?
 check "failed session open: the command does not run" sh -c "! echo '$out' | grep -q ran-anyway"
@@ -89,6 +91,15 @@ check "failed session open: the engineer is told why" sh -c "echo '$out' | grep 
 out=$(printf 'echo ran-anyway\n' | hg_ssh "$S" -t 2>&1)
 check "failed session open: no shell on a pty either" sh -c "! echo '$out' | grep -q '^ran-anyway'"
 check "failed session open: nothing of the user left running" hg_wait "hg_no_procs $U" 2
+# -- sshd does not wait for the reaper to arm itself; lockbox-session does. A reaper that starts
+# and dies without arming (here after 0.3 s): the command never runs, the engineer is told why,
+# nothing is left, and the broker hears the session ended in error.
+printf '#!/bin/sh\nsleep 0.3\nexit 1\n' >"$HG/late-false" && chmod 0755 "$HG/late-false"
+hg_config poll_interval=1s reaper_path="$HG/late-false"
+out=$(hg_ssh "$S" 'echo ran-anyway' 2>&1 </dev/null)
+check "reaper that never arms: the command does not run, the engineer is told why" \
+    sh -c "! echo '$out' | grep -q ran-anyway && echo '$out' | grep -q 'no reaper guards this session'"
+check "reaper that never arms: nothing of the user left running" hg_wait "hg_no_procs $U" 2
 hg_config poll_interval=1s
 out=$(hg_ssh "$S" 'echo env-$LOCKBOX_SESSION' 2>&1 </dev/null)
 check "forged ~/.pam_environment: reaches the user's shell only" sh -c "echo '$out' | grep -q env-s-forged"
@@ -184,7 +195,8 @@ if [ "$GRANTS" = real ]; then
     reasons=$($PYTHON -c 'import json,sys
 for l in open(sys.argv[1]):
     print(json.loads(json.loads(l)["body"])["detail"]["reason"])' "$HG/audit.json" | sort -u | tr '\n' ' ')
-    check "broker audit: sessions ended by exit, expiry and revocation ($reasons)" test "$reasons" = "exited expired revoked "
+    check "broker audit: sessions ended by exit, expiry, revocation and the never-armed one's error ($reasons)" \
+        test "$reasons" = "error exited expired revoked "
     benv_api admin GET "/v1/audit?action=session_started" >"$HG/audit.json"
     check "broker audit: session starts from this host" grep -q "$HG_HOST" "$HG/audit.json"
 fi
