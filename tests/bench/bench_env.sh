@@ -79,7 +79,7 @@ be_session() {
     MON=$!
     hg_wait "grep -l '\"monitor_pid\":$MON,' '$HG/run/sessions/'*.json >/dev/null 2>&1" 5 || {
         be_log "session $2 did not start: $(cat "$HG/driver.$2")"; MON=0; return 1; }
-    _rec=$(grep -l "\"monitor_pid\":$MON," "$HG/run/sessions/"*.json | head -1)
+    _rec=$(grep -l "\"monitor_pid\":$MON," "$HG/run/sessions/"*.json 2>/dev/null | head -1)
     SID=$(basename "$_rec" .json)
     CG="$(be__field "$_rec" cgroup_mount)$(be__field "$_rec" cgroup_path)"
     RPID=$(be__field "$_rec" reaper_pid)

@@ -180,7 +180,7 @@ for reaper in /bin/false "$HG/late-false" "$HG/hung"; do
     dpid=$!
     hg_wait "grep -q '^open:' '$HG/false.out'" 5
     if grep -q '^open: PAM_SUCCESS' "$HG/false.out"; then
-        rec=$(grep -l "\"monitor_pid\":$dpid," "$HG/run/sessions/"*.json | head -1)
+        rec=$(grep -l "\"monitor_pid\":$dpid," "$HG/run/sessions/"*.json 2>/dev/null | head -1)
         cg="$($PYTHON -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['cgroup_mount'] + r['cgroup_path'])" "$rec")"
         rpid=$($PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))['reaper_pid'])" "$rec")
         hout=$(sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$(id -u "$S") --regid=$(id -g "$S") --init-groups '$HG/bin/lockbox-session' config='$HG/host.conf'" 2>&1 </dev/null)

@@ -26,7 +26,7 @@ start_session() {
     MON=$!
     # this monitor's record, not one a previous session is still leaving behind
     hg_wait "grep -l '\"monitor_pid\":$MON,' '$HG/run/sessions/'*.json >/dev/null 2>&1" 5 || return 1
-    rec=$(grep -l "\"monitor_pid\":$MON," "$HG/run/sessions/"*.json | head -1)
+    rec=$(grep -l "\"monitor_pid\":$MON," "$HG/run/sessions/"*.json 2>/dev/null | head -1)
     SID=$(basename "$rec" .json)
     CG="$(field "$rec" cgroup_mount)$(field "$rec" cgroup_path)"
     RPID=$(field "$rec" reaper_pid)
