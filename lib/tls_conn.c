@@ -19,14 +19,6 @@
 #include "file.h"
 #include "keys.h"
 
-int64_t lbx_monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 ready, 0 deadline passed, -1 error (errno). */
 static int wait_fd(int fd, short events, int64_t deadline)
 {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "duration.h" /* lbx_monotonic_ms: the deadlines */
 #include "http_wire.h"
 #include "lbx_err.h"
 
@@ -25,8 +26,6 @@ struct lbx_tls_identity {
 
 #define LBX_TLS_CONN_CLOSED {-1, NULL}
 
-/* Milliseconds on CLOCK_MONOTONIC, what every deadline here is expressed in. */
-int64_t lbx_monotonic_ms(void);
 
 /* Makes the process's one client TLS context (bare: the CA file, certificate and key go on each
  * connection), shared by every connection and thread. OpenSSL 3 builds its algorithm tables the

@@ -1,6 +1,7 @@
 #include "duration.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #define DURATION_MAX_SECONDS (10LL * 366 * 24 * 3600)
 
@@ -55,4 +56,12 @@ void lbx_duration_format(int64_t seconds, char *buf, unsigned buflen)
         snprintf(buf, buflen, "%lldm", (long long)m);
     else
         snprintf(buf, buflen, "%llds", (long long)s);
+}
+
+int64_t lbx_monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -148,9 +148,10 @@ lbx_err lbx_session_record_parse(const char *text, size_t len, struct lbx_sessio
     return r;
 }
 
-static int record_path(char *out, size_t len, const char *dir, const char *sid, int view)
+/* kind: "json" (the record), "view" (without the token) or "armed" (the reaper's mark). */
+static int record_path(char *out, size_t len, const char *dir, const char *sid, const char *kind)
 {
-    int n = snprintf(out, len, "%s/%s.%s", dir, sid, view == 2 ? "armed" : view ? "view" : "json");
+    int n = snprintf(out, len, "%s/%s.%s", dir, sid, kind);
 
     return n > 0 && (size_t)n < len && lbx_session_id_valid(sid);
 }
@@ -161,7 +162,7 @@ lbx_err lbx_session_record_write(const char *dir, const struct lbx_session_recor
     char path[4096], *full = NULL, *view = NULL;
     lbx_err r = LBX_ERR_NOMEM;
 
-    if (!record_path(path, sizeof(path), dir, rec->sid, 0))
+    if (!record_path(path, sizeof(path), dir, rec->sid, "json"))
         return lbx_error_set(e, LBX_ERR_ARG, "bad session id or directory");
     if ((full = lbx_session_record_dump(rec, 1)) == NULL ||
         (view = lbx_session_record_dump(rec, 0)) == NULL) {
@@ -170,7 +171,7 @@ lbx_err lbx_session_record_write(const char *dir, const struct lbx_session_recor
     }
     if ((r = lbx_file_write_volatile(path, full, strlen(full), 0600, (gid_t)-1, e)) != LBX_OK)
         goto out;
-    record_path(path, sizeof(path), dir, rec->sid, 1);
+    record_path(path, sizeof(path), dir, rec->sid, "view");
     r = lbx_file_write_volatile(path, view, strlen(view), 0640, view_gid, e);
 out:
     lbx_free_secret(full);
@@ -186,7 +187,7 @@ lbx_err lbx_session_record_read(const char *dir, const char *sid, int view,
     lbx_err r;
 
     memset(rec, 0, sizeof(*rec));
-    if (!record_path(path, sizeof(path), dir, sid, view))
+    if (!record_path(path, sizeof(path), dir, sid, view ? "view" : "json"))
         return lbx_error_set(e, LBX_ERR_ARG, "bad session id");
     if ((r = lbx_file_read(path, LBX_FILE_ROOT, RECORD_MAX_LEN, &text, &len, e)) != LBX_OK)
         return r;
@@ -204,14 +205,14 @@ lbx_err lbx_session_record_remove(const char *dir, const char *sid)
     char path[4096];
     lbx_err r = LBX_OK;
 
-    if (!record_path(path, sizeof(path), dir, sid, 0))
+    if (!record_path(path, sizeof(path), dir, sid, "json"))
         return LBX_ERR_ARG;
     if (unlink(path) != 0)
         r = LBX_ERR_IO;
-    record_path(path, sizeof(path), dir, sid, 1);
+    record_path(path, sizeof(path), dir, sid, "view");
     if (unlink(path) != 0)
         r = LBX_ERR_IO;
-    record_path(path, sizeof(path), dir, sid, 2);
+    record_path(path, sizeof(path), dir, sid, "armed");
     unlink(path); /* absent when the reaper never armed */
     return r;
 }
@@ -221,7 +222,7 @@ lbx_err lbx_session_mark_armed(const char *dir, const char *sid, struct lbx_erro
     char path[4096];
     int fd;
 
-    if (!record_path(path, sizeof(path), dir, sid, 2))
+    if (!record_path(path, sizeof(path), dir, sid, "armed"))
         return lbx_error_set(e, LBX_ERR_ARG, "bad session id or directory");
     if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
         return lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
@@ -234,7 +235,7 @@ int lbx_session_is_armed(const char *dir, const char *sid)
     struct stat st;
     char path[4096];
 
-    return record_path(path, sizeof(path), dir, sid, 2) && lstat(path, &st) == 0 &&
+    return record_path(path, sizeof(path), dir, sid, "armed") && lstat(path, &st) == 0 &&
            S_ISREG(st.st_mode) && st.st_uid == 0;
 }
 

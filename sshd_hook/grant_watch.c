@@ -9,24 +9,17 @@
 #include <unistd.h>
 
 #include "broker_host.h"
+#include "duration.h"
 #include "http_client.h"
 #include "log.h"
 #include "reaper.h"
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_until(int64_t deadline_ms)
 {
     int64_t left;
     struct timespec ts;
 
-    while ((left = deadline_ms - monotonic_ms()) > 0) {
+    while ((left = deadline_ms - lbx_monotonic_ms()) > 0) {
         ts.tv_sec = left / 1000;
         ts.tv_nsec = (left % 1000) * 1000000L;
         nanosleep(&ts, NULL);
@@ -67,7 +60,7 @@ static void *watch(void *arg)
      * below may hold the connection for long_poll seconds before the next chance. */
     flush_spool(cfg, w->conn);
     for (;;) {
-        started = monotonic_ms();
+        started = lbx_monotonic_ms();
         r = lbx_broker_grant_status(cfg, w->conn, w->grant_id, wait, (wait + cfg->timeout) * 1000,
                                     &st, &access_end, &e);
         if (r == LBX_ERR_NOT_FOUND || r == LBX_ERR_FORBIDDEN) {

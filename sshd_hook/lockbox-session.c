@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "duration.h"
 #include "hook.h"
 #include "proc.h"
 
@@ -75,16 +76,14 @@ static lbx_err find_session(struct lbx_hook *h)
 static int reaper_armed(const struct lbx_hook *h)
 {
     struct timespec pause = {0, 1000000};
-    int waited;
+    int64_t deadline = lbx_monotonic_ms() + ARMED_WAIT_MS;
 
-    for (waited = 0; waited < ARMED_WAIT_MS; waited++) {
-        if (lbx_session_is_armed(h->sessions_dir, h->rec.sid))
-            return 1;
-        if (!lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start))
+    while (!lbx_session_is_armed(h->sessions_dir, h->rec.sid)) {
+        if (!lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start) || lbx_monotonic_ms() >= deadline)
             return 0;
         nanosleep(&pause, NULL);
     }
-    return 0;
+    return 1;
 }
 
 static const char *unguarded_reason(const struct lbx_hook *h)

@@ -42,10 +42,7 @@ user_pads() {
         -e "s|^PidFile .*|PidFile $HG/probe.pid|" "$HG/sshd_config" >"$HG/probe_config"
     "$HG/$HG_SERVICE" -D -f "$HG/probe_config" -E "$HG/probe.log" &
     _probe=$!
-    for _i in $(seq 50); do
-        $PYTHON -c "import socket; socket.create_connection(('127.0.0.1', $_port), 0.2)" 2>/dev/null && break
-        sleep 0.05
-    done
+    hg_wait_port "$_port"
     be_use_pam none
     for _k in s p; do
         for _i in 0 1 2 3 4 5 6 7 8 9 10 11; do

@@ -69,7 +69,7 @@ pkg_restore() {
 # machine at the same time: a port taken between the probe and the bind is retried.
 pkg_sshd_start() {
     [ -f "$1/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$1/hostkey"
-    mkdir -p /run/sshd
+    tap_privsep_dir
     for _try in 1 2 3 4 5; do
         pkg__sshd_try "$1" && return 0
         grep -q "Address already in use" "$1/sshd.try" || return 1

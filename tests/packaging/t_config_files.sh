@@ -14,7 +14,7 @@ PWRAP=/usr/lib/$(cc -print-multiarch)/libpam_wrapper.so
 
 work=$(mktemp -d /tmp/lbxpkg-cfg.XXXXXX)
 tap_cleanup "rm -rf $work"
-mkdir -p /run/sshd # sshd -t/-T insist on the privilege-separation directory
+tap_privsep_dir # sshd -t/-T insist on it
 
 grp=lbxpkgc$$
 sup=lbxpkgcs$$

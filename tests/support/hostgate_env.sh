@@ -132,7 +132,7 @@ hg_sshd_start() {
     HG_PORT=$(hg_free_port)
     HG_SERVICE=sshd-lbx-$HG_ID
     ssh-keygen -q -t ed25519 -N '' -f "$HG/ssh_host_key"
-    mkdir -p /run/sshd
+    tap_privsep_dir
     cat >"/etc/pam.d/$HG_SERVICE" <<EOF
 auth     required pam_unix.so
 account  required pam_unix.so
@@ -173,8 +173,13 @@ EOF
     # shellcheck disable=SC2086
     env $HG_ASAN "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
     HG_SSHD_PID=$!
+    hg_wait_port "$HG_PORT"
+}
+
+# hg_wait_port PORT: up to 5 s for something to accept connections on 127.0.0.1:PORT.
+hg_wait_port() {
     for _i in $(seq 100); do
-        $PYTHON -c "import socket; socket.create_connection(('127.0.0.1', $HG_PORT), 0.2)" \
+        $PYTHON -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" \
             2>/dev/null && return 0
         sleep 0.05
     done

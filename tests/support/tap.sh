@@ -13,6 +13,11 @@ check_fails() { d=$1; shift; if "$@"; then fail "$d"; else ok "$d"; fi; }
 diag() { echo "# $*"; }
 
 tap_cleanup() { TAP_CLEANUPS="$*; $TAP_CLEANUPS"; }
+# tap_privsep_dir: sshd's privilege-separation directory, which sshd insists on. Made for this
+# test when the host has none, and removed at exit after every other cleanup (the sshds stopped).
+tap_privsep_dir() {
+    [ -d /run/sshd ] || { mkdir -m 0755 /run/sshd && TAP_CLEANUPS="$TAP_CLEANUPS rmdir /run/sshd;"; }
+}
 tap_run_cleanups() { eval "$TAP_CLEANUPS" >/dev/null 2>&1; TAP_CLEANUPS=""; }
 trap 'tap_run_cleanups' EXIT
 trap 'tap_run_cleanups; exit 130' INT TERM
