@@ -10,6 +10,9 @@ PKG_PAM_FILES="common-account common-auth common-password common-session common-
 PKG_STATE_PATHS="/etc/lockbox /var/lib/lockbox /var/log/lockbox /var/spool/lockbox /run/lockbox
 /etc/ssh/sshd_config.d/lockbox.conf"
 PKG_NAMES="lockbox-host lockbox-broker lockbox-client"
+# sshd -t (run by the tests and by the packages' own scripts) insists on sshd's
+# privilege-separation directory, which a real host has (made for the test if not).
+tap_privsep_dir
 
 # quiet CMD...: for check/check_fails, whose own "ok" line must not be redirected away.
 quiet() { "$@" >/dev/null 2>&1; }
@@ -69,7 +72,6 @@ pkg_restore() {
 # machine at the same time: a port taken between the probe and the bind is retried.
 pkg_sshd_start() {
     [ -f "$1/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$1/hostkey"
-    tap_privsep_dir
     for _try in 1 2 3 4 5; do
         pkg__sshd_try "$1" && return 0
         grep -q "Address already in use" "$1/sshd.try" || return 1
