@@ -14,6 +14,7 @@
  * certificate, within the lifetime of its full handshake (TLS 1.3 renews a ticket at each
  * resumption; the record keeps the first handshake's time, so chained resumptions end too) and
  * within its chain's validity. Anything else: a full handshake. */
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
@@ -263,6 +264,7 @@ lbx_err tls_ticket_configure(SSL_CTX *ctx, int64_t lifetime, struct lbx_error *e
         SSL_CTX_set_num_tickets(ctx, 1) != 1 ||
         SSL_CTX_set_session_ticket_cb(ctx, ticket_generate, ticket_decrypted,
                                       (void *)(intptr_t)lifetime) != 1) {
+        ERR_clear_error();
         r = lbx_error_set(e, LBX_ERR_TLS, "cannot set up session tickets");
         goto out;
     }
