@@ -18,6 +18,8 @@ static const struct lbx_opt broker_opts[] = {
     {"tls_key", LBX_OPT_STRING, C(tls_key), 0, 0},
     {"client_ca", LBX_OPT_STRING, C(client_ca), 0, 0},
     {"people_ca", LBX_OPT_STRING, C(people_ca), 0, 0},
+    {"tls_session_lifetime", LBX_OPT_DURATION, C(tls_session_lifetime), 0,
+     BROKER_TLS_SESSION_LIFETIME_MAX},
     {"database", LBX_OPT_STRING, C(database), 0, 0},
     {"signing_key", LBX_OPT_STRING, C(signing_key), 0, 0},
     {"issuer", LBX_OPT_STRING, C(issuer), 0, 0},
@@ -59,6 +61,7 @@ static void set_defaults(struct broker_config *cfg)
     cfg->notify_backoff = 2;
     cfg->notify_timeout = 5;
     cfg->workers = 1;
+    cfg->tls_session_lifetime = 2 * 3600;
 }
 
 int broker_config_log_level(const struct broker_config *cfg)

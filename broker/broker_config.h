@@ -7,6 +7,8 @@
 #include "lbx_err.h"
 
 #define BROKER_WORKERS_MAX 64
+/* A resumed TLS session never lasts longer than a grant can. */
+#define BROKER_TLS_SESSION_LIFETIME_MAX (8 * 3600)
 
 struct broker_config {
     char *listen;      /* "127.0.0.1:8443"; port 0 picks a free one (see ready_file) */
@@ -15,6 +17,8 @@ struct broker_config {
     char *tls_key;     /* its private key */
     char *client_ca;   /* the customer CA that issues host client certificates */
     char *people_ca;   /* a separate CA for people's client certificates (optional) */
+    /* How long after its full handshake a TLS session may be resumed (0: no resumption). */
+    int64_t tls_session_lifetime;
     char *database;    /* SQLite file (or "sqlite:PATH") */
     char *signing_key; /* ES256 private key for grant tokens (lockboxctl key generate) */
     char *issuer;      /* "iss" of grant tokens; hosts check it */

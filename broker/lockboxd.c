@@ -26,6 +26,7 @@
 #include "http_client.h"
 #include "log.h"
 #include "notify.h"
+#include "tls_ticket.h"
 
 static int usage(void)
 {
@@ -57,7 +58,7 @@ static int check_config(const char *path)
     SSL_CTX *ctx = NULL;
     char msg[300];
 
-    if (broker_config_load(path, &cfg, &e) != LBX_OK ||
+    if (broker_config_load(path, &cfg, &e) != LBX_OK || tls_ticket_secret_init(&e) != LBX_OK ||
         load_material(&cfg, &ctx, &key, &e) != LBX_OK) {
         fprintf(stderr, "lockboxd: %s\n", lbx_error_text(&e, msg, sizeof(msg)));
         if (e.code != LBX_ERR_CONFIG)
@@ -253,6 +254,7 @@ static void shutdown_broker(struct broker *b)
         event_base_free(b->base);
     SSL_CTX_free(b->ssl_ctx);
     lbx_key_free(b->signing_key);
+    tls_ticket_secret_wipe();
     store_close(b->store);
     broker_config_free(&b->cfg);
 }
@@ -325,7 +327,8 @@ int main(int argc, char **argv)
     }
     lbx_log_set_level(broker_config_log_level(&b.cfg));
     lbx_http_init(); /* before the notifier's thread */
-    if (store_open(b.cfg.database, &b.store, &e) != LBX_OK)
+    /* Before any worker is forked: they all share it (tls_ticket.c). */
+    if (tls_ticket_secret_init(&e) != LBX_OK || store_open(b.cfg.database, &b.store, &e) != LBX_OK)
         goto out;
     if (admin != NULL) {
         rc = create_admin(&b, admin);

@@ -1,6 +1,7 @@
 /* HTTPS front: OpenSSL context (TLS 1.2+, client certificates verified when presented, against
- * the host and people CAs of tls_trust.c), libevent's evhttp over bufferevent_openssl, and the
- * route table. */
+ * the host and people CAs of tls_trust.c; resumption by stateless session tickets that carry
+ * what the full handshake established, tls_ticket.c), libevent's evhttp over
+ * bufferevent_openssl, and the route table. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -23,6 +24,7 @@
 #include "file.h"
 #include "json.h"
 #include "log.h"
+#include "tls_ticket.h"
 #include "tls_trust.h"
 
 #define MAX_HEADERS_SIZE (16 * 1024)
@@ -249,17 +251,16 @@ lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struc
         return tls_error("context", "", e);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
-    /* No resumption: every connection presents (or not) its certificate afresh. Under TLS 1.3
-     * SSL_OP_NO_TICKET only makes the tickets stateful: OpenSSL still sent two per connection
-     * (never usable with the cache off, each a message for the client to read). */
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* No server-side session cache (nothing to share between workers): resumption, when
+     * tls_session_lifetime allows it, is by stateless tickets only (tls_ticket.c). */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(ctx, 0);
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1)
         r = tls_error("server certificate", cfg->tls_cert, e);
     else if ((r = load_server_key(ctx, cfg->tls_key, e)) != LBX_OK)
         ;
-    else if ((r = tls_trust_install(ctx, cfg->client_ca, cfg->people_ca, e)) == LBX_OK) {
+    else if ((r = tls_trust_install(ctx, cfg->client_ca, cfg->people_ca, e)) == LBX_OK &&
+             (r = tls_ticket_configure(ctx, cfg->tls_session_lifetime, e)) == LBX_OK) {
         /* Asked for, verified when given, not required: people use bearer tokens. */
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
         SSL_CTX_set_verify_depth(ctx, 4);

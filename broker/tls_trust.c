@@ -4,7 +4,8 @@
  * runs through a people CA — never both, so a host certificate named "carol" can never approve
  * as carol, and a person's certificate named "node-7" can never ask for node-7's grants. The
  * sets travel with the SSL_CTX (ex_data), so a connection is judged by the trust it was
- * verified against, and a reload swaps both at once. */
+ * verified against, and a reload swaps both at once. A resumed connection has no verified chain:
+ * its kind is the one its ticket recorded at the full handshake (tls_ticket.c). */
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -12,7 +13,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "tls_ticket.h"
 #include "tls_trust.h"
 
 struct tls_trust {
@@ -147,14 +150,70 @@ fail:
     return r;
 }
 
+/* Hashes n as 4 bytes, big-endian: lengths and counts keep the fields apart. */
+static int digest_u32(EVP_MD_CTX *md, int n)
+{
+    unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                          (unsigned char)(n >> 8), (unsigned char)n};
+
+    return EVP_DigestUpdate(md, b, sizeof(b)) == 1;
+}
+
+/* The label, the number of certificates, then each one's length and DER. */
+static int digest_set(EVP_MD_CTX *md, const char *label, STACK_OF(X509) * set)
+{
+    unsigned char *der = NULL;
+    int i, len, ok;
+
+    if (EVP_DigestUpdate(md, label, strlen(label) + 1) != 1 || !digest_u32(md, sk_X509_num(set)))
+        return 0;
+    for (i = 0; i < sk_X509_num(set); i++) {
+        if ((len = i2d_X509(sk_X509_value(set, i), &der)) <= 0)
+            return 0;
+        ok = digest_u32(md, len) && EVP_DigestUpdate(md, der, (size_t)len) == 1;
+        OPENSSL_free(der);
+        der = NULL;
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+lbx_err tls_trust_digest(SSL_CTX *ctx, unsigned char out[TLS_TRUST_DIGEST_LEN], struct lbx_error *e)
+{
+    const struct tls_trust *t = SSL_CTX_get_ex_data(ctx, trust_index);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    int ok;
+
+    ok = t != NULL && md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+         digest_set(md, "client_ca", t->host) && digest_set(md, "people_ca", t->people) &&
+         EVP_DigestFinal_ex(md, out, &len) == 1 && len == TLS_TRUST_DIGEST_LEN;
+    EVP_MD_CTX_free(md);
+    ERR_clear_error();
+    return ok ? LBX_OK : lbx_error_set(e, LBX_ERR_TLS, "cannot digest the client CAs");
+}
+
+/* Within notBefore..notAfter now: a connection, full or resumed, never outlives its
+ * certificate. */
+static int valid_now(X509 *cert)
+{
+    return X509_cmp_current_time(X509_get0_notBefore(cert)) < 0 &&
+           X509_cmp_current_time(X509_get0_notAfter(cert)) > 0;
+}
+
 enum tls_peer_kind tls_peer_kind(SSL *ssl)
 {
     const struct tls_trust *t;
     STACK_OF(X509) * chain;
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
     int i, host = 0, person = 0;
 
-    if (ssl == NULL || SSL_get0_peer_certificate(ssl) == NULL ||
-        SSL_get_verify_result(ssl) != X509_V_OK || (chain = SSL_get0_verified_chain(ssl)) == NULL ||
+    if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK || !valid_now(cert))
+        return TLS_PEER_NONE;
+    if (SSL_session_reused(ssl))
+        return tls_ticket_peer_kind(ssl, cert);
+    if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
         (t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), trust_index)) == NULL)
         return TLS_PEER_NONE;
     /* Index 0 is the peer's own certificate; the rest lead to the trust anchor. */

@@ -9,12 +9,20 @@
 
 enum tls_peer_kind { TLS_PEER_NONE, TLS_PEER_HOST, TLS_PEER_PERSON };
 
+#define TLS_TRUST_DIGEST_LEN 32
+
 /* Trusts client_ca (hosts) and people_ca (people; NULL: people use API tokens only) for client
  * certificates on ctx and remembers which is which. Refuses overlapping CAs. */
 lbx_err tls_trust_install(SSL_CTX *ctx, const char *client_ca, const char *people_ca,
                           struct lbx_error *e);
-/* What the connection's verified client certificate is: a host's, a person's, or neither (none
- * presented, not verified, or chaining through both sets). */
+/* SHA-256 over the certificates of both sets, each labelled: what a peer's kind is judged
+ * against. Equal for equal trust, whatever the files' comments or order of loading. */
+lbx_err tls_trust_digest(SSL_CTX *ctx, unsigned char out[TLS_TRUST_DIGEST_LEN],
+                         struct lbx_error *e);
+/* What the connection's client certificate is, now: a host's, a person's, or neither (none
+ * presented, not verified, outside its validity period now, or chaining through both sets).
+ * A full handshake is judged by its verified chain, a resumed one by the record its ticket
+ * carries from the full handshake (tls_ticket.c). */
 enum tls_peer_kind tls_peer_kind(SSL *ssl);
 
 #endif

@@ -29,13 +29,22 @@ int lbx_broker_id_valid(const char *id)
     return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+/* The TLS session every call of this host resumes (root-only, in run_dir): the module's, its
+ * reaper's and session close's calls are each a new process, and each would otherwise repeat
+ * the certificate exchange with the broker. */
+#define TLS_SESSION_FILE "broker.tls-session"
+
 static void http_opts(const struct lbx_host_config *cfg, long timeout_ms,
-                      struct lbx_http_conn *conn, struct lbx_http_opts *o)
+                      struct lbx_http_conn *conn, char *session_file, size_t session_len,
+                      struct lbx_http_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->ca_file = cfg->ca_file;
     o->cert_file = cfg->cert_file;
     o->key_file = cfg->key_file;
+    if (cfg->run_dir != NULL && (size_t)snprintf(session_file, session_len, "%s/%s", cfg->run_dir,
+                                                 TLS_SESSION_FILE) < session_len)
+        o->tls_session_file = session_file;
     o->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
     o->max_response = BROKER_MAX_RESPONSE;
     o->conn = conn;
@@ -46,14 +55,14 @@ static lbx_err call(const struct lbx_host_config *cfg, struct lbx_http_conn *con
                     struct lbx_http_response *resp, struct lbx_error *e)
 {
     struct lbx_http_opts o;
-    char url[2048];
+    char url[2048], session_file[4096];
     lbx_err r;
 
     if ((r = lbx_host_config_require_broker(cfg, e)) != LBX_OK)
         return r;
     if ((size_t)snprintf(url, sizeof(url), "%s%s", cfg->broker_url, path) >= sizeof(url))
         return lbx_error_set(e, LBX_ERR_CONFIG, "broker_url too long");
-    http_opts(cfg, timeout_ms, conn, &o);
+    http_opts(cfg, timeout_ms, conn, session_file, sizeof(session_file), &o);
     return lbx_http_request(&o, method, url, body, resp, e);
 }
 

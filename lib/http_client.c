@@ -138,7 +138,7 @@ static lbx_err exchange(struct lbx_tls_conn *tls, const struct lbx_url *u,
                         struct lbx_http_response *resp, int *keep, int *received,
                         struct lbx_error *e)
 {
-    struct lbx_tls_identity id = {o->ca_file, o->cert_file, o->key_file};
+    struct lbx_tls_identity id = {o->ca_file, o->cert_file, o->key_file, o->tls_session_file};
     size_t max = o->max_response ? o->max_response : HTTP_DEFAULT_MAX_RESPONSE;
     struct lbx_buf raw;
     lbx_err r;
@@ -152,6 +152,7 @@ static lbx_err exchange(struct lbx_tls_conn *tls, const struct lbx_url *u,
     /* chunked framing may add more than the body itself; the parser holds the body's limit */
     lbx_buf_init(&raw, 2 * max + 4 * LBX_HTTP_HEADERS_MAX);
     r = read_answer(tls, deadline, &raw, resp, keep, received, e);
+    resp->tls_resumed = tls->resumed;
     lbx_buf_free(&raw);
     return r;
 }
@@ -199,6 +200,7 @@ lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, cons
     lbx_err r;
 
     resp->status = 0;
+    resp->tls_resumed = 0;
     lbx_buf_init(&resp->body, o->max_response ? o->max_response : HTTP_DEFAULT_MAX_RESPONSE);
     if (o->ca_file == NULL)
         return lbx_error_set(e, LBX_ERR_CONFIG, "broker URL must be https:// with a CA file");

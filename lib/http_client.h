@@ -16,6 +16,8 @@ struct lbx_http_opts {
     const char *ca_file;   /* trust only this CA bundle (required) */
     const char *cert_file; /* client certificate for mTLS (optional) */
     const char *key_file;  /* its private key (optional) */
+    const char *tls_session_file; /* keep the TLS session here and resume it (optional, root-only
+                                     file: lib/tls_resume.h) */
     const char *bearer;    /* API token sent as "Authorization: Bearer" (optional) */
     long timeout_ms;       /* whole request, DNS included; 0 = 3000 */
     size_t max_response;   /* 0 = 1 MiB */
@@ -25,6 +27,7 @@ struct lbx_http_opts {
 struct lbx_http_response {
     long status;
     struct lbx_buf body;
+    int tls_resumed; /* the answer came on a connection that resumed a saved TLS session */
 };
 
 /* Initialises OpenSSL and makes the process's client TLS context (lib/tls_conn.c), once per

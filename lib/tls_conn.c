@@ -18,6 +18,7 @@
 
 #include "file.h"
 #include "keys.h"
+#include "tls_resume.h"
 
 /* 1 ready, 0 deadline passed, -1 error (errno). */
 static int wait_fd(int fd, short events, int64_t deadline)
@@ -155,6 +156,30 @@ static lbx_err tls_failed(struct lbx_error *e, const char *what, const char *fil
                          why);
 }
 
+/* What a connection carries beside its SSL (ex_data, for OpenSSL's callbacks): its files
+ * while the handshake runs, and where the session it gets is kept. */
+struct tls_state {
+    const struct lbx_tls_identity *id; /* during lbx_tls_open only */
+    int loaded;                        /* the CA file, certificate and key are on the session */
+    lbx_err load_code;                 /* a late load's failure, told instead of the handshake's */
+    struct lbx_error load_error;
+    STACK_OF(X509) * trusted;          /* a late load's CA certificates */
+    char *session_file;
+    char tag[LBX_TLS_RESUME_TAG_MAX];  /* "" = nothing offered or kept */
+    long offered_time, offered_timeout;
+    int saved;
+};
+
+static int state_index = -1;
+
+static struct tls_state *state_of(const SSL *ssl)
+{
+    return ssl != NULL && state_index >= 0 ? SSL_get_ex_data(ssl, state_index) : NULL;
+}
+
+static int verify_server(X509_STORE_CTX *xs, void *arg);
+static int on_new_session(SSL *ssl, SSL_SESSION *sess);
+
 /* One bare client context per process: protocol floor and peer verification, no CA, no
  * certificate. It never changes once made (the CA and the client certificate go on each
  * connection, load_identity), so every connection of every thread shares it: SSL_new only takes
@@ -169,6 +194,10 @@ static SSL_CTX *bare_ctx(void)
     if (ctx != NULL) {
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        SSL_CTX_set_cert_verify_callback(ctx, verify_server, NULL);
+        /* Sessions go to the connection's file (on_new_session), never to a cache in memory. */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(ctx, on_new_session);
     }
     return ctx;
 }
@@ -184,6 +213,7 @@ static void drop_shared_ctx(void)
  * (dlclose runs a shared object's atexit handlers). A destructor would run after that cleanup. */
 static void make_shared_ctx(void)
 {
+    state_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     shared_ctx = bare_ctx();
     ERR_clear_error();
     if (shared_ctx != NULL && atexit(drop_shared_ctx) != 0)
@@ -241,7 +271,8 @@ static void complete_chain(SSL *ssl)
  * client certificate. OpenSSL looks for both on the connection only when the server's flight is
  * processed: the server's certificate is verified against the connection's verify store, the
  * client certificate is taken when the CertificateRequest is (TLS 1.2 and 1.3). */
-static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id, struct lbx_error *e)
+static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id,
+                             STACK_OF(X509) * *trusted, struct lbx_error *e)
 {
     X509_STORE *store;
     int ok;
@@ -249,7 +280,8 @@ static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id, struct
     ERR_clear_error(); /* the reason told is the load's own */
     store = X509_STORE_new();
     ok = store != NULL && X509_STORE_load_file(store, id->ca_file) == 1 &&
-         SSL_set1_verify_cert_store(ssl, store) == 1 && SSL_set1_chain_cert_store(ssl, store) == 1;
+         SSL_set1_verify_cert_store(ssl, store) == 1 && SSL_set1_chain_cert_store(ssl, store) == 1 &&
+         (trusted == NULL || (*trusted = X509_STORE_get1_all_certs(store)) != NULL);
     X509_STORE_free(store);
     if (!ok)
         return tls_failed(e, "CA file", id->ca_file);
@@ -260,6 +292,84 @@ static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id, struct
         SSL_check_private_key(ssl) != 1)
         return tls_failed(e, "client certificate or key", id->cert_file);
     complete_chain(ssl);
+    return LBX_OK;
+}
+
+/* Every server certificate is verified here. Normally the files were loaded while the server
+ * computed its answer; when a saved session was offered they were not, and a certificate coming
+ * means the server declined it: a full handshake after all, and the files load now (the client
+ * certificate is chosen only after the server's certificate, in TLS 1.3 and 1.2 alike). */
+static int verify_server(X509_STORE_CTX *xs, void *arg)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct tls_state *st = state_of(ssl);
+
+    (void)arg;
+    if (st == NULL || st->loaded)
+        return X509_verify_cert(xs);
+    if (st->id == NULL ||
+        (st->load_code = load_identity(ssl, st->id, &st->trusted, &st->load_error)) != LBX_OK) {
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+    st->loaded = 1;
+    /* This context was made before the CA was on the session: it is given the CA's certificates. */
+    X509_STORE_CTX_set0_trusted_stack(xs, st->trusted);
+    return X509_verify_cert(xs);
+}
+
+/* A session ticket came: kept after a full handshake, and after a resumed one when the session
+ * offered is past half its life (the file is not rewritten at every call). Once a connection. */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    struct tls_state *st = state_of(ssl);
+    long now = (long)time(NULL);
+
+    if (st == NULL || st->session_file == NULL || st->tag[0] == '\0' || st->saved)
+        return 0;
+    if (SSL_session_reused(ssl) && now - st->offered_time < st->offered_timeout / 2)
+        return 0;
+    st->saved = lbx_tls_resume_save(st->session_file, st->tag, sess) == 0;
+    return 0; /* not kept in memory: OpenSSL frees it */
+}
+
+static void state_free(struct tls_state *st)
+{
+    if (st == NULL)
+        return;
+    sk_X509_pop_free(st->trusted, X509_free);
+    free(st->session_file);
+    free(st);
+}
+
+/* The connection's state and, with a session file, the session saved there for this peer and
+ * these very files, offered in the ClientHello. */
+static lbx_err attach_state(struct lbx_tls_conn *c, const struct lbx_url *u,
+                            const struct lbx_tls_identity *id, struct lbx_error *e)
+{
+    const char *files[3] = {id->ca_file, id->cert_file, id->key_file};
+    struct tls_state *st = calloc(1, sizeof(*st));
+    SSL_SESSION *sess = NULL;
+
+    if (st == NULL || state_index < 0 || SSL_set_ex_data(c->ssl, state_index, st) != 1) {
+        free(st);
+        return lbx_error_set(e, LBX_ERR_NOMEM, "TLS session state");
+    }
+    c->state = st;
+    st->id = id;
+    if (id->session_file == NULL || lbx_tls_resume_tag(u->host, u->port, files, 3, st->tag,
+                                                       sizeof(st->tag)) != 0) {
+        st->tag[0] = '\0';
+        return LBX_OK;
+    }
+    if ((st->session_file = strdup(id->session_file)) == NULL)
+        return lbx_error_set(e, LBX_ERR_NOMEM, "TLS session state");
+    if ((sess = lbx_tls_resume_load(st->session_file, st->tag)) != NULL && SSL_set_session(c->ssl, sess) == 1) {
+        st->offered_time = SSL_SESSION_get_time(sess);
+        st->offered_timeout = SSL_SESSION_get_timeout(sess);
+    }
+    SSL_SESSION_free(sess);
+    ERR_clear_error();
     return LBX_OK;
 }
 
@@ -361,24 +471,32 @@ static lbx_err finish_handshake(struct lbx_tls_conn *c, int64_t deadline, struct
 }
 
 /* The ClientHello leaves first; the CA file, the certificate and the key (~1 ms) are loaded
- * while the broker computes its answer. */
+ * while the broker computes its answer, or, when a saved session is offered, only if the broker
+ * declines it (verify_server). */
 lbx_err lbx_tls_open(struct lbx_tls_conn *c, const struct lbx_url *u,
                      const struct lbx_tls_identity *id, int64_t deadline, struct lbx_error *e)
 {
-    struct lbx_error file_error;
-    lbx_err r, loaded;
+    struct tls_state *st;
+    lbx_err r;
 
     *c = (struct lbx_tls_conn)LBX_TLS_CONN_CLOSED;
-    if ((r = new_session(c, u, e)) != LBX_OK)
+    if ((r = new_session(c, u, e)) != LBX_OK || (r = attach_state(c, u, id, e)) != LBX_OK)
         goto out;
+    st = c->state;
     if ((r = connect_any(u, deadline, &c->fd, e)) == LBX_OK)
         r = start_handshake(c, deadline, e);
     /* A file that cannot be loaded is the error whatever the network did, as when the files
      * were loaded before connecting: it is what needs fixing. */
-    if ((loaded = load_identity(c->ssl, id, &file_error)) != LBX_OK)
-        r = lbx_error_set(e, loaded, "%s", file_error.detail);
-    else if (r == LBX_OK)
+    if (st->offered_time == 0) {
+        if ((st->load_code = load_identity(c->ssl, id, NULL, &st->load_error)) == LBX_OK)
+            st->loaded = 1;
+    }
+    if (r == LBX_OK && st->load_code == LBX_OK)
         r = finish_handshake(c, deadline, e);
+    if (st->load_code != LBX_OK)
+        r = lbx_error_set(e, st->load_code, "%s", st->load_error.detail);
+    st->id = NULL;
+    c->resumed = r == LBX_OK && SSL_session_reused(c->ssl);
 out:
     if (r != LBX_OK)
         lbx_tls_close(c);
@@ -434,6 +552,7 @@ void lbx_tls_close(struct lbx_tls_conn *c)
 {
     if (c->ssl != NULL)
         SSL_free(c->ssl);
+    state_free(c->state);
     if (c->fd >= 0)
         close(c->fd);
     *c = (struct lbx_tls_conn)LBX_TLS_CONN_CLOSED;

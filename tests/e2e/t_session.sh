@@ -32,7 +32,25 @@ check "pending: the banner names the request awaiting approval" sh -c "echo '$ou
 grant_approve "$S" 1h
 out=$(hg_ssh "$S" 'echo in; id -un' 2>&1 </dev/null)
 check "approved: the command runs" sh -c "echo '$out' | grep -qx in && echo '$out' | grep -qx '$S'"
+# -- the host resumes its TLS session with the broker: each login's three calls (token, the
+# reaper's start report and watch, session close's end report) come from three new processes
+check "resumption: the host keeps the broker's TLS session, root-only" \
+    test "$(stat -c %U:%a "$HG/run/broker.tls-session" 2>/dev/null)" = root:600
+if [ "$GRANTS" = real ]; then
+    resumed() { grep -c 'resumed a host session' "$BENV_DIR/lockboxd.log"; }
+    n0=$(resumed)
+    out=$(hg_ssh "$S" 'echo again' 2>&1 </dev/null)
+    check "resumption: a login's token call, start report and end report all resume it" \
+        hg_wait "[ \$(resumed) -ge $((n0 + 3)) ]" 3
+    check "resumption: ... and the login works" sh -c "echo '$out' | grep -qx again"
+    printf 'lockbox-tls-session 1 %s\n-----BEGIN SSL SESSION PARAMETERS-----\nAAAA\n' "$(head -1 "$HG/run/broker.tls-session" | cut -d' ' -f3-)" >"$HG/run/broker.tls-session"
+    out=$(hg_ssh "$S" 'echo still' 2>&1 </dev/null)
+    check "resumption: a corrupt session file: the login works (a full handshake)" sh -c "echo '$out' | grep -qx still"
+    check "resumption: ... and a good session is kept again" hg_wait \
+        "grep -q 'BEGIN SSL SESSION PARAMETERS' '$HG/run/broker.tls-session' && [ \$(wc -l <'$HG/run/broker.tls-session') -gt 4 ]" 3
+fi
 check "approved: nothing of lockbox on a command's stdout" test "$(hg_ssh "$S" 'echo only' 2>/dev/null </dev/null)" = only
+
 out=$(printf 'echo MARK-$((6*7))\nexit 5\n' | hg_ssh "$S" -t 2>&1)
 rc=$?
 check "pty: exit status of the shell comes back" test "$rc" -eq 5

@@ -2,10 +2,11 @@
  * t_http_client.sh. Makes the request COUNT times, on one kept connection with --keep.
  *
  *   http_probe --ca F [--cert F --key F] [--bearer T] [--timeout MS] [--max BYTES] [--keep]
- *              [--count N] METHOD URL [BODY]
+ *              [--count N] [--session FILE] METHOD URL [BODY]
  *
  * BODY "@FILE": the body is FILE's contents.
- * One line per request: "status=S len=N body=TEXT ms=T" or "error=TEXT detail=DETAIL ms=T".
+ * One line per request: "status=S len=N body=TEXT ms=T" or "error=TEXT detail=DETAIL ms=T";
+ * with --session (the TLS session kept in FILE and resumed), "resumed=0|1" before "ms=".
  * SIGPIPE keeps its default action, as in a program that never thought of it. Exit 0 when
  * every request got an HTTP answer, 1 otherwise, 2 on usage errors. */
 #include <getopt.h>
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"ca", 1, 0, 'a'},      {"cert", 1, 0, 'c'}, {"key", 1, 0, 'k'}, {"bearer", 1, 0, 'b'},
         {"timeout", 1, 0, 't'}, {"max", 1, 0, 'm'},  {"keep", 0, 0, 'K'}, {"count", 1, 0, 'n'},
-        {0, 0, 0, 0}};
+        {"session", 1, 0, 's'}, {0, 0, 0, 0}};
     struct lbx_http_opts o = {0};
     struct lbx_http_response resp;
     struct lbx_error e;
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
         case 'm': o.max_response = (size_t)atol(optarg); break;
         case 'K': keep = 1; break;
         case 'n': count = atoi(optarg); break;
+        case 's': o.tls_session_file = optarg; break;
         default: return 2;
         }
     }
@@ -60,8 +62,11 @@ int main(int argc, char **argv)
         r = lbx_http_request(&o, argv[optind], argv[optind + 1], body ? body : argv[optind + 2], &resp,
                              &e);
         if (r == LBX_OK) {
-            printf("status=%ld len=%zu body=%s ms=%lld\n", resp.status, resp.body.len,
-                   resp.body.data ? resp.body.data : "", (long long)(lbx_monotonic_ms() - t0));
+            printf("status=%ld len=%zu body=%s ", resp.status, resp.body.len,
+                   resp.body.data ? resp.body.data : "");
+            if (o.tls_session_file != NULL)
+                printf("resumed=%d ", resp.tls_resumed);
+            printf("ms=%lld\n", (long long)(lbx_monotonic_ms() - t0));
             lbx_http_response_free(&resp);
         } else {
             printf("error=%s detail=%s ms=%lld\n", lbx_strerror(r), e.detail,

@@ -16,7 +16,8 @@ D=$BENV_DIR
 # A TLS server doing MODE to every connection (TLS 1.2 at most with SRV_TLS12=1); port in
 # $D/srv.port, one line per accepted connection in $D/srv.conns, and in $D/srv.events one line
 # per step with its CLOCK_MONOTONIC time: accept, hello (the ClientHello came), fail (the
-# handshake did not complete), req (a request came).
+# handshake did not complete), req (a request came); in $D/srv.events.tls "full" or "resumed"
+# for each handshake. SRV_PORT: that port rather than any free one.
 cat >"$D/srv.py" <<'EOF'
 import os, socket, ssl, struct, sys, threading, time
 mode, crt, key, portfile, conns, ca, events = sys.argv[1:8]
@@ -29,7 +30,8 @@ if mode == "need-cert":
     ctx.load_verify_locations(ca)
 def event(what): open(events, "a").write("%s %.6f\n" % (what, time.monotonic()))
 ctx.sni_callback = lambda s, name, c: event("hello")
-ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(64)
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(os.environ.get("SRV_PORT", "0")))); ls.listen(64)
 body = b'{"ok":true}'
 ok = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
 def read_request(s, buf):
@@ -51,6 +53,7 @@ def serve(raw):
             time.sleep(10); return
         try: s = ctx.wrap_socket(raw, server_side=True)
         except Exception: event("fail"); return
+        open(events + ".tls", "a").write("resumed\n" if s.session_reused else "full\n")
         if mode == "rst":
             s.recv(100)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -89,12 +92,18 @@ SRV=
 tap_cleanup '[ -n "$SRV" ] && kill "$SRV" 2>/dev/null'
 serve() { # serve MODE [CERT]: a fresh server (certificate CERT, default "server"); sets URL
     [ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
-    rm -f "$D/srv.port" "$D/srv.conns" "$D/srv.events"
+    rm -f "$D/srv.port" "$D/srv.conns" "$D/srv.events" "$D/srv.events.tls"
     python3 "$D/srv.py" "$1" "$D/certs/${2:-server}.crt" "$D/certs/${2:-server}.key" "$D/srv.port" "$D/srv.conns" "$D/certs/ca.crt" "$D/srv.events" &
     SRV=$!
     i=0
     while [ ! -s "$D/srv.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
     URL="https://127.0.0.1:$(cat "$D/srv.port")/v1/x"
+}
+serve_again() { # serve_again MODE [CERT]: the same, on the port the last server had
+    SRV_PORT=$(cat "$D/srv.port")
+    export SRV_PORT
+    serve "$@"
+    unset SRV_PORT
 }
 probe() { OUT=$("$PROBE" --ca "$D/certs/ca.crt" --timeout "${T:-1000}" "$@" 2>&1); RC=$?; }
 conns() { wc -l <"$D/srv.conns" 2>/dev/null || echo 0; }
@@ -192,6 +201,52 @@ mtls() { # mtls LABEL: a server wanting a client certificate, as the broker does
     probe --ca "$D/certs/other.crt" --cert "$D/certs/node-7.crt" --key "$D/certs/node-7.key" GET "$URL"
     check "$1: a CA that did not sign the server: certificate refused" has 'error=tls failure detail=peer certificate refused'
 }
+# Resumption (lib/tls_resume.c): the session kept in a root-only file is offered to the same
+# server with the same files; a server that declines it (restarted on its port: new ticket keys)
+# gets a full handshake with the files loaded late, and is checked exactly as before.
+resume() { # resume LABEL
+    S=$D/session
+    rm -f "$S"
+    serve need-cert
+    node7="--cert $D/certs/node-7.crt --key $D/certs/node-7.key --session $S"
+    probe $node7 GET "$URL"
+    check "$1 resume: the first call, a full handshake" has 'status=200 .*resumed=0'
+    check "$1 resume: ... its session kept, root-only, named for its server" sh -c \
+        "[ \"\$(stat -c %a:%U '$S')\" = 600:root ] && head -1 '$S' | grep -q '^lockbox-tls-session 1 127.0.0.1 $(cat "$D/srv.port") '"
+    probe $node7 --count 3 GET "$URL"
+    check "$1 resume: the next calls resume it" test "$(echo "$OUT" | grep -c 'status=200 .*resumed=1')" = 3
+    check "$1 resume: ... as the server saw" test "$(awk '{ n[$1]++ } END { print n["full"] + 0, n["resumed"] + 0 }' "$D/srv.events.tls")" = "1 3"
+    serve_again need-cert
+    probe $node7 --count 2 GET "$URL"
+    check "$1 resume: a restarted server declines it: a full handshake, the certificate sent late, answered" \
+        test "$(echo "$OUT" | grep -c 'status=200 .*resumed=0')" = 1 -a "$(tr '\n' ' ' <"$D/srv.events.tls")" = "full resumed "
+    cp "$S" "$D/session.kept"
+    serve_again need-cert elsewhere
+    probe $node7 GET "$URL"
+    check "$1 resume: declined by a server with a certificate for another address: refused as ever" \
+        has 'error=tls failure detail=peer certificate refused'
+    serve_again need-cert
+    cp "$D/session.kept" "$S"
+    chmod 644 "$S"
+    probe $node7 GET "$URL"
+    check "$1 resume: a session file others can read is not offered: a full handshake" has 'status=200 .*resumed=0'
+    check "$1 resume: ... and it is replaced by a root-only one" test "$(stat -c %a "$S")" = 600
+    printf 'lockbox-tls-session 1 nonsense\n' >"$S"
+    probe $node7 --count 2 GET "$URL"
+    check "$1 resume: a malformed session file: a full handshake, then resumed" \
+        test "$(echo "$OUT" | sed -n 's/.*resumed=\([01]\).*/\1/p' | tr -d '\n')" = 01
+    touch "$D/certs/node-7.crt"
+    probe $node7 GET "$URL"
+    check "$1 resume: the certificate file changed: not offered, a full handshake" has 'status=200 .*resumed=0'
+    rm -f "$D/srv.events"
+    probe --cert "$D/certs/node-7.crt" --key "$D/certs/other.key" --session "$S" GET "$URL"
+    check "$1 resume: another key: not offered, and it is the error, as ever" has 'error=tls failure detail=client certificate or key'
+}
+resume "TLS 1.3"
+export SRV_TLS12=1
+resume "TLS 1.2"
+unset SRV_TLS12
+
 benv__sign inter "lockbox test intermediate CA" "basicConstraints=critical,CA:TRUE
 keyUsage=critical,keyCertSign,cRLSign"
 benv__sign node-i node-i "extendedKeyUsage=clientAuth" inter
