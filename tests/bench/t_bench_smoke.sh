@@ -24,6 +24,8 @@ check "a bystander's logins (the module loaded, not a support user) measured" \
     has "x['name'] == 'login' and x['stack'] == 'bystander' and x['mode'] == 'seq' and x['logins'] > 0"
 check "the support and plain users matched on sshd's own per-user delay" \
     has "x['name'] == 'login' and x['stack'] == 'lockbox' and 5 <= x['user_pad_ms'] < 9.3"
+check "16 concurrent logins: the machine's CPU per login measured for each stack" \
+    has "x['name'] == 'login' and x['mode'] == 'c16' and x['stack'] == 'lockbox' and x['cpu_ms_per_login'] > 0"
 check "keep-alive token call p50 under 5 ms (TCP_NODELAY)" \
     has "x['name'] == 'issue-keepalive' and x['clients'] == 1 and 0 < x['p50_ms'] < 5"
 check "audit verify passed over the generated chain" has "x['name'] == 'audit-verify' and x['verify_ok']"

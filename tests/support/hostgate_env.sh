@@ -237,5 +237,6 @@ hg_teardown() {
     [ -n "${HG_SERVICE:-}" ] && rm -f "/etc/pam.d/$HG_SERVICE"
     groupdel "$HG_SUPPORT" 2>/dev/null
     groupdel "$HG_RECGROUP" 2>/dev/null
+    mountpoint -q "$HG/run" && umount "$HG/run" # the benchmark's tmpfs
     rm -rf "$HG"
 }
