@@ -166,7 +166,7 @@ struct tls_state {
     STACK_OF(X509) * trusted;          /* a late load's CA certificates */
     char *session_file;
     char tag[LBX_TLS_RESUME_TAG_MAX];  /* "" = nothing offered or kept */
-    long offered_time, offered_timeout;
+    long offered_time, offered_timeout; /* the session offered; offered_time 0: none */
     int saved;
 };
 
@@ -364,7 +364,8 @@ static lbx_err attach_state(struct lbx_tls_conn *c, const struct lbx_url *u,
     }
     if ((st->session_file = strdup(id->session_file)) == NULL)
         return lbx_error_set(e, LBX_ERR_NOMEM, "TLS session state");
-    if ((sess = lbx_tls_resume_load(st->session_file, st->tag)) != NULL && SSL_set_session(c->ssl, sess) == 1) {
+    sess = lbx_tls_resume_load(st->session_file, st->tag);
+    if (sess != NULL && SSL_set_session(c->ssl, sess) == 1) {
         st->offered_time = SSL_SESSION_get_time(sess);
         st->offered_timeout = SSL_SESSION_get_timeout(sess);
     }
@@ -487,10 +488,9 @@ lbx_err lbx_tls_open(struct lbx_tls_conn *c, const struct lbx_url *u,
         r = start_handshake(c, deadline, e);
     /* A file that cannot be loaded is the error whatever the network did, as when the files
      * were loaded before connecting: it is what needs fixing. */
-    if (st->offered_time == 0) {
-        if ((st->load_code = load_identity(c->ssl, id, NULL, &st->load_error)) == LBX_OK)
-            st->loaded = 1;
-    }
+    if (st->offered_time == 0 &&
+        (st->load_code = load_identity(c->ssl, id, NULL, &st->load_error)) == LBX_OK)
+        st->loaded = 1;
     if (r == LBX_OK && st->load_code == LBX_OK)
         r = finish_handshake(c, deadline, e);
     if (st->load_code != LBX_OK)
