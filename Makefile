@@ -50,6 +50,7 @@ include lib/module.mk
 include broker/module.mk
 include pam_lockbox/module.mk
 include sshd_hook/module.mk
+include host_check/module.mk
 include tests/module.mk
 include fuzz/module.mk
 include packaging/module.mk

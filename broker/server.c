@@ -44,6 +44,7 @@ static const struct route routes[] = {
     {EVHTTP_REQ_POST, "/v1/host/token", api_host_token, AUTH_HOST},
     {EVHTTP_REQ_GET, "/v1/host/grants/*", api_host_grant, AUTH_HOST},
     {EVHTTP_REQ_POST, "/v1/host/sessions", api_host_session, AUTH_HOST},
+    {EVHTTP_REQ_GET, "/v1/host/identity", api_host_identity, AUTH_HOST},
     {EVHTTP_REQ_POST, "/v1/requests", api_request_create, AUTH_PERSON},
     {EVHTTP_REQ_GET, "/v1/requests", api_request_list, AUTH_PERSON},
     {EVHTTP_REQ_GET, "/v1/requests/*", api_request_get, AUTH_PERSON},
