@@ -223,7 +223,8 @@ sd_sh() { sd_exec sh -c "$1"; }
 sd_ssh() {
     _u=$1
     shift
-    "$SD_SSH_CLIENT" -p "$SD_SSH_PORT" -i "$SD_RUN/id_user" "$_u" "$@"
+    # A login that hangs is a failure of its own, not a test run that never ends.
+    timeout "${SD_SSH_TIMEOUT:-60}" "$SD_SSH_CLIENT" -p "$SD_SSH_PORT" -i "$SD_RUN/id_user" "$_u" "$@"
 }
 
 # sd_user NAME [support]: an account as an administrator makes one (adduser), with the lane's

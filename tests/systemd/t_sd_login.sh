@@ -68,10 +68,13 @@ sd_exec loginctl disable-linger $U 2>/dev/null
 
 # -- a support login's time against an ordinary login on the same host (median of 15 each)
 sd_user lane-plain
-login_ms() { # USER: median ms of 15 logins running `true`
+login_ms() { # USER: median ms of 15 logins running `true` (empty when one fails)
     for _i in $(seq 15); do
-        _t=$(sd_now_ms); sd_ssh "$1" true >/dev/null 2>&1 </dev/null; echo $(($(sd_now_ms) - _t))
-    done | sort -n | sed -n 8p
+        _t=$(sd_now_ms)
+        SD_SSH_TIMEOUT=10 sd_ssh "$1" 'echo ran' 2>/dev/null </dev/null | grep -qx ran || return
+        echo $(($(sd_now_ms) - _t))
+    done >"$SD_RUN/login.$1"
+    sort -n "$SD_RUN/login.$1" | sed -n 8p
 }
 plain=$(login_ms lane-plain)
 support=$(login_ms $U)
