@@ -4,8 +4,8 @@
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 NET_LIB  := $(BUILD)/liblbxnet.a
-NET_LIBS := $(call pkg_libs,libssl)
-CFLAGS_lib := $(call pkg_cflags,openssl)
+NET_LIBS := $(call pkg_libs,libssl libsystemd)
+CFLAGS_lib := $(call pkg_cflags,openssl libsystemd)
 
 $(NET_LIB): $(LIB_OBJS)
 	@rm -f $@

@@ -76,6 +76,8 @@ lbx_err lbx_pam_account(struct lbx_pam *p)
     struct lbx_error e = {0};
     lbx_err r;
 
+    if (lbx_pam_is_user_manager(p))
+        return lbx_pam_user_manager_account(p);
     /* A refused or failed check must not leave an older token for the session phase. */
     lbx_pam_handoff_clear(&p->cfg, p->uid);
     r = lbx_broker_request_token(&p->cfg, p->user, lbx_pam_remaining_ms(p), &g, &ref, &e);

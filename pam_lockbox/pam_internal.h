@@ -47,6 +47,8 @@ lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, cons
 /* Reads and removes the entry written for this process. */
 lbx_err lbx_pam_handoff_take(const struct lbx_host_config *cfg, uid_t uid, char **token,
                              char **approved_by, struct lbx_error *e);
+/* 1 when a login of this user, still under way, holds an accepted token that verifies now. */
+int lbx_pam_handoff_held(const struct lbx_pam *p);
 /* Removes this login's entries and every entry whose process is gone. */
 void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid);
 /* "<run_dir>/sessions" into buf. */
@@ -66,6 +68,10 @@ lbx_err lbx_pam_reaper_spawn(const struct lbx_pam *p, const char *sid, struct lb
                              struct lbx_error *e);
 lbx_err lbx_pam_reaper_go(struct lbx_reaper_launch *l, struct lbx_error *e);
 void lbx_pam_reaper_abandon(struct lbx_reaper_launch *l);
+
+/* pam_user_manager.c: the PAM service of systemd's user manager (user@UID.service) */
+int lbx_pam_is_user_manager(const struct lbx_pam *p);
+lbx_err lbx_pam_user_manager_account(struct lbx_pam *p);
 
 /* phases */
 lbx_err lbx_pam_account(struct lbx_pam *p);

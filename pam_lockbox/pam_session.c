@@ -17,10 +17,10 @@
 #include "cgroup.h"
 #include "pam_internal.h"
 #include "proc.h"
+#include "session_end.h"
 #include "session_record.h"
 
 #define PAM_DATA_SID "lockbox_session_id"
-#define CLOSE_KILL_TIMEOUT_MS 2000
 
 static lbx_err group_gid(const char *name, gid_t *gid, struct lbx_error *e)
 {
@@ -150,6 +150,8 @@ lbx_err lbx_pam_open(struct lbx_pam *p)
     char dir[4096];
     lbx_err r;
 
+    if (lbx_pam_is_user_manager(p))
+        return LBX_ERR_NOT_MINE; /* allowed in the account phase; ends with the uid sweep */
     lbx_pam_sessions_dir(&p->cfg, dir, sizeof(dir));
     if ((r = open_session(p, &rec, dir, &e)) == LBX_OK) {
         lbx_pam_log(p, LOG_INFO, "session %s for %s: grant %s, %s cgroup %s, reaper %ld", rec.sid,
@@ -167,43 +169,36 @@ lbx_err lbx_pam_open(struct lbx_pam *p)
     return r;
 }
 
-/* The user side is gone: report the end unless the reaper already ended it, take sshd back
- * out of the cgroup, kill whatever the session left behind, remove the cgroup and record. */
+static void log_line(int prio, const char *msg, void *arg)
+{
+    lbx_pam_log(arg, prio, "%s", msg);
+}
+
+/* The user side is gone: end the session as the reaper would (lib/session_end.c) — every
+ * process it left, and everything of the uid when no other session holds a grant — unless the
+ * reaper has claimed its end first. Claimed before the record is read: see
+ * lbx_session_claim_end. */
 lbx_err lbx_pam_close(struct lbx_pam *p)
 {
     struct lbx_session_record rec;
-    struct lbx_session_event ev = {0};
+    struct lbx_session_end end = {&p->cfg, &rec, NULL, (gid_t)-1, log_line, p};
     struct lbx_error e = {0};
     const char *sid = NULL;
     char dir[4096];
-    int spooled = 0;
 
     if (pam_get_data(p->pamh, PAM_DATA_SID, (const void **)&sid) != PAM_SUCCESS || sid == NULL)
         return LBX_OK; /* we opened nothing in this process */
-    lbx_pam_sessions_dir(&p->cfg, dir, sizeof(dir));
+    end.sessions_dir = lbx_pam_sessions_dir(&p->cfg, dir, sizeof(dir));
+    if (lbx_session_claim_end(dir, sid) == 0) {
+        lbx_pam_log(p, LOG_INFO, "session %s for %s: ended by its reaper", sid, p->user);
+        return LBX_OK;
+    }
     if (lbx_session_record_read(dir, sid, 0, &rec, &e) != LBX_OK) {
         lbx_pam_log(p, LOG_WARNING, "close %s: %s", sid, e.detail);
         return LBX_OK;
     }
     /* A reaper that never armed never reported a start: that session ended in error. */
-    if (rec.ended == NULL &&
-        (rec.ended = strdup(lbx_session_is_armed(dir, sid) ? "exited" : "error")) != NULL) {
-        rec.ended_at = time(NULL);
-        lbx_session_record_write(dir, &rec, (gid_t)-1, NULL);
-        ev = (struct lbx_session_event){rec.grant_id, rec.user, rec.sid, "end", rec.ended,
-                                        rec.ended_at};
-        if (lbx_broker_report_session(&p->cfg, NULL, &ev, p->cfg.timeout * 1000, &spooled, &e) != LBX_OK)
-            lbx_pam_log(p, LOG_WARNING, "session %s end not reported: %s", sid, e.detail);
-    }
-    if (rec.cgroup.kind != LBX_CGROUP_LOGIND) {
-        lbx_cgroup_attach_path(&rec.cgroup, rec.monitor_cgroup, getpid(), NULL);
-        if (lbx_cgroup_kill(&rec.cgroup, CLOSE_KILL_TIMEOUT_MS, &e) != LBX_OK ||
-            lbx_cgroup_remove(&rec.cgroup, &e) != LBX_OK)
-            lbx_pam_log(p, LOG_WARNING, "session %s cgroup: %s", sid, e.detail);
-    }
-    lbx_session_record_remove(dir, sid);
-    lbx_pam_log(p, LOG_INFO, "session %s for %s closed (%s)%s", sid, p->user, rec.ended,
-                spooled ? ", end report spooled" : "");
+    lbx_session_end(&end, lbx_session_is_armed(dir, sid) ? "exited" : "error");
     lbx_session_record_free(&rec);
     return LBX_OK;
 }

@@ -142,22 +142,16 @@ static lbx_err dup_string(const json_t *o, const char *key, char **out)
     return (*out = strdup(v)) ? LBX_OK : LBX_ERR_NOMEM;
 }
 
-/* Only our own entry: the session phase runs in the monitor, and a token written for any other
- * process is another connection's. Read once: the entry is removed whatever it holds. */
-lbx_err lbx_pam_handoff_take(const struct lbx_host_config *cfg, uid_t uid, char **token,
-                             char **approved_by, struct lbx_error *e)
+static lbx_err read_entry(const char *path, char **token, char **approved_by,
+                          struct lbx_error *e)
 {
-    char path[4096], *text = NULL;
+    char *text = NULL;
     json_t *o = NULL;
     size_t len;
     lbx_err r;
 
     *token = *approved_by = NULL;
-    if ((r = handoff_path(cfg, uid, getpid(), path, sizeof(path), e)) != LBX_OK)
-        return r;
-    r = lbx_file_read(path, LBX_FILE_ROOT, HANDOFF_MAX, &text, &len, e);
-    unlink(path);
-    if (r != LBX_OK)
+    if ((r = lbx_file_read(path, LBX_FILE_ROOT, HANDOFF_MAX, &text, &len, e)) != LBX_OK)
         return r;
     r = lbx_json_parse_object(text, len, HANDOFF_MAX, 2, &o, e);
     lbx_freezero(text, len);
@@ -170,4 +164,45 @@ lbx_err lbx_pam_handoff_take(const struct lbx_host_config *cfg, uid_t uid, char 
         r = lbx_error_set(e, r, "%s: bad approved_by", path);
     json_decref(o);
     return r;
+}
+
+/* Only our own entry: the session phase runs in the monitor, and a token written for any other
+ * process is another connection's. Read once: the entry is removed whatever it holds. */
+lbx_err lbx_pam_handoff_take(const struct lbx_host_config *cfg, uid_t uid, char **token,
+                             char **approved_by, struct lbx_error *e)
+{
+    char path[4096];
+    lbx_err r;
+
+    *token = *approved_by = NULL;
+    if ((r = handoff_path(cfg, uid, getpid(), path, sizeof(path), e)) != LBX_OK)
+        return r;
+    r = read_entry(path, token, approved_by, e);
+    unlink(path);
+    return r;
+}
+
+static int verifies(const char *path, void *arg)
+{
+    const struct lbx_pam *p = arg;
+    char *token = NULL, *approved_by = NULL;
+    struct lbx_claims claims;
+    int ok = 0;
+
+    if (read_entry(path, &token, &approved_by, NULL) == LBX_OK &&
+        lbx_pam_verify(p, token, &claims, NULL) == LBX_OK) {
+        lbx_claims_free(&claims);
+        ok = 1;
+    }
+    lbx_free_secret(token);
+    free(approved_by);
+    return ok;
+}
+
+int lbx_pam_handoff_held(const struct lbx_pam *p)
+{
+    char dir[4096];
+
+    pending_dir(&p->cfg, dir, sizeof(dir));
+    return lbx_handoff_each_live(dir, p->uid, verifies, (void *)p);
 }

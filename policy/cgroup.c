@@ -366,6 +366,67 @@ lbx_err lbx_cgroup_kill(const struct lbx_cgroup *cg, int timeout_ms, struct lbx_
     return LBX_OK;
 }
 
+static int kept(pid_t pid, const pid_t *keep, int nkeep)
+{
+    int i;
+
+    for (i = 0; i < nkeep; i++)
+        if (keep[i] == pid)
+            return 1;
+    return 0;
+}
+
+/* A caller inside cg cannot freeze it (it would freeze itself). */
+static int caller_inside(const struct lbx_cgroup *cg)
+{
+    char mine[LBX_CGROUP_PATH_MAX];
+    size_t n = strlen(cg->path);
+
+    if (lbx_cgroup_of_pid(getpid(), cg->kind, mine, sizeof(mine)) != LBX_OK)
+        return 1;
+    return strncmp(mine, cg->path, n) == 0 && (mine[n] == '\0' || mine[n] == '/');
+}
+
+/* One pass: SIGKILL every live process of cg that is not kept; returns how many were. */
+static int kill_unkept(const struct lbx_cgroup *cg, const pid_t *keep, int nkeep)
+{
+    pid_t pids[CGROUP_MAX_PIDS];
+    int n = lbx_cgroup_procs(cg, pids, CGROUP_MAX_PIDS), i, hit = 0;
+
+    for (i = 0; i < n && i < CGROUP_MAX_PIDS; i++)
+        if (!kept(pids[i], keep, nkeep)) {
+            kill(pids[i], SIGKILL);
+            hit++;
+        }
+    return n > CGROUP_MAX_PIDS ? hit + 1 : hit;
+}
+
+lbx_err lbx_cgroup_kill_except(const struct lbx_cgroup *cg, const pid_t *keep, int nkeep,
+                               int timeout_ms, struct lbx_error *e)
+{
+    int freeze = !caller_inside(cg);
+    const char *file = cg->kind == LBX_CGROUP_FREEZER ? "freezer.state" : "cgroup.freeze";
+    const char *on = cg->kind == LBX_CGROUP_FREEZER ? "FROZEN" : "1";
+    const char *off = cg->kind == LBX_CGROUP_FREEZER ? "THAWED" : "0";
+    int waited, settle, hit;
+
+    for (waited = 0; waited <= timeout_ms; waited += 10) {
+        if (lbx_cgroup_procs(cg, NULL, 0) < 0)
+            return LBX_OK; /* gone */
+        /* Frozen, nothing in cg forks between reading its list and the kills. */
+        if (freeze && write_file(cg, cg->path, file, on, NULL) == LBX_OK)
+            for (settle = 0; settle < 200 && !is_frozen(cg); settle += 2)
+                sleep_ms(2);
+        hit = kill_unkept(cg, keep, nkeep);
+        if (freeze)
+            write_file(cg, cg->path, file, off, NULL);
+        if (hit == 0)
+            return LBX_OK;
+        sleep_ms(10);
+    }
+    return lbx_error_set(e, LBX_ERR_SYSTEM, "%s%s: processes left after kill", cg->mount, cg->path);
+}
+
 lbx_err lbx_cgroup_remove(const struct lbx_cgroup *cg, struct lbx_error *e)
 {
     char p[LBX_CGROUP_PATH_MAX * 2];

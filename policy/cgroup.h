@@ -64,6 +64,11 @@ lbx_err lbx_cgroup_attach_path(const struct lbx_cgroup *cg, const char *path, pi
 int lbx_cgroup_procs(const struct lbx_cgroup *cg, pid_t *pids, int max);
 /* Kills every process in cg and waits up to timeout_ms until none is left. */
 lbx_err lbx_cgroup_kill(const struct lbx_cgroup *cg, int timeout_ms, struct lbx_error *e);
+/* Kills every process in cg except those in keep (sshd's monitor: it then closes the
+ * connection and runs pam_close_session) and waits up to timeout_ms until none else is left.
+ * Frozen while it kills, unless the caller is inside cg itself. */
+lbx_err lbx_cgroup_kill_except(const struct lbx_cgroup *cg, const pid_t *keep, int nkeep,
+                               int timeout_ms, struct lbx_error *e);
 /* rmdir of an empty session cgroup (not for logind); gone already is fine. */
 lbx_err lbx_cgroup_remove(const struct lbx_cgroup *cg, struct lbx_error *e);
 

@@ -18,6 +18,15 @@ int lbx_handoff_path(const char *pending_dir, uid_t uid, pid_t pid, uint64_t sta
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
+/* Parses "<uid>-<pid>-<start>.json"; 0 when name is not one. */
+static int parse_name(const char *name, unsigned long *u, long *pid, unsigned long long *start)
+{
+    int end = 0;
+
+    return sscanf(name, "%lu-%ld-%llu.json%n", u, pid, start, &end) == 3 && end > 0 &&
+           name[end] == '\0' && *pid > 1;
+}
+
 /* 1 when name should go: stale, old format, or (uid given) one of uid's. */
 static int doomed(const char *name, uid_t uid)
 {
@@ -30,9 +39,7 @@ static int doomed(const char *name, uid_t uid)
         return 0; /* another login is writing it */
     if (sscanf(name, "%lu.json%n", &u, &end) == 1 && end > 0 && name[end] == '\0')
         return 1;
-    end = 0;
-    if (sscanf(name, "%lu-%ld-%llu.json%n", &u, &pid, &start, &end) != 3 || end == 0 ||
-        name[end] != '\0' || pid <= 1)
+    if (!parse_name(name, &u, &pid, &start))
         return 0; /* not ours */
     if (uid != LBX_HANDOFF_ALL_UIDS && u == (unsigned long)uid)
         return 1;
@@ -55,4 +62,28 @@ void lbx_handoff_sweep(const char *pending_dir, uid_t uid)
         if (d->d_name[0] != '.' && doomed(d->d_name, uid))
             unlinkat(dfd, d->d_name, 0);
     closedir(dir);
+}
+
+int lbx_handoff_each_live(const char *pending_dir, uid_t uid,
+                          int (*fn)(const char *path, void *arg), void *arg)
+{
+    char path[4352];
+    unsigned long u;
+    unsigned long long start;
+    struct dirent *d;
+    long pid;
+    int rc = 0;
+    DIR *dir;
+
+    if ((dir = opendir(pending_dir)) == NULL)
+        return 0;
+    while (rc == 0 && (d = readdir(dir)) != NULL) {
+        if (!parse_name(d->d_name, &u, &pid, &start) || u != (unsigned long)uid ||
+            !lbx_proc_is((pid_t)pid, start))
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", pending_dir, d->d_name) < (int)sizeof(path))
+            rc = fn(path, arg);
+    }
+    closedir(dir);
+    return rc;
 }

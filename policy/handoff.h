@@ -19,4 +19,9 @@ int lbx_handoff_path(const char *pending_dir, uid_t uid, pid_t pid, uint64_t sta
  * entry of uid. Files being written (".tmp.") are left alone. */
 void lbx_handoff_sweep(const char *pending_dir, uid_t uid);
 
+/* Calls fn with the path of every entry of uid whose login process is still there, until fn
+ * returns non-zero; returns that value (0 when none did). */
+int lbx_handoff_each_live(const char *pending_dir, uid_t uid,
+                          int (*fn)(const char *path, void *arg), void *arg);
+
 #endif

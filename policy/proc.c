@@ -2,10 +2,15 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t len)
@@ -112,4 +117,86 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
     }
     closedir(dir);
     return count;
+}
+
+/* In the forked child only (async-signal-safe): with all three uids set to uid it may signal
+ * exactly the processes whose real or saved uid is uid, and kill(-1) reaches them all in one
+ * pass the kernel makes atomic against fork (a parent with a pending SIGKILL cannot finish a
+ * fork). Raw syscalls: the child of a threaded process has one thread, and glibc's setresuid
+ * would try to signal the others. */
+static void kill_as(uid_t uid)
+{
+    struct timespec pause = {0, 1000000};
+    int round;
+
+    if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0)
+        _exit(2);
+    for (round = 0; round < 100000; round++) {
+        if (kill(-1, SIGKILL) != 0 && errno == ESRCH)
+            _exit(0);
+        /* Only zombies left answer kill(-1) too: the parent sees that and stops us. */
+        if (round % 16 == 15)
+            nanosleep(&pause, NULL);
+    }
+    _exit(1);
+}
+
+static void kill_pid(pid_t pid, void *arg)
+{
+    pid_t *spare = arg;
+
+    if (pid != *spare)
+        kill(pid, SIGKILL);
+}
+
+struct count_ctx {
+    pid_t except;
+    int count;
+};
+
+static void count_other(pid_t pid, void *arg)
+{
+    struct count_ctx *c = arg;
+
+    if (pid != c->except)
+        c->count++;
+}
+
+/* Live processes of uid other than the killer itself. */
+static int count_except(uid_t uid, pid_t except)
+{
+    struct count_ctx c = {except, 0};
+
+    lbx_proc_for_uid(uid, count_other, &c);
+    return c.count;
+}
+
+int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
+{
+    struct timespec tick = {0, 2000000};
+    int waited = 0, status, left;
+    pid_t child = -1, none = -1;
+
+    if (uid == 0)
+        return -1;
+    while (waited <= timeout_ms) {
+        /* A process of the uid may kill the killer before the killer kills it: start another. */
+        if (child <= 0 && (child = fork()) == 0)
+            kill_as(uid);
+        if ((left = count_except(uid, child)) == 0)
+            break;
+        if (child > 0 && waitpid(child, &status, WNOHANG) == child)
+            child = -1;
+        nanosleep(&tick, NULL);
+        waited += 2;
+    }
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+    }
+    /* Processes that hold the uid only as effective or filesystem uid (kill(-1) as the uid does
+     * not reach them): one by one, as root. */
+    for (waited = 0; waited < 20 && (left = lbx_proc_for_uid(uid, kill_pid, &none)) > 0; waited++)
+        nanosleep(&tick, NULL);
+    return left;
 }

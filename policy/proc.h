@@ -21,4 +21,10 @@ int lbx_proc_has_uid(pid_t pid, uid_t uid);
 /* Calls fn for every live (non-zombie) process with any uid equal to uid; returns how many. */
 int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg);
 
+/* Kills every process of uid (never uid 0) and waits up to timeout_ms for them to go: a child
+ * that takes the uid and calls kill(-1, SIGKILL) until nothing of the uid is left (atomic
+ * against fork: a fork loop cannot outrun it), then root kills one by one whatever holds the uid
+ * only as its effective or filesystem uid. Returns how many live processes are left. */
+int lbx_proc_kill_uid(uid_t uid, int timeout_ms);
+
 #endif

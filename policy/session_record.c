@@ -1,5 +1,7 @@
 #include "session_record.h"
 
+#include "proc.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -214,6 +217,8 @@ lbx_err lbx_session_record_remove(const char *dir, const char *sid)
         r = LBX_ERR_IO;
     record_path(path, sizeof(path), dir, sid, "armed");
     unlink(path); /* absent when the reaper never armed */
+    record_path(path, sizeof(path), dir, sid, "end");
+    unlink(path); /* absent while the session is live */
     return r;
 }
 
@@ -228,6 +233,35 @@ lbx_err lbx_session_mark_armed(const char *dir, const char *sid, struct lbx_erro
         return lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
     close(fd);
     return LBX_OK;
+}
+
+/* O_EXCL makes the claim atomic: of the reaper (expiry, revocation, a vanished sshd) and the
+ * module's close (logout), exactly one ends the session, however they race. */
+int lbx_session_claim_end(const char *dir, const char *sid)
+{
+    char path[4096], record[4096];
+    int fd;
+
+    if (!record_path(path, sizeof(path), dir, sid, "end"))
+        return -1;
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+        return errno == EEXIST ? 0 : -1;
+    close(fd);
+    /* The record goes before its claim: a claim made after an end has removed both finds no
+     * record, and there is nothing left to end. */
+    if (!record_path(record, sizeof(record), dir, sid, "json") || access(record, F_OK) != 0) {
+        unlink(path);
+        return 0;
+    }
+    return 1;
+}
+
+int lbx_session_end_claimed(const char *dir, const char *sid)
+{
+    struct stat st;
+    char path[4096];
+
+    return record_path(path, sizeof(path), dir, sid, "end") && lstat(path, &st) == 0;
 }
 
 int lbx_session_is_armed(const char *dir, const char *sid)
@@ -277,4 +311,33 @@ int lbx_session_record_each(const char *dir, void (*fn)(const struct lbx_session
     }
     closedir(dh);
     return count;
+}
+
+struct holders {
+    uid_t uid;
+    const char *except_sid, *except_grant;
+    int count;
+};
+
+/* A session holds a grant while its reaper lives, it is not ended and its exp is ahead. */
+static void count_holder(const struct lbx_session_record *r, void *arg)
+{
+    struct holders *h = arg;
+
+    if (r->uid != h->uid || r->ended != NULL || r->exp <= time(NULL) ||
+        !lbx_proc_is(r->reaper_pid, r->reaper_start))
+        return;
+    if ((h->except_sid != NULL && strcmp(r->sid, h->except_sid) == 0) ||
+        (h->except_grant != NULL && r->grant_id != NULL && strcmp(r->grant_id, h->except_grant) == 0))
+        return;
+    h->count++;
+}
+
+int lbx_session_grants_held(const char *dir, uid_t uid, const char *except_sid,
+                            const char *except_grant)
+{
+    struct holders h = {uid, except_sid, except_grant, 0};
+
+    lbx_session_record_each(dir, count_holder, &h);
+    return h.count;
 }

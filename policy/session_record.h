@@ -3,7 +3,8 @@
  *   <sid>.json  0600 root            — everything, including the grant token (reaper, close);
  *   <sid>.view  0640 root:<rec group> — the same minus the token, for lockbox-session, which
  *                                       runs as the user, setgid to the recording group.
- * and a third, <sid>.armed, once the reaper guards the session.
+ * a third, <sid>.armed, once the reaper guards the session, and a fourth, <sid>.end, made by
+ * whichever of the reaper and the module's close ends the session first.
  * The session id is the basename of the session's cgroup, so a process finds its own record
  * from /proc/self/cgroup and never from anything the user controls. */
 #ifndef LBX_SESSION_RECORD_H
@@ -59,10 +60,20 @@ lbx_err lbx_session_record_remove(const char *dir, const char *sid);
  * runs nothing of a session before it exists. */
 lbx_err lbx_session_mark_armed(const char *dir, const char *sid, struct lbx_error *e);
 int lbx_session_is_armed(const char *dir, const char *sid);
+/* Takes the right to end the session: 1 when this caller has it, 0 when another caller took
+ * it first or the record is gone (ended already), -1 on error (the caller ends the session
+ * anyway: fail closed). */
+int lbx_session_claim_end(const char *dir, const char *sid);
+int lbx_session_end_claimed(const char *dir, const char *sid);
 void lbx_session_record_free(struct lbx_session_record *rec);
 
 /* Calls fn for each record in dir (full records, root only). */
 int lbx_session_record_each(const char *dir, void (*fn)(const struct lbx_session_record *, void *),
                             void *arg);
+
+/* How many live sessions of uid in dir hold a grant (reaper alive, not ended, exp ahead),
+ * leaving out the session except_sid and the grant except_grant (either may be NULL). */
+int lbx_session_grants_held(const char *dir, uid_t uid, const char *except_sid,
+                            const char *except_grant);
 
 #endif

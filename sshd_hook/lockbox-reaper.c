@@ -29,11 +29,13 @@
 #include "log.h"
 #include "proc.h"
 #include "reaper.h"
+#include "systemd_unit.h"
 #include "token.h"
 
 #define TICK_MS 1000
 #define GO_TIMEOUT_MS 5000 /* the module writes a file or two before its go */
 #define REAPER_STARTUP_NICE 10
+#define SCOPE_TIMEOUT_MS 2000
 
 struct args {
     const char *sid;
@@ -155,10 +157,9 @@ static const char *on_tick(struct lbx_reaper *rp, int64_t end)
 
     if (now_s() >= end)
         return "expired";
-    if (!record_present(rp))
-        return ""; /* pam_close_session ran: the session is over and cleaned up */
-    if (rp->rec.cgroup.kind == LBX_CGROUP_LOGIND ||
-        lbx_proc_is(rp->rec.monitor_pid, rp->rec.monitor_start))
+    if (!record_present(rp) || lbx_session_end_claimed(rp->sessions_dir, rp->rec.sid))
+        return ""; /* pam_close_session is ending it, or has: the session is over */
+    if (lbx_proc_is(rp->rec.monitor_pid, rp->rec.monitor_start))
         return NULL;
     procs = lbx_cgroup_procs(&rp->rec.cgroup, NULL, 0);
     return procs > 0 ? "error" : "exited"; /* no session may outlive its sshd */
@@ -230,11 +231,30 @@ static int check_record(struct lbx_reaper *rp, const struct lbx_keyring *ring, c
     return 0;
 }
 
+/* On systemd, sshd's monitor (and so this process, its child) is in the session's scope, or in
+ * some service's cgroup for cron and at: whatever ends that unit would end the reaper before its
+ * sweep and its report. A transient scope of its own keeps it out of every session's reach.
+ * Returns 0 when it could not leave: such a session cannot be guarded. */
+static int leave_session_scope(const char *sid)
+{
+    struct lbx_error e = {0};
+    char unit[LBX_SID_MAX + 32];
+
+    if (!lbx_systemd_booted())
+        return 1;
+    snprintf(unit, sizeof(unit), "lockbox-reaper-%s.scope", sid);
+    if (lbx_systemd_enter_scope(unit, "lockbox reaper of one support session", SCOPE_TIMEOUT_MS,
+                                &e) == LBX_OK)
+        return 1;
+    lbx_error_f("session %s: cannot leave the session's scope: %s", sid, e.detail);
+    return 0;
+}
+
 static int setup(struct lbx_reaper *rp, const struct args *a)
 {
     struct lbx_keyring *ring = NULL;
     struct lbx_error e = {0};
-    int rc = SETUP_LEAVE;
+    int rc = SETUP_LEAVE, escaped;
 
     if (lbx_host_config_load(&rp->cfg, a->cfg_argc, a->cfg_argv, LBX_FILE_ROOT, &e) != LBX_OK) {
         lbx_error_f("configuration: %s", e.detail);
@@ -242,6 +262,7 @@ static int setup(struct lbx_reaper *rp, const struct args *a)
     }
     lbx_log_set_level(rp->cfg.debug ? LOG_DEBUG : LOG_INFO);
     snprintf(rp->sessions_dir, sizeof(rp->sessions_dir), "%s/sessions", rp->cfg.run_dir);
+    escaped = leave_session_scope(a->sid);
     /* Before the go: the keys (OpenSSL's first decode and fetches, ~1 ms in a new process)
      * load while the module writes the record. */
     if (lbx_keyring_new(&ring) != LBX_OK ||
@@ -252,7 +273,7 @@ static int setup(struct lbx_reaper *rp, const struct args *a)
     else
         rc = check_record(rp, ring, a->sid);
     lbx_keyring_free(ring);
-    return rc;
+    return rc == 0 && !escaped ? SETUP_TEARDOWN : rc;
 }
 
 static int run(struct lbx_reaper *rp)
@@ -303,8 +324,6 @@ static int run(struct lbx_reaper *rp)
     why = wait_for_end(rp, tfd, pipefd[0], sfd);
     if (why[0] == '\0')
         lbx_info_f("session %s closed by sshd", rp->rec.sid);
-    else if (strcmp(why, "exited") == 0)
-        lbx_teardown_exited(rp);
     else
         lbx_teardown(rp, why);
     return 0;

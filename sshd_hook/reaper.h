@@ -2,7 +2,7 @@
  * session at the token's exp or on revocation, and reports the end. Split by concern:
  *   lockbox-reaper.c  arguments, start-up checks, the event loop (timerfd, watcher, liveness)
  *   grant_watch.c     the thread that asks the broker about the grant and flushes the spool
- *   teardown.c        ending a session: monitor out, hooks told, cgroup killed, uid swept */
+ *   teardown.c        ending the session (lib/session_end.c) and the reports to the broker */
 #ifndef LBX_REAPER_H
 #define LBX_REAPER_H
 
@@ -37,10 +37,9 @@ struct lbx_reaper {
     gid_t view_gid;
 };
 
-/* Ends the session for `reason` ("expired", "revoked", "error") and reports it. */
+/* Ends the session for `reason` ("expired", "revoked", "exited", "error") unless sshd's close
+ * has claimed its end first (lib/session_end.h). */
 void lbx_teardown(struct lbx_reaper *rp, const char *reason);
-/* The session ended by itself (sshd's monitor is gone and nothing is left): clean up, report. */
-void lbx_teardown_exited(struct lbx_reaper *rp);
 /* Reports a session event, spooling it while the broker is away. conn: see broker_host.h. */
 void lbx_reaper_report(struct lbx_reaper *rp, struct lbx_http_conn *conn, const char *event,
                        const char *reason);

@@ -1,0 +1,164 @@
+#include "session_end.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker_host.h"
+#include "cgroup.h"
+#include "handoff.h"
+#include "proc.h"
+#include "systemd_unit.h"
+
+#define HOOK_NOTICE_MS 150
+#define KILL_TIMEOUT_MS 1000
+#define SWEEP_TIMEOUT_MS 1000
+#define USER_MANAGER_WAIT_MS 2000
+#define MAX_PIDS 4096
+
+static void say(const struct lbx_session_end *s, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(const struct lbx_session_end *s, int prio, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (s->log != NULL)
+        s->log(prio, msg, s->log_arg);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+static void mark_ended(struct lbx_session_end *s, const char *reason)
+{
+    struct lbx_error e = {0};
+
+    free(s->rec->ended);
+    s->rec->ended = strdup(reason);
+    s->rec->ended_at = time(NULL);
+    if (lbx_session_record_write(s->sessions_dir, s->rec, s->view_gid, &e) != LBX_OK)
+        say(s, LOG_WARNING, "session %s: %s", s->rec->sid, e.detail);
+}
+
+static int is_hook(pid_t pid)
+{
+    char path[64], comm[32] = "";
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return 0;
+    if (fgets(comm, sizeof(comm), f) == NULL)
+        comm[0] = '\0';
+    fclose(f);
+    return strcmp(comm, "lockbox-session\n") == 0;
+}
+
+static void notify_hooks(const struct lbx_cgroup *cg)
+{
+    pid_t pids[MAX_PIDS];
+    int n = lbx_cgroup_procs(cg, pids, MAX_PIDS), i, told = 0;
+
+    for (i = 0; i < n && i < MAX_PIDS; i++)
+        if (is_hook(pids[i]) && kill(pids[i], SIGUSR1) == 0)
+            told++;
+    if (told > 0)
+        sleep_ms(HOOK_NOTICE_MS);
+}
+
+/* sshd's monitor survives the kill: out of a cgroup of ours, or spared in logind's scope. */
+static void kill_session(struct lbx_session_end *s)
+{
+    struct lbx_session_record *rec = s->rec;
+    struct lbx_cgroup *cg = &rec->cgroup;
+    int monitor_alive = lbx_proc_is(rec->monitor_pid, rec->monitor_start);
+    struct lbx_error e = {0};
+    lbx_err r;
+
+    if (cg->kind == LBX_CGROUP_NONE)
+        return;
+    if (cg->kind != LBX_CGROUP_LOGIND && monitor_alive &&
+        lbx_cgroup_attach_path(cg, rec->monitor_cgroup, rec->monitor_pid, &e) != LBX_OK)
+        say(s, LOG_WARNING, "session %s: cannot move sshd out: %s", rec->sid, e.detail);
+    notify_hooks(cg);
+    if (cg->kind == LBX_CGROUP_LOGIND)
+        r = lbx_cgroup_kill_except(cg, &rec->monitor_pid, monitor_alive ? 1 : 0, KILL_TIMEOUT_MS,
+                                   &e);
+    else
+        r = lbx_cgroup_kill(cg, KILL_TIMEOUT_MS, &e);
+    if (r != LBX_OK)
+        say(s, LOG_ERR, "session %s: %s", rec->sid, e.detail);
+}
+
+/* Returns 1 when the uid was swept. */
+static int sweep_uid(struct lbx_session_end *s, const char *reason)
+{
+    /* A revoked grant is revoked in every session that holds it. */
+    const char *revoked = strcmp(reason, "revoked") == 0 ? s->rec->grant_id : NULL;
+    char path[4352];
+    int left, holding;
+
+    if (s->rec->uid == 0)
+        return 0; /* never, whatever a record says */
+    holding = lbx_session_grants_held(s->sessions_dir, s->rec->uid, s->rec->sid, revoked);
+    if (holding > 0) {
+        say(s, LOG_INFO, "uid %u: %d other session(s) hold a grant; no sweep",
+            (unsigned)s->rec->uid, holding);
+        return 0;
+    }
+    /* No grant left for this uid: tokens accepted by account phases whose sessions have not
+     * opened yet must not open one now (the session phase checks signature and exp only). */
+    snprintf(path, sizeof(path), "%s/pending", s->cfg->run_dir);
+    lbx_handoff_sweep(path, s->rec->uid);
+    if ((left = lbx_proc_kill_uid(s->rec->uid, SWEEP_TIMEOUT_MS)) > 0)
+        say(s, LOG_ERR, "uid %u: %d process(es) survived the sweep", (unsigned)s->rec->uid, left);
+    return 1;
+}
+
+static void report_end(struct lbx_session_end *s, const char *reason)
+{
+    const struct lbx_session_record *rec = s->rec;
+    struct lbx_session_event ev = {rec->grant_id, rec->user, rec->sid, "end", reason, time(NULL)};
+    struct lbx_error e = {0};
+    int spooled = 0;
+
+    if (lbx_broker_report_session(s->cfg, NULL, &ev, s->cfg->timeout * 1000, &spooled, &e) !=
+        LBX_OK)
+        say(s, LOG_ERR, "session %s end not reported: %s", rec->sid, e.detail);
+    else if (spooled)
+        say(s, LOG_WARNING, "session %s end spooled: broker unreachable", rec->sid);
+}
+
+void lbx_session_end(struct lbx_session_end *s, const char *reason)
+{
+    struct lbx_session_record *rec = s->rec;
+    struct lbx_error e = {0};
+    int swept;
+
+    say(s, LOG_INFO, "session %s of %s: %s, ending it", rec->sid, rec->user, reason);
+    mark_ended(s, reason);
+    kill_session(s);
+    swept = sweep_uid(s, reason);
+    if (lbx_cgroup_remove(&rec->cgroup, &e) != LBX_OK)
+        say(s, LOG_WARNING, "session %s: %s", rec->sid, e.detail);
+    report_end(s, reason);
+    lbx_session_record_remove(s->sessions_dir, rec->sid);
+    say(s, LOG_INFO, "session %s ended: %s", rec->sid, reason);
+    if (swept && lbx_systemd_booted() &&
+        lbx_systemd_forget_user_manager(rec->uid, USER_MANAGER_WAIT_MS, &e) != LBX_OK)
+        say(s, LOG_WARNING, "uid %u: user manager: %s", (unsigned)rec->uid, e.detail);
+}
