@@ -50,6 +50,7 @@ include lib/module.mk
 include broker/module.mk
 include pam_lockbox/module.mk
 include sshd_hook/module.mk
+include host_check/module.mk
 include tests/module.mk
 include fuzz/module.mk
 include packaging/module.mk
@@ -84,4 +85,5 @@ clean:
 # Test objects are intermediate files; keep them so a second run does not rebuild.
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The systemd lane's cached Debian root (build/systemd-lane) is full of *.d directories.
+-include $(shell find $(BUILD) -path $(BUILD)/systemd-lane -prune -o -name '*.d' -type f -print 2>/dev/null)

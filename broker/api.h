@@ -77,6 +77,7 @@ int api_whoami(struct api_req *ar);
 int api_host_token(struct api_req *ar);
 int api_host_grant(struct api_req *ar);
 int api_host_session(struct api_req *ar);
+int api_host_identity(struct api_req *ar);
 int api_request_create(struct api_req *ar);
 int api_request_list(struct api_req *ar);
 int api_request_get(struct api_req *ar);

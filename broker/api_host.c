@@ -1,4 +1,4 @@
-/* Host endpoints (mTLS): token, grant status (long-poll), session reports. A host acts only for
+/* Host endpoints (mTLS): token, grant status (long-poll), session reports, identity. A host acts only for
  * the host id its certificate names. */
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +38,15 @@ int api_host_token(struct api_req *ar)
                          json_pack("{s:s, s:s}", "error", "unknown_login", "message",
                                    "not a support login known to lockbox"));
     return host_token_answer(ar, host, login);
+}
+
+/* What a host needs to check its own setup (lockbox-host-setup check): that the broker accepts
+ * its certificate and under which host id, and what its tokens will carry. */
+int api_host_identity(struct api_req *ar)
+{
+    return api_reply(ar, 200,
+                     json_pack("{s:s, s:s, s:s}", "host", ar->caller.name, "issuer",
+                               ar->b->cfg.issuer, "kid", lbx_key_kid(ar->b->signing_key)));
 }
 
 /* A grant on a host group covers every member host. */

@@ -1,6 +1,9 @@
 #include "broker_config.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,6 +11,7 @@
 
 #include "config.h"
 #include "lifecycle.h"
+#include "store.h"
 #include "token.h"
 
 #define C(field) offsetof(struct broker_config, field)
@@ -81,6 +85,45 @@ int broker_config_log_level(const struct broker_config *cfg)
     return -1;
 }
 
+lbx_err broker_config_listen(const char *listen, const char *where, char *host, size_t hostlen,
+                             int *port, struct lbx_error *e)
+{
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long p;
+
+    if (colon == NULL || (size_t)(colon - listen) >= hostlen || colon == listen)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: listen must be HOST:PORT", where);
+    errno = 0;
+    p = strtol(colon + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || end == colon + 1 || colon[1] == '-' || colon[1] == '+' ||
+        colon[1] == ' ' || p < 0 || p > 65535)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: listen: bad port '%.32s'", where, colon + 1);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    *port = (int)p;
+    return LBX_OK;
+}
+
+/* The address the daemon will bind: split as the server splits it, resolved as it resolves it. */
+static lbx_err check_listen(const char *listen, const char *path, struct lbx_error *e)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char host[256];
+    int port, rc;
+    lbx_err r;
+
+    if ((r = broker_config_listen(listen, path, host, sizeof(host), &port, e)) != LBX_OK)
+        return r;
+    if ((rc = getaddrinfo(host, "0", &hints, &ai)) != 0 || ai == NULL)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: listen: cannot resolve '%.64s': %s", path,
+                             host, gai_strerror(rc));
+    freeaddrinfo(ai);
+    return LBX_OK;
+}
+
 static lbx_err check_required(const struct broker_config *cfg, const char *path,
                               struct lbx_error *e)
 {
@@ -106,7 +149,10 @@ static lbx_err check_required(const struct broker_config *cfg, const char *path,
                              path);
     if (cfg->notify_webhook != NULL && cfg->notify_ca == NULL)
         return lbx_error_set(e, LBX_ERR_CONFIG, "%s: notify_webhook needs notify_ca", path);
-    return LBX_OK;
+    if (store_backend(cfg->database, NULL) == STORE_BACKEND_NONE)
+        return lbx_error_set(e, LBX_ERR_CONFIG,
+                             "%s: database: unsupported URL (a SQLite path or postgresql://)", path);
+    return check_listen(cfg->listen, path, e);
 }
 
 lbx_err broker_config_load(const char *path, struct broker_config *cfg, struct lbx_error *e)

@@ -2,6 +2,7 @@
 #ifndef LBX_BROKER_CONFIG_H
 #define LBX_BROKER_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lbx_err.h"
@@ -48,9 +49,15 @@ struct broker_config {
     long workers;
 };
 
-/* Loads path into cfg (defaults first). e names file:line for a bad line. */
+/* Loads path into cfg (defaults first) and checks every value the daemon interprets before it
+ * opens the store (listen's address resolves, the database's form, log_level, ...): the one
+ * validation lockboxd's start, its reload and --check-config share. e names file:line for a
+ * bad line, the file and key for a bad value. */
 lbx_err broker_config_load(const char *path, struct broker_config *cfg, struct lbx_error *e);
 void broker_config_free(struct broker_config *cfg);
+/* Splits listen ("HOST:PORT", port 0 to 65535) into host and port; `where` labels errors. */
+lbx_err broker_config_listen(const char *listen, const char *where, char *host, size_t hostlen,
+                             int *port, struct lbx_error *e);
 /* syslog level for log_level, or -1. */
 int broker_config_log_level(const struct broker_config *cfg);
 

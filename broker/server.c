@@ -44,6 +44,7 @@ static const struct route routes[] = {
     {EVHTTP_REQ_POST, "/v1/host/token", api_host_token, AUTH_HOST},
     {EVHTTP_REQ_GET, "/v1/host/grants/*", api_host_grant, AUTH_HOST},
     {EVHTTP_REQ_POST, "/v1/host/sessions", api_host_session, AUTH_HOST},
+    {EVHTTP_REQ_GET, "/v1/host/identity", api_host_identity, AUTH_HOST},
     {EVHTTP_REQ_POST, "/v1/requests", api_request_create, AUTH_PERSON},
     {EVHTTP_REQ_GET, "/v1/requests", api_request_list, AUTH_PERSON},
     {EVHTTP_REQ_GET, "/v1/requests/*", api_request_get, AUTH_PERSON},
@@ -273,24 +274,6 @@ lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struc
     return LBX_OK;
 }
 
-static lbx_err parse_listen(const char *listen, char *host, size_t hostlen, int *port,
-                            struct lbx_error *e)
-{
-    const char *colon = strrchr(listen, ':');
-    char *end;
-    long p;
-
-    if (colon == NULL || (size_t)(colon - listen) >= hostlen || colon == listen)
-        return lbx_error_set(e, LBX_ERR_CONFIG, "listen must be HOST:PORT");
-    p = strtol(colon + 1, &end, 10);
-    if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
-        return lbx_error_set(e, LBX_ERR_CONFIG, "listen: bad port '%s'", colon + 1);
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    *port = (int)p;
-    return LBX_OK;
-}
-
 static int bound_port(struct evhttp_bound_socket *sock)
 {
     struct sockaddr_storage ss;
@@ -345,7 +328,7 @@ lbx_err server_bind(const char *listen, int n, int *fds, int *port, struct lbx_e
     int i;
     lbx_err r;
 
-    if ((r = parse_listen(listen, host, sizeof(host), port, e)) != LBX_OK)
+    if ((r = broker_config_listen(listen, "listen", host, sizeof(host), port, e)) != LBX_OK)
         return r;
     if (getaddrinfo(host, "0", &hints, &ai) != 0 || ai == NULL)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "cannot resolve %s", host);
@@ -372,7 +355,7 @@ static lbx_err listen_here(struct broker *b, struct lbx_error *e)
     int port = 0;
     lbx_err r;
 
-    if ((r = parse_listen(b->cfg.listen, host, sizeof(host), &port, e)) != LBX_OK)
+    if ((r = broker_config_listen(b->cfg.listen, "listen", host, sizeof(host), &port, e)) != LBX_OK)
         return r;
     if ((sock = evhttp_bind_socket_with_handle(b->http, host, (ev_uint16_t)port)) == NULL)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "cannot listen on %s", b->cfg.listen);

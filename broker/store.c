@@ -3,16 +3,34 @@
 
 #include <string.h>
 
+enum store_backend store_backend(const char *location, const char **path)
+{
+    const char *unused;
+
+    path = path != NULL ? path : &unused;
+    *path = location;
+    if (strncmp(location, "sqlite:", 7) == 0) {
+        *path = location + 7;
+        return STORE_BACKEND_SQLITE;
+    }
+    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+        return STORE_BACKEND_PG;
+    return strstr(location, "://") != NULL ? STORE_BACKEND_NONE : STORE_BACKEND_SQLITE;
+}
+
 lbx_err store_open(const char *location, struct store **out, struct lbx_error *e)
 {
-    if (strncmp(location, "sqlite:", 7) == 0)
-        return store_sqlite_open(location + 7, out, e);
-    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
-        return store_pg_open(location, out, e);
-    if (strstr(location, "://") != NULL)
+    const char *path;
+
+    switch (store_backend(location, &path)) {
+    case STORE_BACKEND_SQLITE:
+        return store_sqlite_open(path, out, e);
+    case STORE_BACKEND_PG:
+        return store_pg_open(path, out, e);
+    default:
         return lbx_error_set(e, LBX_ERR_CONFIG,
                              "unsupported database URL (sqlite path or postgresql://)");
-    return store_sqlite_open(location, out, e);
+    }
 }
 
 lbx_err store_exec(struct store *st, enum store_q q, const struct store_val *params, json_t **rows,

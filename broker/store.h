@@ -122,6 +122,11 @@ static inline void store_upkeep(struct store *st)
         st->ops->upkeep(st);
 }
 
+enum store_backend { STORE_BACKEND_NONE, STORE_BACKEND_SQLITE, STORE_BACKEND_PG };
+
+/* Which backend a location names; *path (may be NULL) what to hand it. NONE for another URL. */
+enum store_backend store_backend(const char *location, const char **path);
+
 /* "sqlite:PATH" or a plain PATH (SQLite), or a "postgresql://..." URL (libpq). Creates and
  * migrates the schema. */
 lbx_err store_open(const char *location, struct store **out, struct lbx_error *e);

@@ -13,6 +13,7 @@
 #include "file.h"
 #include "http_client.h"
 #include "json.h"
+#include "keys.h"
 #include "token.h"
 
 #define BROKER_MAX_RESPONSE (64 * 1024)
@@ -42,7 +43,7 @@ static void http_opts(const struct lbx_host_config *cfg, long timeout_ms,
     o->ca_file = cfg->ca_file;
     o->cert_file = cfg->cert_file;
     o->key_file = cfg->key_file;
-    if (cfg->run_dir != NULL && (size_t)snprintf(session_file, session_len, "%s/%s", cfg->run_dir,
+    if (session_file != NULL && cfg->run_dir != NULL && (size_t)snprintf(session_file, session_len, "%s/%s", cfg->run_dir,
                                                  TLS_SESSION_FILE) < session_len)
         o->tls_session_file = session_file;
     o->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
@@ -50,9 +51,10 @@ static void http_opts(const struct lbx_host_config *cfg, long timeout_ms,
     o->conn = conn;
 }
 
-static lbx_err call(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
-                    const char *method, const char *path, const char *body, long timeout_ms,
-                    struct lbx_http_response *resp, struct lbx_error *e)
+/* resume: use (and keep) the host's saved TLS session; 0 for a full handshake of its own. */
+static lbx_err call_tls(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                        int resume, const char *method, const char *path, const char *body,
+                        long timeout_ms, struct lbx_http_response *resp, struct lbx_error *e)
 {
     struct lbx_http_opts o;
     char url[2048], session_file[4096];
@@ -62,8 +64,15 @@ static lbx_err call(const struct lbx_host_config *cfg, struct lbx_http_conn *con
         return r;
     if ((size_t)snprintf(url, sizeof(url), "%s%s", cfg->broker_url, path) >= sizeof(url))
         return lbx_error_set(e, LBX_ERR_CONFIG, "broker_url too long");
-    http_opts(cfg, timeout_ms, conn, session_file, sizeof(session_file), &o);
+    http_opts(cfg, timeout_ms, conn, resume ? session_file : NULL, sizeof(session_file), &o);
     return lbx_http_request(&o, method, url, body, resp, e);
+}
+
+static lbx_err call(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
+                    const char *method, const char *path, const char *body, long timeout_ms,
+                    struct lbx_http_response *resp, struct lbx_error *e)
+{
+    return call_tls(cfg, conn, 1, method, path, body, timeout_ms, resp, e);
 }
 
 /* An optional bounded string member, copied into a fixed buffer. */
@@ -220,6 +229,66 @@ lbx_err lbx_broker_grant_status(const struct lbx_host_config *cfg, struct lbx_ht
     if ((r = call(cfg, conn, "GET", path, NULL, timeout_ms, &resp, e)) == LBX_OK)
         r = lbx_broker_parse_status(resp.status, resp.body.data ? resp.body.data : "",
                                     resp.body.len, grant_id, status, access_end, e);
+    lbx_http_response_free(&resp);
+    return r;
+}
+
+/* A refusal's "error" and "message", for an administrator to read. */
+static lbx_err identity_refused(long status, const json_t *o, struct lbx_error *e)
+{
+    char code[32] = "", message[160] = "";
+
+    if (o != NULL) {
+        copy_member(o, "error", code, sizeof(code));
+        copy_member(o, "message", message, sizeof(message));
+    }
+    return lbx_error_set(e, status == 401 ? LBX_ERR_AUTH
+                            : status == 403 ? LBX_ERR_FORBIDDEN
+                                            : LBX_ERR_HTTP,
+                         "broker answered %ld%s%s%s%s", status, code[0] ? " " : "", code,
+                         message[0] ? ": " : "", message);
+}
+
+lbx_err lbx_broker_parse_identity(long status, const char *body, size_t len,
+                                  struct lbx_broker_identity *id, struct lbx_error *e)
+{
+    json_t *o = NULL;
+    lbx_err r = LBX_OK;
+
+    memset(id, 0, sizeof(*id));
+    if (lbx_json_parse_object(body, len, BROKER_MAX_RESPONSE, BROKER_JSON_DEPTH, &o, NULL) !=
+        LBX_OK)
+        o = NULL;
+    if (status != 200) {
+        r = identity_refused(status, o, e);
+        goto out;
+    }
+    if (o != NULL) {
+        copy_member(o, "host", id->host, sizeof(id->host));
+        copy_member(o, "issuer", id->issuer, sizeof(id->issuer));
+        copy_member(o, "kid", id->kid, sizeof(id->kid));
+    }
+    if (!lbx_broker_id_valid(id->host) || id->issuer[0] == '\0' ||
+        strlen(id->kid) != LBX_KID_LEN || !lbx_broker_id_valid(id->kid))
+        r = lbx_error_set(e, LBX_ERR_HTTP, "broker identity answer: missing or malformed member");
+out:
+    if (r != LBX_OK)
+        memset(id, 0, sizeof(*id));
+    json_decref(o);
+    return r;
+}
+
+lbx_err lbx_broker_host_identity(const struct lbx_host_config *cfg, long timeout_ms,
+                                 struct lbx_broker_identity *id, struct lbx_error *e)
+{
+    struct lbx_http_response resp = {0};
+    lbx_err r;
+
+    memset(id, 0, sizeof(*id));
+    if ((r = call_tls(cfg, NULL, 0, "GET", "/v1/host/identity", NULL, timeout_ms, &resp, e)) ==
+        LBX_OK)
+        r = lbx_broker_parse_identity(resp.status, resp.body.data ? resp.body.data : "",
+                                      resp.body.len, id, e);
     lbx_http_response_free(&resp);
     return r;
 }

@@ -75,7 +75,22 @@ lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg, struct lbx_
 int lbx_broker_spool_flush(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
                            long timeout_ms, int *dropped);
 
+/* What the broker makes of this host (GET /v1/host/identity). */
+struct lbx_broker_identity {
+    char host[LBX_BROKER_ID_MAX]; /* the host id its certificate names */
+    char issuer[256];             /* the iss of its tokens */
+    char kid[64];                 /* the key id its tokens carry */
+};
+
+/* Always a full TLS handshake, never the saved session: this is how lockbox-host-setup check
+ * learns that the CA, the certificate and the key work together. LBX_ERR_AUTH (401) and
+ * LBX_ERR_FORBIDDEN (403) carry the broker's reason in e. */
+lbx_err lbx_broker_host_identity(const struct lbx_host_config *cfg, long timeout_ms,
+                                 struct lbx_broker_identity *id, struct lbx_error *e);
+
 /* Response parsers, separate so hostile bodies can be tested without a network. */
+lbx_err lbx_broker_parse_identity(long status, const char *body, size_t len,
+                                  struct lbx_broker_identity *id, struct lbx_error *e);
 lbx_err lbx_broker_parse_token(long status, const char *body, size_t len,
                                struct lbx_broker_grant *g, struct lbx_broker_refusal *ref,
                                struct lbx_error *e);

@@ -57,6 +57,7 @@ install: programs $(PKG_FILES)
 	$(call install_one,0755,$(BUILD)/lockboxd,$(SBINDIR))
 	$(call install_one,0755,$(BUILD)/lockbox-reaper,$(LIBEXECDIR)/lockbox)
 	$(call install_one,0755,$(BUILD)/lockbox-session,$(LIBEXECDIR)/lockbox)
+	$(call install_one,0755,$(BUILD)/lockbox-host-check,$(LIBEXECDIR)/lockbox)
 	$(call install_one,0644,$(BUILD)/pam_lockbox.so,$(PAMDIR))
 	install -D -m 0755 $(PKG_GEN)/lockbox-host-setup $(DESTDIR)$(SBINDIR)/lockbox-host-setup
 	install -D -m 0644 $(PKG_GEN)/sshd-lockbox.conf $(DESTDIR)$(DATADIR)/lockbox/sshd-lockbox.conf

@@ -68,52 +68,89 @@ static lbx_err set_value(const struct lbx_opt *opt, void *target, const char *va
     return lbx_error_set(e, LBX_ERR_INTERNAL, "%s: bad option table", where);
 }
 
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 static char *trim(char *s)
 {
     char *end;
 
-    while (isspace((unsigned char)*s))
+    while (is_blank(*s))
         s++;
     end = s + strlen(s);
-    while (end > s && isspace((unsigned char)end[-1]))
+    while (end > s && is_blank(end[-1]))
         *--end = '\0';
     return s;
 }
 
-/* Splits "key = value" / "key=value" in place; strips one pair of surrounding quotes. */
-static lbx_err split_line(char *line, char **key, char **value)
+/* Tab is the only control character a line may hold (a CRLF line end is cut off before). */
+static int has_control(const char *s)
 {
-    char *eq = strchr(line, '='), *v;
-    size_t n;
+    for (; *s; s++)
+        if (iscntrl((unsigned char)*s) && *s != '\t')
+            return 1;
+    return 0;
+}
 
-    if (eq == NULL)
-        return LBX_ERR_CONFIG;
-    *eq = '\0';
-    *key = trim(line);
-    v = trim(eq + 1);
-    n = strlen(v);
-    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-        v[n - 1] = '\0';
+/* The value after '=': "quoted" (taken as written, '#' and blanks included, up to the next
+ * quote; only blanks or a comment may follow), or bare: up to a '#' that starts it or follows a
+ * blank, which begins a comment, without the blanks around it. A bare value holds no quote, so
+ * a quote is never half of one. Never empty. NULL on success, else why the line is refused. */
+static const char *split_value(char *v, char **value)
+{
+    char *end;
+
+    v += strspn(v, " \t");
+    if (*v == '"') {
+        if ((end = strchr(v + 1, '"')) == NULL)
+            return "unterminated quote";
+        *end++ = '\0';
+        end += strspn(end, " \t");
+        if (*end != '\0' && *end != '#')
+            return "text after the closing quote (a comment starts with '#')";
         v++;
+    } else {
+        for (end = v; *end != '\0'; end++) {
+            if (*end == '#' && (end == v || is_blank(end[-1])))
+                break;
+            if (*end == '"')
+                return "quote inside a value (quote the whole value)";
+        }
+        *end = '\0';
+        v = trim(v);
     }
     *value = v;
-    return **key ? LBX_OK : LBX_ERR_CONFIG;
+    return *v == '\0' ? "no value" : NULL;
+}
+
+/* Splits "key = value" / "key=value" in place. NULL on success, else why the line is refused. */
+static const char *split_line(char *line, char **key, char **value)
+{
+    char *eq = strchr(line, '=');
+
+    if (eq == NULL)
+        return "expected 'key = value'";
+    *eq = '\0';
+    *key = trim(line);
+    return **key == '\0' ? "expected 'key = value'" : split_value(eq + 1, value);
 }
 
 static lbx_err parse_line(char *line, const char *where, const struct lbx_opt *table, void *target,
                           unsigned char *seen, struct lbx_error *e)
 {
     const struct lbx_opt *opt;
-    char *key, *value;
-    const char *p;
+    char *key = NULL, *value = NULL;
+    const char *why;
 
-    for (p = line; *p; p++)
-        if (iscntrl((unsigned char)*p) && *p != '\t')
-            return lbx_error_set(e, LBX_ERR_CONFIG, "%s: control character", where);
-    if (split_line(line, &key, &value) != LBX_OK)
-        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: expected 'key = value'", where);
+    why = split_line(line, &key, &value);
+    if (key == NULL || *key == '\0')
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: %s", where, why);
     if ((opt = find_opt(table, key)) == NULL)
         return lbx_error_set(e, LBX_ERR_CONFIG, "%s: unknown key '%.64s'", where, key);
+    if (why != NULL)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: %s: %s", where, opt->name, why);
     if (seen != NULL) {
         if (seen[opt - table])
             return lbx_error_set(e, LBX_ERR_CONFIG, "%s: '%s' set twice", where, key);
@@ -148,6 +185,12 @@ lbx_err lbx_config_parse(const char *text, const char *name, const struct lbx_op
         memcpy(line, p, n);
         line[n] = '\0';
         p += n + (nl ? 1 : 0);
+        if (n > 0 && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        if (has_control(line)) {
+            r = lbx_error_set(e, LBX_ERR_CONFIG, "%s: control character", where);
+            break;
+        }
         t = trim(line);
         if (*t == '\0' || *t == '#')
             continue;
@@ -181,6 +224,8 @@ lbx_err lbx_config_set_arg(const char *arg, const char *where, const struct lbx_
 
     if (strlen(arg) > CONFIG_MAX_LINE)
         return lbx_error_set(e, LBX_ERR_CONFIG, "%s: argument too long", where);
+    if (has_control(arg))
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: control character", where);
     strcpy(line, arg);
     return parse_line(line, where, table, target, NULL, e);
 }

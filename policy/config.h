@@ -1,8 +1,11 @@
 /* The one parser for every lockbox .conf file and for PAM module arguments.
  *
- * Format: one "key = value" per line, '#' starts a comment line, blank lines ignored, values
- * may be wrapped in double quotes. Keys are described by a table; an unknown key, a bad value
- * or a repeated key is an error that names file:line. Both module arguments and the file land
+ * Format: one "key = value" per line (at most 1024 characters), blank lines ignored. A '#'
+ * that starts a line or follows a blank starts a comment, also after a value. A value wrapped in
+ * double quotes is taken as written ('#' and blanks included; it cannot hold a quote); a bare
+ * value holds no quote and loses the blanks around it. A value is never empty. Keys are
+ * described by a table; an unknown key, a bad value or a repeated key is an error that names
+ * file:line. A CR before the line end is allowed, any other control character but tab is not. Both module arguments and the file land
  * in the same struct through the same table. */
 #ifndef LBX_CONFIG_H
 #define LBX_CONFIG_H

@@ -7,7 +7,7 @@ PACKAGES="build-essential pkg-config libpam0g-dev libssl-dev openssl libjwt-dev 
 libssh-dev libsqlite3-dev sqlite3 libpq-dev libevent-dev libcmocka-dev libsystemd-dev
 openssh-server openssh-client libpam-wrapper libpam-modules procps psmisc iproute2 passwd
 valgrind curl tmux screen python3 postgresql debhelper devscripts lintian fakeroot clang libclang-rt-14-dev
-pamtester groff-base"
+pamtester groff-base systemd-container debootstrap"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,6 +1,8 @@
 #!/bin/sh
 # lockboxd's configuration: --check-config names the bad line; a bad file stops the start; a
-# bad file on SIGHUP is refused while the broker keeps serving with the old one.
+# bad file on SIGHUP is refused while the broker keeps serving with the old one. --check-config
+# and the start agree on every file: what one accepts the other starts with, what one refuses
+# the other refuses.
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
 D=$BENV_BUILD/lockboxd
@@ -34,6 +36,62 @@ check_fails "a world-writable config file is refused" $D --check-config "$BENV_D
 chmod 0644 "$BENV_DIR/lockboxd.conf"
 check_fails "lockboxd without arguments is a usage error" $D
 $D >/dev/null 2>&1; check "usage exits 2" test $? -eq 2
+
+# agree DESCRIPTION LINE...: the good file with LINE(s) in place of its own keys of the same
+# names; --check-config and a start must both refuse it, with the same reason.
+agree_refused() {
+    _d=$1; shift
+    cp "$BENV_DIR/lockboxd.conf" "$BENV_DIR/keep.conf"
+    for _l in "$@"; do
+        _k=${_l%% *}
+        grep -v "^$_k " "$BENV_DIR/lockboxd.conf" >"$BENV_DIR/edit.conf"
+        echo "$_l" >>"$BENV_DIR/edit.conf"
+        cp "$BENV_DIR/edit.conf" "$BENV_DIR/lockboxd.conf"
+    done
+    _c=$($D --check-config "$BENV_DIR/lockboxd.conf" 2>&1)
+    _crc=$?
+    : >"$BENV_DIR/lockboxd.log"
+    if benv_start >/dev/null; then
+        fail "$_d: the daemon started although --check-config said: $_c"
+        benv_stop
+    elif [ $_crc -eq 0 ]; then
+        fail "$_d: --check-config accepted what the daemon refused"
+        sed 's/^/#   /' "$BENV_DIR/lockboxd.log" | tail -3
+    else
+        _reason=${_c#lockboxd: }
+        if grep -qF -- "$_reason" "$BENV_DIR/lockboxd.log"; then ok "$_d: both refuse ($_reason)"
+        else fail "$_d: refused for other reasons: check [$_reason]"
+            sed 's/^/#   daemon: /' "$BENV_DIR/lockboxd.log" | tail -3; fi
+    fi
+    cp "$BENV_DIR/keep.conf" "$BENV_DIR/lockboxd.conf"
+}
+agree_refused "listen with a word for port" "listen = 127.0.0.1:https"
+agree_refused "listen without a port" "listen = 127.0.0.1"
+agree_refused "listen port 65536" "listen = 127.0.0.1:65536"
+agree_refused "listen port -1" "listen = 127.0.0.1:-1"
+agree_refused "listen port with a blank" "listen = 127.0.0.1: 0"
+agree_refused "listen on a name that does not resolve" "listen = no-such-host.invalid:0"
+agree_refused "listen with a comment glued to the port" "listen = 127.0.0.1:0#note"
+agree_refused "listen with a quote inside" "listen = 127.0.0.1:0\"x\""
+agree_refused "listen quoted with a comment inside the quotes" "listen = \"127.0.0.1:0 # x\""
+agree_refused "listen with no value (only a comment)" "listen = # later"
+agree_refused "database URL of another kind" "database = mysql://db/lockbox"
+agree_refused "log_level unknown" "log_level = loud # very"
+agree_refused "tick with a comment glued on" "tick = 1s#fast"
+
+# A comment after a value is a comment for both: the daemon serves on the address checked.
+sed -e 's|^listen = .*|listen = 127.0.0.1:0    # any free port|' \
+    -e 's|^issuer = .*|issuer = "lockbox-test" # quoted|' "$BENV_DIR/keep.conf" >"$BENV_DIR/lockboxd.conf"
+check "comments after values: --check-config accepts" $D --check-config "$BENV_DIR/lockboxd.conf"
+if benv_start; then
+    ok "comments after values: the daemon starts and serves"
+    check "  ... on the address without its comment" curl -sSf --cacert "$BENV_DIR/certs/ca.crt" \
+        -o /dev/null "https://127.0.0.1:$BENV_PORT/v1/health"
+    benv_stop
+else
+    fail "comments after values: the daemon starts and serves"
+fi
+cp "$BENV_DIR/keep.conf" "$BENV_DIR/lockboxd.conf"
 
 benv_start
 check "starts with the good file" test -n "$BENV_PORT"

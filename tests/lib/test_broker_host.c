@@ -112,6 +112,63 @@ static void test_status(void **state)
     assert_int_equal(lbx_broker_parse_status(503, "", 0, "G-1", &st, &end, NULL), LBX_ERR_HTTP);
 }
 
+#define KID "a8Zq3kT0-_LmN4pQrS7uVwXyZ012345678abcdEFGHI"
+
+static lbx_err identity(long status, const char *body, struct lbx_broker_identity *id,
+                        struct lbx_error *e)
+{
+    return lbx_broker_parse_identity(status, body, strlen(body), id, e);
+}
+
+static void test_identity(void **state)
+{
+    struct lbx_broker_identity id;
+    struct lbx_error e = {0};
+    static const char *hostile[] = {
+        "",
+        "null",
+        "{}",
+        "{\"host\":\"node-7\",\"issuer\":\"lockbox\"}",
+        "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"short\"}",
+        "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "x\"}",
+        "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"a8Zq3kT0/_LmN4pQrS7uVwXyZ012345678abcdEFGHI\"}",
+        "{\"host\":\"../etc\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
+        "{\"host\":\"node 7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
+        "{\"host\":7,\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
+        "{\"host\":\"node-7\",\"issuer\":\"\",\"kid\":\"" KID "\"}",
+        "{\"host\":\"node-7\",\"kid\":\"" KID "\"}",
+        "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"} trailing",
+    };
+    size_t i;
+
+    assert_int_equal(identity(200, "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
+                              &id, &e),
+                     LBX_OK);
+    assert_string_equal(id.host, "node-7");
+    assert_string_equal(id.issuer, "lockbox");
+    assert_string_equal(id.kid, KID);
+    for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        assert_int_equal(identity(200, hostile[i], &id, &e), LBX_ERR_HTTP);
+        assert_string_equal(id.host, ""); /* nothing half-filled is left to be trusted */
+        assert_string_equal(id.kid, "");
+    }
+    /* Refusals carry the broker's words for the administrator. */
+    assert_int_equal(identity(401, "{\"error\":\"unauthenticated\",\"message\":\"no valid "
+                                   "host client certificate\"}", &id, &e),
+                     LBX_ERR_AUTH);
+    assert_string_equal(e.detail,
+                        "broker answered 401 unauthenticated: no valid host client certificate");
+    assert_int_equal(identity(403, "{\"error\":\"forbidden\",\"message\":\"host 'x' is not in "
+                                   "the directory\"}", &id, &e),
+                     LBX_ERR_FORBIDDEN);
+    assert_string_equal(e.detail,
+                        "broker answered 403 forbidden: host 'x' is not in the directory");
+    assert_int_equal(identity(404, "not json", &id, &e), LBX_ERR_HTTP);
+    assert_string_equal(e.detail, "broker answered 404");
+    assert_int_equal(identity(500, "{\"error\":7}", &id, &e), LBX_ERR_HTTP);
+    assert_string_equal(id.host, "");
+}
+
 static void test_ids(void **state)
 {
     char long_id[200];
@@ -132,7 +189,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_ok),     cmocka_unit_test(test_token_refusal),
         cmocka_unit_test(test_token_hostile), cmocka_unit_test(test_status),
-        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_ids),          cmocka_unit_test(test_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,7 +158,27 @@ check "installed: lockbox-session setgid lockbox-rec (statoverride)" \
         dpkg-statoverride --list /usr/libexec/lockbox/lockbox-session >/dev/null"
 check "installed: service user lockbox owns /var/lib/lockbox" \
     sh -c "[ \"\$(stat -c '%U %a' /var/lib/lockbox)\" = 'lockbox 750' ]"
-check "installed: lockbox-host-setup check passes" sh -c "lockbox-host-setup check 2>/dev/null"
+# host_check NAME PATTERN: `lockbox-host-setup check` fails with exactly one problem line,
+# matching PATTERN; with PATTERN "", it passes with only ok lines. Output in $work/check.out.
+host_check() {
+    lockbox-host-setup check >"$work/check.out" 2>"$work/check.err"
+    _rc=$?
+    _n=$(grep -c '^problem: ' "$work/check.out")
+    if [ -z "$2" ]; then
+        if [ $_rc -eq 0 ] && [ "$_n" -eq 0 ] && ! grep -qv '^ok: ' "$work/check.out"; then
+            ok "$1: lockbox-host-setup check passes"; else fail "$1: lockbox-host-setup check passes"
+            sed 's/^/#   /' "$work/check.out" "$work/check.err"; fi
+    elif [ $_rc -eq 1 ] && [ "$_n" -eq 1 ] && grep -Eq "^problem: .*$2" "$work/check.out"; then
+        ok "$1: check names it: $(grep '^problem: ' "$work/check.out" | cut -c1-140)"
+    else
+        fail "$1: check names it in one problem line (exit $_rc)"
+        sed 's/^/#   /' "$work/check.out" "$work/check.err"
+    fi
+}
+host_check "installed, not enrolled" "/etc/lockbox/host.conf: this host is not enrolled"
+check "  ... sshd and PAM found active" sh -c "grep -q '^ok: sshd accepts the snippet' $work/check.out &&
+    grep -q '^ok: PAM: .*pam_lockbox.so in common-account and common-session' $work/check.out"
+check "  ... the confinement tried" grep -q "^ok: confinement " "$work/check.out"
 useradd -M -s /bin/sh -G lockbox-support "$sup"
 pkg_user_key "$work" "$sup"
 check "installed: support user gets the ForceCommand" sh -c "$PKG_SSHD -T -C user=$sup,host=l,addr=127.0.0.1 |
@@ -215,13 +235,30 @@ if [ $broker_up = yes ]; then
     check "root logs in alongside" pkg_logs_in "$work" root
     pkg_sshd_stop
     check "audit log verifies" quiet pkg_ctl "$admin_tok" audit verify
+    host_check "enrolled, broker up"
+    check "  ... the broker accepts the host" grep -q "^ok: broker $PKG_BROKER_URL accepts this host's certificate as host lbxpkg-node$" "$work/check.out"
+    check "  ... the broker's key is trusted" grep -q "^ok: trusted_keys /etc/lockbox/keys: 1 key(s), the broker's signing key .* among them$" "$work/check.out"
+    check "  ... sshd's Match tried with the support user" grep -q "^ok: sshd: support user $sup gets ForceCommand /usr/libexec/lockbox/lockbox-session, forwarding off$" "$work/check.out"
+    # An earlier file's Match for the group takes ForceCommand first (sshd keeps the first value).
+    tap_cleanup "rm -f /etc/ssh/sshd_config.d/00-lbxtest.conf"
+    printf 'Match Group lockbox-support\n    ForceCommand /bin/true\n' >/etc/ssh/sshd_config.d/00-lbxtest.conf
+    host_check "Match block shadowed by an earlier one" "sshd does not apply the lockbox Match block to $sup"
+    rm -f /etc/ssh/sshd_config.d/00-lbxtest.conf
+    quiet pam-auth-update --disable lockbox
+    host_check "PAM profile disabled" "PAM profile lockbox not enabled in common-account common-session"
+    quiet pam-auth-update --enable lockbox
+    mv /etc/lockbox/keys "$work/keys.moved" && mkdir -m 755 /etc/lockbox/keys
+    host_check "trusted keys empty" "trusted_keys /etc/lockbox/keys: .*no trusted keys"
+    rmdir /etc/lockbox/keys && mv "$work/keys.moved" /etc/lockbox/keys
     pkg_broker_stop
+    host_check "broker down" "broker $PKG_BROKER_URL: broker unreachable"
 fi
 
 lockout_safe "broker down"
 support_refused "broker down"
 
 echo "no_such_option = 1" >>/etc/lockbox/host.conf
+host_check "broken host.conf" "host.conf:[0-9]+: unknown key 'no_such_option'"
 lockout_safe "broken host.conf"
 support_refused "broken host.conf"
 cp "$work/host.conf.good" /etc/lockbox/host.conf

@@ -23,7 +23,8 @@ done
 check "/etc/lockbox/keys created" test -d "$root/etc/lockbox/keys"
 # Every program that is built is installed, in its place; none that is not.
 for p in lockboxctl:/usr/bin lockboxd:/usr/sbin lockbox-session:/usr/libexec/lockbox \
-    lockbox-reaper:/usr/libexec/lockbox pam_lockbox.so:/lib/$MULTIARCH/security; do
+    lockbox-reaper:/usr/libexec/lockbox lockbox-host-check:/usr/libexec/lockbox \
+    pam_lockbox.so:/lib/$MULTIARCH/security; do
     name=${p%%:*}; dir=${p#*:}
     if [ -f "$BUILD/$name" ]; then
         check "$name installed in $dir" cmp -s "$BUILD/$name" "$root$dir/$name"

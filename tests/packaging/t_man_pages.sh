@@ -22,7 +22,7 @@ done
 
 # Every program the packages install has its page.
 for prog in lockboxctl:1 lockboxd:8 pam_lockbox:8 lockbox-session:8 lockbox-reaper:8 \
-    lockbox-host-setup:8; do
+    lockbox-host-setup:8 lockbox-host-check:8; do
     check "man page for ${prog%:*}" test -f "$MAN/${prog%:*}.${prog#*:}"
 done
 check "man page for the configuration files" test -f "$MAN/lockbox.conf.5"

@@ -104,6 +104,133 @@ static void test_bad_values(void **state)
     assert_int_equal(parse("port = 65535\ntimeout = 300\nenabled = FALSE", NULL), LBX_OK);
 }
 
+/* One line parsed; the broker_url it set (malloc'd) or NULL when refused (detail checked). */
+static char *url_of(const char *text, const char *want_detail)
+{
+    struct conf c = {0};
+    struct lbx_error e = {0};
+
+    if (lbx_config_parse(text, "t.conf", table, &c, &e) != LBX_OK) {
+        print_message("# %s\n", e.detail);
+        if (want_detail != NULL)
+            assert_string_equal(e.detail, want_detail);
+        lbx_config_free(table, &c);
+        return NULL;
+    }
+    return c.broker_url;
+}
+
+static void assert_url(const char *text, const char *want)
+{
+    char *got = url_of(text, NULL);
+
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* A comment after a value is a comment in every kind of value, so what the parser keeps is what
+ * the program that reads the value sees (a "listen = host:port # note" must not pass a check
+ * and then fail the daemon). */
+static void test_comments_after_values(void **state)
+{
+    struct conf c = {0};
+
+    assert_url("broker_url = https://b:8443 # the broker\n", "https://b:8443");
+    assert_url("broker_url = https://b:8443\t# tab, then comment\n", "https://b:8443");
+    assert_url("broker_url = https://b:8443 #\n", "https://b:8443");
+    assert_url("broker_url = https://b:8443 ## twice # and again\n", "https://b:8443");
+    assert_url("broker_url = a#b\n", "a#b"); /* no blank before '#': part of the value */
+    assert_url("broker_url = https://b/#frag # c\n", "https://b/#frag");
+    assert_url("broker_url=https://b#x\n", "https://b#x");
+    assert_url("broker_url = https://b:8443   \t  \n", "https://b:8443");
+    assert_url("broker_url = https://b:8443 # c\r\n", "https://b:8443"); /* CRLF file */
+    assert_url("\t  broker_url\t=\thttps://b  # c\n", "https://b");
+    assert_url("broker_url = a = b # c\n", "a = b");
+    assert_int_equal(lbx_config_parse("port = 8443 # HTTPS\nenabled = yes # on\n"
+                                      "timeout = 30s # half a minute\n",
+                                      "t.conf", table, &c, NULL),
+                     LBX_OK);
+    assert_int_equal(c.port, 8443);
+    assert_int_equal(c.enabled, 1);
+    assert_int_equal(c.timeout, 30);
+    /* A value made only of a comment is no value, not the comment. */
+    assert_null(url_of("broker_url = # none yet\n", "t.conf:1: broker_url: no value"));
+    assert_null(url_of("broker_url =#none\n", "t.conf:1: broker_url: no value"));
+    assert_null(url_of("broker_url =\n", "t.conf:1: broker_url: no value"));
+    assert_null(url_of("broker_url =    \t\n", "t.conf:1: broker_url: no value"));
+    assert_int_equal(parse("port = # 22\n", "t.conf:1: port: no value"), LBX_ERR_CONFIG);
+    assert_int_equal(parse("port = 22#\n", NULL), LBX_ERR_CONFIG); /* "22#" is not a number */
+    assert_int_equal(parse("port # = 22\n", "t.conf:1: unknown key 'port #'"), LBX_ERR_CONFIG);
+    assert_int_equal(parse("# port = 22\n  # port = x\n\t#\n#\n", NULL), LBX_OK);
+}
+
+static void test_quoted_values(void **state)
+{
+    assert_url("broker_url = \"https://b # not a comment\"\n", "https://b # not a comment");
+    assert_url("broker_url = \"https://b\" # a comment\n", "https://b");
+    assert_url("broker_url = \"https://b\"# a comment\n", "https://b");
+    assert_url("broker_url = \"https://b\"   \n", "https://b");
+    assert_url("broker_url = \"  blanks kept  \"\n", "  blanks kept  ");
+    assert_url("broker_url = \"#\"\n", "#");
+    assert_url("broker_url = \"a=b\"\n", "a=b");
+    assert_url("broker_url = \"tab\there\"\n", "tab\there");
+    assert_null(url_of("broker_url = \"\"\n", "t.conf:1: broker_url: no value"));
+    assert_null(url_of("broker_url = \"https://b\n", "t.conf:1: broker_url: unterminated quote"));
+    assert_null(url_of("broker_url = \"\n", "t.conf:1: broker_url: unterminated quote"));
+    assert_null(url_of("broker_url = \"a\"b\"\n",
+                       "t.conf:1: broker_url: text after the closing quote (a comment starts "
+                       "with '#')"));
+    assert_null(url_of("broker_url = \"a\" b\n", NULL));
+    assert_null(url_of("broker_url = \"a\"\"b\"\n", NULL));
+    assert_null(url_of("broker_url = a\"b\n",
+                       "t.conf:1: broker_url: quote inside a value (quote the whole value)"));
+    assert_null(url_of("broker_url = a \"b # c\"\n", NULL));
+    assert_null(url_of("broker_url = https://b\"\n", NULL));
+    assert_url("broker_url = https://b # say \"hi\"\n", "https://b"); /* quotes in a comment */
+    assert_int_equal(parse("port = \"22\"\nenabled = \"no\" # quoted\n", NULL), LBX_OK);
+    assert_int_equal(parse("port = \"22 # x\"\n", NULL), LBX_ERR_CONFIG); /* quoted: no comment */
+}
+
+/* Bytes no editor shows: refused with the line, never taken into a value. */
+static void test_hostile_bytes(void **state)
+{
+    char line[3000], *got;
+    size_t i;
+    static const char *const refused[] = {
+        "broker_url = a\rb\n",       "broker_url = a\r\rb # c\n", "broker_url = \"a\rb\"\n",
+        "broker_url = a # \x1b[2J\n", "broker_url = a\x7f\n",       "broker_url = a\x01\n",
+        "broker_url = \"a\x1b\"\n",   "\x1b[1mbroker_url = a\n",    "broker_url = a\v\n",
+        "broker_url = a\f\n",        "broker_url = a\r\r\n",       "# a comment \x1b[2J\n",
+        "\vbroker_url = a\n",
+    };
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        assert_null(url_of(refused[i], "t.conf:1: control character"));
+    assert_url("broker_url = https://b\r\n", "https://b");
+    assert_url("broker_url = caf\xc3\xa9 # utf-8\n", "caf\xc3\xa9");
+    /* The length limit counts the whole line, comment included: a long comment cannot hide an
+     * unchecked tail, and a quoted value cannot outrun the line buffer. */
+    memset(line, 'x', sizeof(line));
+    memcpy(line, "broker_url = \"", 14);
+    line[1023] = '"';
+    line[1024] = '\0';
+    got = url_of(line, NULL); /* 1024 characters: the longest line accepted */
+    assert_non_null(got);
+    assert_int_equal(strlen(got), 1024 - 15);
+    free(got);
+    line[1023] = 'x';
+    line[1024] = '"';
+    line[1025] = '\0';
+    assert_null(url_of(line, "t.conf:1: line too long"));
+    memset(line, '#', sizeof(line));
+    line[sizeof(line) - 1] = '\0';
+    assert_int_equal(parse(line, "t.conf:1: line too long"), LBX_ERR_CONFIG);
+    memcpy(line, "broker_url = a ", 15);
+    line[1500] = '\0';
+    assert_int_equal(parse(line, "t.conf:1: line too long"), LBX_ERR_CONFIG);
+}
+
 static lbx_err load(const char *dir, const char *text, size_t len, unsigned mode, int uid,
                     enum lbx_file_trust trust)
 {
@@ -176,6 +303,12 @@ static void test_module_arguments(void **state)
         assert_int_equal(lbx_config_set_arg(arg, "arg 7", table, &c, &e), LBX_ERR_CONFIG);
         assert_string_equal(e.detail, "arg 7: argument too long");
     }
+    assert_int_equal(lbx_config_set_arg("broker_url=https://c #note", "arg 8", table, &c, &e),
+                     LBX_OK);
+    assert_string_equal(c.broker_url, "https://c"); /* same rule as a line of the file */
+    assert_int_equal(lbx_config_set_arg("broker_url=", "arg 9", table, &c, &e), LBX_ERR_CONFIG);
+    assert_string_equal(e.detail, "arg 9: broker_url: no value");
+    assert_string_equal(c.broker_url, "https://c");
     lbx_config_free(table, &c);
 }
 
@@ -185,6 +318,9 @@ int main(void)
         cmocka_unit_test(test_valid_file),
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_comments_after_values),
+        cmocka_unit_test(test_quoted_values),
+        cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_file_trust),
         cmocka_unit_test(test_module_arguments),
     };
