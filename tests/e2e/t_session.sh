@@ -125,7 +125,7 @@ rm -f "$home/.pam_environment"
 
 # -- the hook on its own: outside a guarded session, or with its reaper gone, it refuses
 as_user() { setpriv --reuid="$U" --regid="$U" --init-groups "$@"; }
-out=$(LOCKBOX_SESSION=s-forged SSH_ORIGINAL_COMMAND='echo ran' as_user "$HG/bin/lockbox-session" "config=$HG/host.conf" 2>&1)
+out=$(LOCKBOX_SESSION=s-forged SSH_ORIGINAL_COMMAND='echo ran' as_user "$HG/bin/lockbox-session" 2>&1)
 check "hook outside any session (forged env): refuses" sh -c "echo '$out' | grep -q 'not guarded' && ! echo '$out' | grep -qx ran"
 hg_ssh "$S" 'echo up; sleep 1000' >"$HG/k.out" 2>&1 </dev/null &
 c1=$!
@@ -133,11 +133,11 @@ hg_wait "grep -q up '$HG/k.out'" 5
 rec=$(ls "$HG/run/sessions/"*.json | head -1)
 cg="$($PYTHON -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['cgroup_mount'] + r['cgroup_path'])" "$rec")"
 rp=$($PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))['reaper_pid'])" "$rec")
-out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session' 'config=$HG/host.conf'" 2>&1)
+out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session'" 2>&1)
 check "hook inside a live session: runs the command" sh -c "echo '$out' | grep -qx ran"
 kill -KILL "$rp"
 hg_wait "hg_gone $rp" 2
-out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session' 'config=$HG/host.conf'" 2>&1)
+out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session'" 2>&1)
 check "hook in a session whose reaper died: refuses" sh -c "echo '$out' | grep -q 'no reaper guards this session' && ! echo '$out' | grep -qx ran"
 kill "$c1" 2>/dev/null
 hg_kill_uid "$U"
