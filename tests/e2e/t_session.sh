@@ -60,10 +60,15 @@ check "pty: the shell ran the typed commands" sh -c "echo '$out' | grep -q MARK-
 # -- recording: where the user cannot reach it, and it replays the session's output
 cast=$(ls -t "$HG/rec/"*.cast | head -1)
 check "recording: asciicast written" test -s "$cast"
+check "recording: mode 0640, group $HG_RECGROUP (the recording group reads it)" test "$(stat -c '%a %G' "$cast")" = "640 $HG_RECGROUP"
+AUD=lbxe2e${HG_ID}aud
+hg_user "$AUD" && usermod -aG "$HG_RECGROUP" "$AUD"
+check "recording: a member of the recording group reads it" sh -c "setpriv --reuid=$(id -u "$AUD") --regid=$(id -g "$AUD") --init-groups cat '$cast' >/dev/null"
 check "recording: replays the output" sh -c "$PYTHON -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); h=json.loads(l[0]); assert h[\"version\"]==2; print(\"\".join(e[2] for e in map(json.loads,l[1:]) if e[1]==\"o\"))' '$cast' 2>/dev/null | grep -q MARK-42"
 check_fails "recording: the user cannot list the recordings" sh -c "setpriv --reuid=$U --regid=$U --init-groups ls $HG/rec 2>/dev/null"
 check_fails "recording: the user cannot open its own recording" sh -c "setpriv --reuid=$U --regid=$U --init-groups cat $cast 2>/dev/null"
 log=$(ls -t "$HG/rec/"*.json | head -1)
+check "command log: mode 0640, group $HG_RECGROUP" test "$(stat -c '%a %G' "$log")" = "640 $HG_RECGROUP"
 check "command log: command line and byte counts recorded" sh -c "grep -q '\"command\":\"echo only\"' '$log' && grep -q '\"stdout_bytes\":5' '$log'"
 
 # -- sftp works and its bytes are untouched; tunnels do not
