@@ -3,6 +3,7 @@
 #define LBX_BROKER_CONFIG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lbx_err.h"
 
@@ -51,6 +52,10 @@ struct broker_config {
 /* Loads path into cfg (defaults first). e names file:line for a bad line. */
 lbx_err broker_config_load(const char *path, struct broker_config *cfg, struct lbx_error *e);
 void broker_config_free(struct broker_config *cfg);
+/* The built-in defaults alone, and every key as "key = value" (what the documentation must
+ * say: tests/packaging/t_config_defaults.sh). */
+void broker_config_defaults(struct broker_config *cfg);
+void broker_config_dump(const struct broker_config *cfg, FILE *out);
 /* syslog level for log_level, or -1. */
 int broker_config_log_level(const struct broker_config *cfg);
 
