@@ -1,10 +1,10 @@
 /* LD_PRELOAD shim for the host-gate tests: NSS as a directory service can behave, without
  * touching /etc/nsswitch.conf. Test harness only, never installed.
  *
- *   LBX_NSS_FAIL=NAME[,NAME...]  getgrnam_r/getpwnam_r for NAME (and getpwuid_r for a uid
+ *   LBX_NSS_FAIL=NAME[,NAME...]  getgrnam(_r)/getpwnam(_r) for NAME (and getpwuid_r for a uid
  *                                written as a number) fail with LBX_NSS_ERRNO (default EIO),
  *                                as an LDAP or sssd lookup that times out does
- *   LBX_NSS_FOLD=1               getpwnam_r/getgrnam_r look names up in lower case, as
+ *   LBX_NSS_FOLD=1               getpwnam(_r)/getgrnam(_r) look names up in lower case, as
  *                                case-insensitive directories (sssd with AD) do
  */
 #define _GNU_SOURCE
@@ -83,4 +83,30 @@ int getgrnam_r(const char *name, struct group *gr, char *buf, size_t len, struct
     if (listed(name))
         return failure();
     return real(folded(name, low, sizeof(low)), gr, buf, len, res);
+}
+
+/* sshd looks accounts up with the non-reentrant calls (glibc does not route them through the
+ * interposed _r functions). */
+struct passwd *getpwnam(const char *name)
+{
+    struct passwd *(*real)(const char *) = (struct passwd * (*)(const char *)) dlsym(RTLD_NEXT, "getpwnam");
+    char low[256];
+
+    if (listed(name)) {
+        errno = failure();
+        return NULL;
+    }
+    return real(folded(name, low, sizeof(low)));
+}
+
+struct group *getgrnam(const char *name)
+{
+    struct group *(*real)(const char *) = (struct group * (*)(const char *)) dlsym(RTLD_NEXT, "getgrnam");
+    char low[256];
+
+    if (listed(name)) {
+        errno = failure();
+        return NULL;
+    }
+    return real(folded(name, low, sizeof(low)));
 }

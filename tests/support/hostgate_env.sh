@@ -12,7 +12,8 @@
 #   hg_mint SUB TTL [args]   a grant token signed with the broker key (lockboxctl token mint)
 #   hg_grant SUB TTL [JTI]   makes the fake broker hand out a valid token for SUB
 #   hg_sshd_start            a real sshd on a free 127.0.0.1 port with its own PAM service
-#                            (HG_SSHD_EXTRA: global sshd_config lines, e.g. "MaxStartups 64")
+#                            (HG_SSHD_EXTRA: global sshd_config lines, e.g. "MaxStartups 64";
+#                            HG_SSHD_ENV: VAR=value words for its environment)
 #   hg_ssh USER ARGS...      the libssh client against that sshd with the user's key
 #   hg_uid_procs UID         live (non-zombie) processes of UID
 #   hg_group_fill GROUP N    N more member names (not accounts) in GROUP's /etc/group entry
@@ -163,7 +164,7 @@ PY
 
 hg_nss_preload() {
     _shim=$BUILD_ABS/tests/pam_lockbox/nss_shim.so
-    if [ -n "$HG_ASAN" ]; then echo "$(cc -print-file-name=libasan.so) $_shim"; else echo "$_shim"; fi
+    if [ -n "$HG_ASAN" ]; then echo "$(cc -print-file-name=libasan.so):$_shim"; else echo "$_shim"; fi
 }
 
 hg_mint() {
@@ -227,7 +228,7 @@ Match Group $HG_SUPPORT
 EOF
     ln -s /usr/sbin/sshd "$HG/$HG_SERVICE"
     # shellcheck disable=SC2086
-    env $HG_ASAN "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
+    env $HG_ASAN ${HG_SSHD_ENV:-} "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
     HG_SSHD_PID=$!
     hg_wait_port "$HG_PORT"
 }
