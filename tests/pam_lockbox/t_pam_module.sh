@@ -207,7 +207,7 @@ check "reaper not executable: session error, sshd's SIGCHLD handler put back" \
 hg_config
 : >"$HG/broker/requests"
 : >"$HG/broker/connections"
-$DRIVER "$HG/pam" lbx "$S" account open sleep:1500 close >"$HG/open.out" 2>&1 &
+$DRIVER "$HG/pam" lbx "$S" account open sleep:3000 close >"$HG/open.out" 2>&1 &
 dpid=$!
 sleep 0.8
 sid=$(ls "$HG/run/sessions" | sed -n 's/\.json$//p' | head -1)
