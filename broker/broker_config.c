@@ -66,6 +66,7 @@ static void set_defaults(struct broker_config *cfg)
     cfg->notify_timeout = 5;
     cfg->workers = 1;
     cfg->tls_session_lifetime = 2 * 3600;
+    cfg->log_level = strdup("info"); /* NULL (no memory) means info as well */
 }
 
 int broker_config_log_level(const struct broker_config *cfg)
@@ -153,6 +154,16 @@ static lbx_err check_required(const struct broker_config *cfg, const char *path,
         return lbx_error_set(e, LBX_ERR_CONFIG,
                              "%s: database: unsupported URL (a SQLite path or postgresql://)", path);
     return check_listen(cfg->listen, path, e);
+}
+
+void broker_config_defaults(struct broker_config *cfg)
+{
+    set_defaults(cfg);
+}
+
+void broker_config_dump(const struct broker_config *cfg, FILE *out)
+{
+    lbx_config_dump(broker_opts, cfg, out);
 }
 
 lbx_err broker_config_load(const char *path, struct broker_config *cfg, struct lbx_error *e)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lbx_err.h"
 
@@ -58,6 +59,10 @@ void broker_config_free(struct broker_config *cfg);
 /* Splits listen ("HOST:PORT", port 0 to 65535) into host and port; `where` labels errors. */
 lbx_err broker_config_listen(const char *listen, const char *where, char *host, size_t hostlen,
                              int *port, struct lbx_error *e);
+/* The built-in defaults alone, and every key as "key = value" (what the documentation must
+ * say: tests/packaging/t_config_defaults.sh). */
+void broker_config_defaults(struct broker_config *cfg);
+void broker_config_dump(const struct broker_config *cfg, FILE *out);
 /* syslog level for log_level, or -1. */
 int broker_config_log_level(const struct broker_config *cfg);
 

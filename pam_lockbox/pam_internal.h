@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "account.h"
 #include "host_config.h"
 #include "lbx_err.h"
 #include "token.h"
@@ -18,9 +19,12 @@ struct lbx_pam {
     int argc;
     const char **argv;
     struct lbx_host_config cfg;
-    const char *user; /* PAM_USER, owned by libpam */
+    const char *login; /* PAM_USER as the client typed it, owned by libpam */
+    /* Its account as NSS resolves it, and the account owning that uid when it has another
+     * name (owner.name is NULL otherwise). */
+    struct lbx_account named, owner;
+    const char *user; /* the canonical name: the uid owner's; grants and records use it */
     uid_t uid;
-    gid_t gid;
     struct timespec started; /* CLOCK_MONOTONIC: the call's one deadline counts from here */
     char reason[512];        /* the line the engineer sees when we refuse */
 };

@@ -1,9 +1,6 @@
 /* PAM glue: the pam_sm_* entry points, who is "ours", the one mapping from lbx_err to PAM
  * return codes, and the messages the engineer sees. Account and session logic live in
  * pam_account.c and pam_session.c. */
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdarg.h>
@@ -13,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "http_client.h"
 #include "keys.h"
 #include "log.h"
@@ -70,76 +68,128 @@ long lbx_pam_remaining_ms(const struct lbx_pam *p)
     return p->cfg.timeout * 1000 - elapsed;
 }
 
-static int in_group(const char *user, gid_t primary, const char *group)
+/* Whether the login is a member of group: the account it names, or the account that owns its
+ * uid (a second passwd name on a support uid is that support account). */
+static lbx_err login_in_group(const struct lbx_pam *p, const char *group, struct lbx_error *e)
 {
-    struct group grp, *g = NULL;
-    gid_t *groups = NULL;
-    char buf[16384];
-    int n = 64, i, member = 0;
+    lbx_err r = lbx_group_has(group, &p->named, e);
 
-    if (getgrnam_r(group, &grp, buf, sizeof(buf), &g) != 0 || g == NULL)
-        return 0;
-    if (g->gr_gid == primary)
-        return 1;
-    for (;;) {
-        gid_t *grown = realloc(groups, (size_t)n * sizeof(*groups));
-        int want = n;
+    if (r == LBX_ERR_NOT_FOUND && p->owner.name != NULL)
+        r = lbx_group_has(group, &p->owner, e);
+    return r;
+}
 
-        if (grown == NULL)
-            break;
-        groups = grown;
-        if (getgrouplist(user, primary, groups, &want) >= 0) {
-            for (i = 0; i < want && !member; i++)
-                member = groups[i] == g->gr_gid;
-            break;
+/* LBX_OK when the login is in one of groups, LBX_ERR_NOT_FOUND when it is in none of them,
+ * LBX_ERR_SYSTEM when NSS could not say for some group and it is in none of the others. */
+static lbx_err login_in_groups(const struct lbx_pam *p, char groups[][256], int n,
+                               struct lbx_error *e)
+{
+    struct lbx_error one = {0};
+    lbx_err r, verdict = LBX_ERR_NOT_FOUND;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if ((r = login_in_group(p, groups[i], &one)) == LBX_OK)
+            return LBX_OK;
+        if (r != LBX_ERR_NOT_FOUND && verdict == LBX_ERR_NOT_FOUND) {
+            verdict = r;
+            *e = one;
         }
-        if (want <= n || want > 65536)
-            break;
-        n = want;
     }
-    free(groups);
-    return member;
+    return verdict;
+}
+
+/* Fail closed: a login whose account or support membership NSS cannot tell is refused. */
+static lbx_err undecided(struct lbx_pam *p, lbx_err r, const struct lbx_error *e)
+{
+    lbx_pam_log(p, LOG_ERR, "cannot tell whether %s is a support user: %s", p->login, e->detail);
+    snprintf(p->reason, sizeof(p->reason),
+             "lockbox: access refused for %s: cannot look up the account (%s)", p->login,
+             lbx_strerror(r));
+    return r;
+}
+
+/* The login's account (PAM_USER as NSS resolves it) and the account owning its uid. uid 0 is
+ * never ours, even when NSS fails. */
+static lbx_err resolve_login(struct lbx_pam *p, struct lbx_error *e)
+{
+    lbx_err r;
+
+    if ((r = lbx_account_by_name(p->login, &p->named, e)) == LBX_ERR_NOT_FOUND)
+        return LBX_ERR_NOT_MINE; /* no such account: sshd refuses it without our help */
+    if (r != LBX_OK)
+        return strcmp(p->login, "root") == 0 ? LBX_ERR_NOT_MINE : undecided(p, r, e);
+    if (p->named.uid == 0)
+        return LBX_ERR_NOT_MINE;
+    r = lbx_account_by_uid(p->named.uid, &p->owner, e);
+    if (r == LBX_ERR_NOT_FOUND || (r == LBX_OK && strcmp(p->owner.name, p->named.name) == 0)) {
+        lbx_account_free(&p->owner);
+        r = LBX_OK;
+    } else if (r != LBX_OK) {
+        return undecided(p, r, e);
+    }
+    p->uid = p->named.uid;
+    p->user = p->owner.name ? p->owner.name : p->named.name;
+    return LBX_OK;
+}
+
+/* A support account logs in under its canonical name only: a case variant (ALICE for alice under
+ * case-insensitive NSS) or a second name on its uid would be a grant for another name. */
+static lbx_err require_canonical(struct lbx_pam *p)
+{
+    if (strcmp(p->login, p->user) == 0)
+        return LBX_OK;
+    lbx_pam_log(p, LOG_WARNING, "%s is the support account %s (uid %lu) under another name",
+                p->login, p->user, (unsigned long)p->uid);
+    snprintf(p->reason, sizeof(p->reason),
+             "lockbox: access refused for %s: support accounts log in as %s", p->login, p->user);
+    return LBX_ERR_FORBIDDEN;
 }
 
 /* LBX_OK: a support user with a usable configuration. LBX_ERR_NOT_MINE: leave alone.
- * Anything else: a support user we cannot serve — the caller refuses (fail closed). */
+ * Anything else: a support user, or a login NSS cannot classify, that we cannot serve — the
+ * caller refuses (fail closed). */
 lbx_err lbx_pam_begin(struct lbx_pam *p, pam_handle_t *pamh, int argc, const char **argv)
 {
-    struct passwd pw, *pwp = NULL;
-    char buf[16384], fallback[LBX_FALLBACK_GROUPS][256];
-    int i, n, ours = 0;
-    struct lbx_error e = {0};
-    lbx_err r;
+    char groups[LBX_FALLBACK_GROUPS][256];
+    struct lbx_error e = {0}, ce = {0};
+    lbx_err r, cr;
+    int n;
 
     memset(p, 0, sizeof(*p));
     p->pamh = pamh;
     p->argc = argc;
     p->argv = argv;
     clock_gettime(CLOCK_MONOTONIC, &p->started);
-    if (pam_get_item(pamh, PAM_USER, (const void **)&p->user) != PAM_SUCCESS || p->user == NULL ||
-        getpwnam_r(p->user, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
-        return LBX_ERR_NOT_MINE; /* no such account: sshd refuses it without our help */
-    p->uid = pw.pw_uid;
-    p->gid = pw.pw_gid;
-    r = lbx_host_config_load(&p->cfg, argc, argv, LBX_FILE_ROOT, &e);
-    if (r != LBX_OK) {
-        /* Still tell support users from everyone else, and refuse only the former. */
-        n = lbx_host_config_fallback_groups(argc, argv, fallback);
-        for (i = 0; i < n && !ours; i++)
-            ours = in_group(p->user, p->gid, fallback[i]);
-        if (!ours)
-            return LBX_ERR_NOT_MINE;
-        lbx_pam_log(p, LOG_ERR, "configuration: %s", e.detail);
+    if (pam_get_item(pamh, PAM_USER, (const void **)&p->login) != PAM_SUCCESS || p->login == NULL)
+        return LBX_ERR_NOT_MINE;
+    if ((r = resolve_login(p, &e)) != LBX_OK)
+        return r;
+    cr = lbx_host_config_load(&p->cfg, argc, argv, LBX_FILE_ROOT, &ce);
+    if (cr == LBX_OK) {
+        snprintf(groups[0], sizeof(groups[0]), "%s", p->cfg.support_group);
+        n = 1;
+    } else { /* still tell support users from everyone else, and refuse only the former */
+        n = lbx_host_config_fallback_groups(argc, argv, groups);
+    }
+    if ((r = login_in_groups(p, groups, n, &e)) == LBX_ERR_NOT_FOUND)
+        return LBX_ERR_NOT_MINE;
+    if (r != LBX_OK)
+        return undecided(p, r, &e);
+    if (cr != LBX_OK) {
+        lbx_pam_log(p, LOG_ERR, "configuration: %s", ce.detail);
         snprintf(p->reason, sizeof(p->reason),
                  "lockbox: access refused for %s: host configuration error", p->user);
-        return r;
+        return cr;
     }
-    return in_group(p->user, p->gid, p->cfg.support_group) ? LBX_OK : LBX_ERR_NOT_MINE;
+    return require_canonical(p);
 }
 
 void lbx_pam_end(struct lbx_pam *p)
 {
     lbx_host_config_free(&p->cfg);
+    lbx_account_free(&p->named);
+    lbx_account_free(&p->owner);
     explicit_bzero(p->reason, sizeof(p->reason));
 }
 

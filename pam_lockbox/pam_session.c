@@ -2,7 +2,6 @@
  * again, put the monitor (and so everything it forks) into the session's cgroup, start the
  * reaper that ends it, and write the session record. sshd carries on when this fails, so
  * lockbox-session refuses any session without a record and a live reaper. */
-#include <grp.h>
 #include <security/pam_modules.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,13 +23,11 @@
 
 static lbx_err group_gid(const char *name, gid_t *gid, struct lbx_error *e)
 {
-    struct group grp, *g = NULL;
-    char buf[16384];
+    lbx_err r = lbx_group_gid(name, gid, e);
 
-    if (getgrnam_r(name, &grp, buf, sizeof(buf), &g) != 0 || g == NULL)
-        return lbx_error_set(e, LBX_ERR_CONFIG, "record_group %s does not exist", name);
-    *gid = g->gr_gid;
-    return LBX_OK;
+    return r == LBX_ERR_NOT_FOUND ? lbx_error_set(e, LBX_ERR_CONFIG,
+                                                  "record_group %s does not exist", name)
+                                  : r;
 }
 
 static lbx_err dup_into(char **dst, const char *src)

@@ -230,6 +230,31 @@ lbx_err lbx_config_set_arg(const char *arg, const char *where, const struct lbx_
     return parse_line(line, where, table, target, NULL, e);
 }
 
+void lbx_config_dump(const struct lbx_opt *table, const void *target, FILE *out)
+{
+    const char *field;
+
+    for (; table->name != NULL; table++) {
+        field = (const char *)target + table->offset;
+        fprintf(out, "%s = ", table->name);
+        switch (table->type) {
+        case LBX_OPT_STRING:
+            fputs(*(char *const *)field ? *(char *const *)field : "", out);
+            break;
+        case LBX_OPT_INT:
+            fprintf(out, "%ld", *(const long *)field);
+            break;
+        case LBX_OPT_BOOL:
+            fputs(*(const int *)field ? "yes" : "no", out);
+            break;
+        case LBX_OPT_DURATION:
+            fprintf(out, "%llds", (long long)*(const int64_t *)field);
+            break;
+        }
+        fputc('\n', out);
+    }
+}
+
 void lbx_config_free(const struct lbx_opt *table, void *target)
 {
     char **field;

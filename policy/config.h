@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "file.h"
 #include "lbx_err.h"
@@ -41,6 +42,9 @@ lbx_err lbx_config_parse(const char *text, const char *name, const struct lbx_op
 /* Sets one "key=value" (a PAM module argument); `where` labels errors. */
 lbx_err lbx_config_set_arg(const char *arg, const char *where, const struct lbx_opt *table,
                            void *target, struct lbx_error *e);
+/* Writes every option of target as "key = value" in table order, in the syntax the parser
+ * reads (durations in seconds with "s", booleans yes/no, an unset string as an empty value). */
+void lbx_config_dump(const struct lbx_opt *table, const void *target, FILE *out);
 /* Frees every string option of target. */
 void lbx_config_free(const struct lbx_opt *table, void *target);
 

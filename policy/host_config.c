@@ -76,12 +76,8 @@ static lbx_err apply_args(struct lbx_host_config *c, int argc, const char **argv
     return LBX_OK;
 }
 
-lbx_err lbx_host_config_load(struct lbx_host_config *c, int argc, const char **argv,
-                             enum lbx_file_trust trust, struct lbx_error *e)
+static void set_number_defaults(struct lbx_host_config *c)
 {
-    const char *path;
-    lbx_err r;
-
     memset(c, 0, sizeof(*c));
     c->timeout = 3;
     c->leeway = LBX_LEEWAY_DEFAULT;
@@ -90,9 +86,18 @@ lbx_err lbx_host_config_load(struct lbx_host_config *c, int argc, const char **a
     /* Long-poll by default: the broker answers the moment a grant is revoked, where plain
      * polling every poll_interval left a revoked session up to 5 s (median 2.5 s). */
     c->long_poll = 25;
+}
+
+lbx_err lbx_host_config_load_at(struct lbx_host_config *c, const char *default_path, int argc,
+                                const char **argv, enum lbx_file_trust trust, struct lbx_error *e)
+{
+    const char *path;
+    lbx_err r;
+
+    set_number_defaults(c);
     if ((r = apply_args(c, argc, argv, e)) != LBX_OK)
         return r;
-    path = c->config ? c->config : LBX_HOST_CONFIG_PATH;
+    path = c->config ? c->config : default_path;
     r = lbx_config_load(path, trust, host_opts, c, e);
     /* Only the implicit default file may be absent; a file someone named must exist. */
     if (r == LBX_ERR_IO && c->config == NULL && access(path, F_OK) != 0)
@@ -102,6 +107,23 @@ lbx_err lbx_host_config_load(struct lbx_host_config *c, int argc, const char **a
     if (r == LBX_OK)
         r = fill_defaults(c, e);
     return r;
+}
+
+lbx_err lbx_host_config_load(struct lbx_host_config *c, int argc, const char **argv,
+                             enum lbx_file_trust trust, struct lbx_error *e)
+{
+    return lbx_host_config_load_at(c, LBX_HOST_CONFIG_PATH, argc, argv, trust, e);
+}
+
+lbx_err lbx_host_config_defaults(struct lbx_host_config *c, struct lbx_error *e)
+{
+    set_number_defaults(c);
+    return fill_defaults(c, e);
+}
+
+void lbx_host_config_dump(const struct lbx_host_config *c, FILE *out)
+{
+    lbx_config_dump(host_opts, c, out);
 }
 
 void lbx_host_config_free(struct lbx_host_config *c)

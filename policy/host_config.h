@@ -5,6 +5,7 @@
 #define LBX_HOST_CONFIG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "file.h"
 #include "lbx_err.h"
@@ -42,6 +43,14 @@ struct lbx_host_config {
  * not an error when args name everything; a named file that is missing is. */
 lbx_err lbx_host_config_load(struct lbx_host_config *cfg, int argc, const char **argv,
                              enum lbx_file_trust trust, struct lbx_error *e);
+/* The same with default_path as the implicit file (lockbox-session: its compiled-in path). */
+lbx_err lbx_host_config_load_at(struct lbx_host_config *cfg, const char *default_path, int argc,
+                                const char **argv, enum lbx_file_trust trust,
+                                struct lbx_error *e);
+/* The built-in defaults alone, no file, no arguments (host_id: this host's short name). */
+lbx_err lbx_host_config_defaults(struct lbx_host_config *cfg, struct lbx_error *e);
+/* Every key as "key = value" (lbx_config_dump). */
+void lbx_host_config_dump(const struct lbx_host_config *cfg, FILE *out);
 void lbx_host_config_free(struct lbx_host_config *cfg);
 
 /* Fields the broker calls need, checked once: url, CA, certificate, key, host id. */

@@ -4,7 +4,8 @@
  *   pty_session.c      interactive: banner, pty, warnings, asciicast recording, last line
  *   pipe_session.c     commands and subsystems: bytes passed through untouched and counted
  *   recording.c        the files under record_dir the user cannot write
- *   child.c            starting the user's shell or command without our group */
+ *   child.c            starting the user's shell or command without our group
+ *   hook_config.c      the compiled-in configuration path */
 #ifndef LBX_HOOK_H
 #define LBX_HOOK_H
 
@@ -23,6 +24,9 @@ struct lbx_hook {
     const char *shell;   /* the account's login shell, from the password database */
     const char *command; /* SSH_ORIGINAL_COMMAND or NULL */
 };
+
+/* hook_config.c: the configuration file, fixed at build time. */
+extern const char lbx_hook_config_path[];
 
 /* recording.c */
 struct lbx_recording {

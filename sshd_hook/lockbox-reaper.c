@@ -11,7 +11,6 @@
  * describes is torn down (fail closed: sshd has already gone on). */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "broker_host.h"
 #include "http_client.h"
 #include "keys.h"
@@ -210,13 +210,15 @@ enum { SETUP_LEAVE = -1, SETUP_TEARDOWN = -2, SETUP_EXPIRED = -3 };
 static int check_record(struct lbx_reaper *rp, const struct lbx_keyring *ring, const char *sid)
 {
     struct lbx_error e = {0};
-    struct group *g;
 
     if (lbx_session_record_read(rp->sessions_dir, sid, 0, &rp->rec, &e) != LBX_OK) {
         lbx_error_f("session %s: %s (%s)", sid, lbx_strerror(e.code), e.detail);
         return SETUP_LEAVE;
     }
-    rp->view_gid = (g = getgrnam(rp->cfg.record_group)) ? g->gr_gid : (gid_t)-1;
+    if (lbx_group_gid(rp->cfg.record_group, &rp->view_gid, &e) != LBX_OK) {
+        lbx_error_f("session %s: record_group: %s", sid, e.detail);
+        rp->view_gid = (gid_t)-1;
+    }
     if (check_token(rp, ring, &e) != LBX_OK) {
         lbx_error_f("session %s: %s (%s)", sid, lbx_strerror(e.code), e.detail);
         if (!names_me(&rp->rec))

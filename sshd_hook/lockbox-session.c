@@ -1,11 +1,11 @@
-/* lockbox-session [key=value ...] — sshd's ForceCommand for support accounts.
+/* lockbox-session — sshd's ForceCommand for support accounts.
  *
- * It trusts nothing the user controls: not the environment (~/.pam_environment, AcceptEnv),
- * not a config file that is not root's. Its session is the cgroup it runs in — sshd's monitor
+ * It trusts nothing the user controls: not its arguments or environment (anyone may run a
+ * setgid program; ~/.pam_environment and AcceptEnv set variables), only the compiled-in
+ * configuration file, and only when it is root's. Its session is the cgroup it runs in — sshd's monitor
  * entered it in pam_open_session and no user can leave it — and the record for that cgroup is
  * root's. No record, a record for someone else, an ended grant or a reaper that is dead or
  * never armed: it refuses. */
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "cgroup.h"
 #include "duration.h"
 #include "hook.h"
@@ -112,29 +113,39 @@ void lbx_hook_end_reason(const struct lbx_hook *h, char *out, size_t len)
     lbx_session_record_free(&now);
 }
 
+/* Arguments are root's to give (a diagnosis by hand); from anyone else they would be orders
+ * from the caller of a setgid program, so any argument at all is refused. */
+static lbx_err load_config(struct lbx_hook *h, int argc, char **argv, struct lbx_error *e)
+{
+    if (argc > 1 && getuid() != 0)
+        return lbx_error_set(e, LBX_ERR_ARG, "takes no arguments (it reads %s only)",
+                             lbx_hook_config_path);
+    return lbx_host_config_load_at(&h->cfg, lbx_hook_config_path, argc - 1,
+                                   (const char **)argv + 1, LBX_FILE_ROOT, e);
+}
+
 int main(int argc, char **argv)
 {
     struct lbx_hook h;
     struct lbx_error e = {0};
-    struct passwd *pw;
+    struct lbx_account pw = {0};
     const char *why;
     int rc;
 
     memset(&h, 0, sizeof(h));
     umask(077);
     signal(SIGPIPE, SIG_IGN);
-    /* setgid: a configuration must be root's, not merely the caller's. */
-    if (lbx_host_config_load(&h.cfg, argc - 1, (const char **)argv + 1, LBX_FILE_ROOT, &e) !=
-        LBX_OK) {
+    if (load_config(&h, argc, argv, &e) != LBX_OK) {
         lbx_hook_say("configuration error (%s); refusing", e.detail);
         return 1;
     }
     snprintf(h.sessions_dir, sizeof(h.sessions_dir), "%s/sessions", h.cfg.run_dir);
-    if ((pw = getpwuid(getuid())) == NULL || pw->pw_shell == NULL || pw->pw_shell[0] != '/') {
+    if (lbx_account_by_uid(getuid(), &pw, &e) != LBX_OK || pw.shell[0] != '/') {
         lbx_hook_say("no login shell for uid %lu; refusing", (unsigned long)getuid());
+        lbx_account_free(&pw);
         return 1;
     }
-    h.shell = pw->pw_shell;
+    h.shell = pw.shell;
     h.command = getenv("SSH_ORIGINAL_COMMAND");
     if (find_session(&h) != LBX_OK) {
         lbx_hook_say("this session is not guarded by lockbox (no session record); refusing");
@@ -152,5 +163,6 @@ int main(int argc, char **argv)
     }
     lbx_session_record_free(&h.rec);
     lbx_host_config_free(&h.cfg);
+    lbx_account_free(&pw);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,12 @@ int lbx_recording_open(const struct lbx_hook *h, const char *ext, struct lbx_rec
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
+    /* The recording group reads recordings; the hook's umask (077) would leave them 0600. */
+    if (fchmod(fd, 0640) != 0) {
+        close(fd);
+        unlink(path);
+        return -1;
+    }
     if ((rc->f = fdopen(fd, "w")) == NULL) {
         close(fd);
         return -1;

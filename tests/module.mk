@@ -20,6 +20,12 @@ $(BUILD)/tests/bench/bench_http: $(BUILD)/tests/bench/bench_http.o
 $(BUILD)/tests/bench/bench_scale_gen: $(BUILD)/tests/bench/bench_scale_gen.o $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(POLICY_LIB) $(POLICY_LIBS) $(call pkg_libs,sqlite3)
 
+# The compiled-in defaults of both configurations, for the documentation test.
+CONFIG_DEFAULTS := $(BUILD)/tests/packaging/config_defaults
+TEST_PROGRAMS += $(CONFIG_DEFAULTS)
+$(CONFIG_DEFAULTS): $(BUILD)/tests/packaging/config_defaults.o $(BUILD)/broker/broker_config.o $(POLICY_LIB)
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
+
 # The HTTP client driven from the command line (tests/lib/t_http_client.sh).
 HTTP_PROBE := $(BUILD)/tests/lib/http_probe
 TEST_PROGRAMS += $(HTTP_PROBE)

@@ -60,10 +60,15 @@ check "pty: the shell ran the typed commands" sh -c "echo '$out' | grep -q MARK-
 # -- recording: where the user cannot reach it, and it replays the session's output
 cast=$(ls -t "$HG/rec/"*.cast | head -1)
 check "recording: asciicast written" test -s "$cast"
+check "recording: mode 0640, group $HG_RECGROUP (the recording group reads it)" test "$(stat -c '%a %G' "$cast")" = "640 $HG_RECGROUP"
+AUD=lbxe2e${HG_ID}aud
+hg_user "$AUD" && usermod -aG "$HG_RECGROUP" "$AUD"
+check "recording: a member of the recording group reads it" sh -c "setpriv --reuid=$(id -u "$AUD") --regid=$(id -g "$AUD") --init-groups cat '$cast' >/dev/null"
 check "recording: replays the output" sh -c "$PYTHON -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); h=json.loads(l[0]); assert h[\"version\"]==2; print(\"\".join(e[2] for e in map(json.loads,l[1:]) if e[1]==\"o\"))' '$cast' 2>/dev/null | grep -q MARK-42"
 check_fails "recording: the user cannot list the recordings" sh -c "setpriv --reuid=$U --regid=$U --init-groups ls $HG/rec 2>/dev/null"
 check_fails "recording: the user cannot open its own recording" sh -c "setpriv --reuid=$U --regid=$U --init-groups cat $cast 2>/dev/null"
 log=$(ls -t "$HG/rec/"*.json | head -1)
+check "command log: mode 0640, group $HG_RECGROUP" test "$(stat -c '%a %G' "$log")" = "640 $HG_RECGROUP"
 check "command log: command line and byte counts recorded" sh -c "grep -q '\"command\":\"echo only\"' '$log' && grep -q '\"stdout_bytes\":5' '$log'"
 
 # -- sftp works and its bytes are untouched; tunnels do not
@@ -125,7 +130,7 @@ rm -f "$home/.pam_environment"
 
 # -- the hook on its own: outside a guarded session, or with its reaper gone, it refuses
 as_user() { setpriv --reuid="$U" --regid="$U" --init-groups "$@"; }
-out=$(LOCKBOX_SESSION=s-forged SSH_ORIGINAL_COMMAND='echo ran' as_user "$HG/bin/lockbox-session" "config=$HG/host.conf" 2>&1)
+out=$(LOCKBOX_SESSION=s-forged SSH_ORIGINAL_COMMAND='echo ran' as_user "$HG/bin/lockbox-session" 2>&1)
 check "hook outside any session (forged env): refuses" sh -c "echo '$out' | grep -q 'not guarded' && ! echo '$out' | grep -qx ran"
 hg_ssh "$S" 'echo up; sleep 1000' >"$HG/k.out" 2>&1 </dev/null &
 c1=$!
@@ -133,11 +138,11 @@ hg_wait "grep -q up '$HG/k.out'" 5
 rec=$(ls "$HG/run/sessions/"*.json | head -1)
 cg="$($PYTHON -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['cgroup_mount'] + r['cgroup_path'])" "$rec")"
 rp=$($PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))['reaper_pid'])" "$rec")
-out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session' 'config=$HG/host.conf'" 2>&1)
+out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session'" 2>&1)
 check "hook inside a live session: runs the command" sh -c "echo '$out' | grep -qx ran"
 kill -KILL "$rp"
 hg_wait "hg_gone $rp" 2
-out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session' 'config=$HG/host.conf'" 2>&1)
+out=$(SSH_ORIGINAL_COMMAND='echo ran' sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups '$HG/bin/lockbox-session'" 2>&1)
 check "hook in a session whose reaper died: refuses" sh -c "echo '$out' | grep -q 'no reaper guards this session' && ! echo '$out' | grep -qx ran"
 kill "$c1" 2>/dev/null
 hg_kill_uid "$U"

@@ -156,6 +156,8 @@ check "installed: groups lockbox-support and lockbox-rec" \
 check "installed: lockbox-session setgid lockbox-rec (statoverride)" \
     sh -c "[ \"\$(stat -c '%a %U %G' /usr/libexec/lockbox/lockbox-session)\" = '2755 root lockbox-rec' ] &&
         dpkg-statoverride --list /usr/libexec/lockbox/lockbox-session >/dev/null"
+check "installed: /var/log/lockbox/sessions is root:lockbox-rec 2770" \
+    test "$(stat -c '%U:%G %a' /var/log/lockbox/sessions)" = "root:lockbox-rec 2770"
 check "installed: service user lockbox owns /var/lib/lockbox" \
     sh -c "[ \"\$(stat -c '%U %a' /var/lib/lockbox)\" = 'lockbox 750' ]"
 # host_check NAME PATTERN: `lockbox-host-setup check` fails with exactly one problem line,
@@ -232,6 +234,9 @@ if [ $broker_up = yes ]; then
         fail "after approval: support user's command runs"; sed 's/^/#   /' "$work/ssh.out"; fi
     check "  ... recorded by the setgid hook in /var/log/lockbox/sessions" \
         sh -c "ls /var/log/lockbox/sessions | grep -q -- '-$sup-'"
+    check "  ... recordings 0640, group lockbox-rec" sh -c "[ -n \"\$(ls /var/log/lockbox/sessions | grep -- '-$sup-')\" ] &&
+        [ -z \"\$(find /var/log/lockbox/sessions -name '*-$sup-*' ! -perm 0640)\" ] &&
+        [ -z \"\$(find /var/log/lockbox/sessions -name '*-$sup-*' ! -group lockbox-rec)\" ]"
     check "root logs in alongside" pkg_logs_in "$work" root
     pkg_sshd_stop
     check "audit log verifies" quiet pkg_ctl "$admin_tok" audit verify

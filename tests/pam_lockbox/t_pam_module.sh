@@ -183,7 +183,7 @@ for reaper in /bin/false "$HG/late-false" "$HG/hung"; do
         rec=$(grep -l "\"monitor_pid\":$dpid," "$HG/run/sessions/"*.json 2>/dev/null | head -1)
         cg="$($PYTHON -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['cgroup_mount'] + r['cgroup_path'])" "$rec")"
         rpid=$($PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))['reaper_pid'])" "$rec")
-        hout=$(sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$(id -u "$S") --regid=$(id -g "$S") --init-groups '$HG/bin/lockbox-session' config='$HG/host.conf'" 2>&1 </dev/null)
+        hout=$(sh -c "echo \$\$ >'$cg/cgroup.procs'; exec setpriv --reuid=$(id -u "$S") --regid=$(id -g "$S") --init-groups '$HG/bin/lockbox-session'" 2>&1 </dev/null)
         check "reaper $name never arms: lockbox-session refuses the session" sh -c "echo '$hout' | grep -q 'no reaper guards this session; refusing'"
         kill "$rpid" 2>/dev/null
     else
@@ -207,7 +207,7 @@ check "reaper not executable: session error, sshd's SIGCHLD handler put back" \
 hg_config
 : >"$HG/broker/requests"
 : >"$HG/broker/connections"
-$DRIVER "$HG/pam" lbx "$S" account open sleep:1500 close >"$HG/open.out" 2>&1 &
+$DRIVER "$HG/pam" lbx "$S" account open sleep:3000 close >"$HG/open.out" 2>&1 &
 dpid=$!
 sleep 0.8
 sid=$(ls "$HG/run/sessions" | sed -n 's/\.json$//p' | head -1)

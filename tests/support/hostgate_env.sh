@@ -2,7 +2,8 @@
 # every name carries a random suffix, and tap_cleanup undoes all of it: users, groups, the PAM
 # service file, sshd, brokers, cgroups.
 #
-#   hg_setup                 PKI, broker signing key, groups, dirs, setgid hook copy
+#   hg_setup                 PKI, broker signing key, groups, dirs, setgid hook copy (its
+#                            configuration file, compiled in, is $HG/host.conf)
 #   hg_fake_broker_start     the FAKE broker (tests/support/fake_broker.py) -> HG_BROKER_URL
 #   hg_config [key=value...] writes $HG/host.conf for the module, reaper and hook (another
 #                            broker: HG_CA_FILE, HG_CERT_FILE, HG_KEY_FILE, HG_HOST_ID,
@@ -11,9 +12,12 @@
 #   hg_mint SUB TTL [args]   a grant token signed with the broker key (lockboxctl token mint)
 #   hg_grant SUB TTL [JTI]   makes the fake broker hand out a valid token for SUB
 #   hg_sshd_start            a real sshd on a free 127.0.0.1 port with its own PAM service
-#                            (HG_SSHD_EXTRA: global sshd_config lines, e.g. "MaxStartups 64")
+#                            (HG_SSHD_EXTRA: global sshd_config lines, e.g. "MaxStartups 64";
+#                            HG_SSHD_ENV: VAR=value words for its environment)
 #   hg_ssh USER ARGS...      the libssh client against that sshd with the user's key
 #   hg_uid_procs UID         live (non-zombie) processes of UID
+#   hg_group_fill GROUP N    N more member names (not accounts) in GROUP's /etc/group entry
+#   hg_nss_preload           LD_PRELOAD value for the NSS shim (tests/pam_lockbox/nss_shim.c)
 . tests/support/pki.sh
 
 BUILD=${BUILD:-build}
@@ -52,7 +56,14 @@ hg_setup() {
         pki_cert "$HG/pki" ca expired "$HG_HOST" client expired || return 1
     pki_ca "$HG/pki" other && pki_cert "$HG/pki" other other-broker localhost server || return 1
     $CTL key generate --out "$HG/keys" >/dev/null || return 1
-    cp "$BUILD_ABS/lockbox-session" "$HG/bin/lockbox-session"
+    # The hook takes no arguments: this host's copy has $HG/host.conf compiled in. (A build
+    # without the hook's objects, such as t_demo's stand-in hook, is copied as it is.)
+    if [ -f "$BUILD_ABS/sshd_hook/lockbox-session.o" ]; then
+        make -s --no-print-directory -C "$TOP" BUILD="$BUILD_ABS" ${HG_ASAN:+SAN=1} hook-copy \
+            HOOK_COPY="$HG/bin/lockbox-session" HOOK_CONFIG="$HG/host.conf" || return 1
+    else
+        cp "$BUILD_ABS/lockbox-session" "$HG/bin/lockbox-session"
+    fi
     chgrp "$HG_RECGROUP" "$HG/bin/lockbox-session" && chmod 2755 "$HG/bin/lockbox-session"
     ssh-keygen -q -t ed25519 -N '' -f "$HG/id_user" && chmod 0600 "$HG/id_user"
 }
@@ -110,6 +121,52 @@ hg_user() {
     chown -R "$_u:" "$_home/.ssh" && chmod 0700 "$_home/.ssh"
 }
 
+# hg_group_fill GROUP N: appends N member names to GROUP's line in /etc/group (gpasswd and
+# groupmod accept existing accounts only), under shadow's own lock (/etc/group.lock, made by
+# link() as useradd makes it), so other tests' useradd and groupdel on this machine wait.
+hg_group_fill() {
+    $PYTHON - "$1" "$2" "lbxe2e${HG_ID}m" <<'PY'
+import os, sys, time
+group, count, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tmp = "/etc/group.%d" % os.getpid()
+with open(tmp, "w") as f:
+    f.write("%d" % os.getpid())
+for _ in range(400):
+    try:
+        os.link(tmp, "/etc/group.lock")
+        break
+    except FileExistsError:
+        time.sleep(0.05)
+else:
+    os.unlink(tmp)
+    sys.exit("/etc/group.lock is held")
+try:
+    lines = open("/etc/group").read().split("\n")
+    for i, line in enumerate(lines):
+        f = line.split(":")
+        if f[0] == group and len(f) == 4:
+            names = [n for n in f[3].split(",") if n]
+            f[3] = ",".join(["%s%05d" % (prefix, n) for n in range(count)] + names)
+            lines[i] = ":".join(f)
+            break
+    else:
+        sys.exit("no group " + group)
+    st = os.stat("/etc/group")
+    with open("/etc/group+", "w") as f:
+        f.write("\n".join(lines))
+    os.chmod("/etc/group+", st.st_mode & 0o7777)
+    os.rename("/etc/group+", "/etc/group")
+finally:
+    os.unlink("/etc/group.lock")
+    os.unlink(tmp)
+PY
+}
+
+hg_nss_preload() {
+    _shim=$BUILD_ABS/tests/pam_lockbox/nss_shim.so
+    if [ -n "$HG_ASAN" ]; then echo "$(cc -print-file-name=libasan.so):$_shim"; else echo "$_shim"; fi
+}
+
 hg_mint() {
     _sub=$1 _ttl=$2
     shift 2
@@ -158,7 +215,7 @@ LogLevel VERBOSE
 Subsystem sftp /usr/lib/openssh/sftp-server
 ${HG_SSHD_EXTRA:-}
 Match Group $HG_SUPPORT
-    ForceCommand $HG/bin/lockbox-session config=$HG/host.conf
+    ForceCommand $HG/bin/lockbox-session
     DisableForwarding yes
     PermitTunnel no
     AllowTcpForwarding no
@@ -171,7 +228,7 @@ Match Group $HG_SUPPORT
 EOF
     ln -s /usr/sbin/sshd "$HG/$HG_SERVICE"
     # shellcheck disable=SC2086
-    env $HG_ASAN "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
+    env $HG_ASAN ${HG_SSHD_ENV:-} "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
     HG_SSHD_PID=$!
     hg_wait_port "$HG_PORT"
 }
