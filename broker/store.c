@@ -3,21 +3,6 @@
 
 #include <string.h>
 
-enum store_backend store_backend(const char *location, const char **path)
-{
-    const char *unused;
-
-    path = path != NULL ? path : &unused;
-    *path = location;
-    if (strncmp(location, "sqlite:", 7) == 0) {
-        *path = location + 7;
-        return STORE_BACKEND_SQLITE;
-    }
-    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
-        return STORE_BACKEND_PG;
-    return strstr(location, "://") != NULL ? STORE_BACKEND_NONE : STORE_BACKEND_SQLITE;
-}
-
 lbx_err store_open(const char *location, struct store **out, struct lbx_error *e)
 {
     const char *path;

@@ -23,7 +23,8 @@ $(BUILD)/tests/bench/bench_scale_gen: $(BUILD)/tests/bench/bench_scale_gen.o $(P
 # The compiled-in defaults of both configurations, for the documentation test.
 CONFIG_DEFAULTS := $(BUILD)/tests/packaging/config_defaults
 TEST_PROGRAMS += $(CONFIG_DEFAULTS)
-$(CONFIG_DEFAULTS): $(BUILD)/tests/packaging/config_defaults.o $(BUILD)/broker/broker_config.o $(POLICY_LIB)
+$(CONFIG_DEFAULTS): $(BUILD)/tests/packaging/config_defaults.o $(BUILD)/broker/broker_config.o \
+    $(BUILD)/broker/store_location.o $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $^ $(POLICY_LIBS)
 
 # The HTTP client driven from the command line (tests/lib/t_http_client.sh).
