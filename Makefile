@@ -17,7 +17,7 @@ ifeq ($(SAN),1)
   HARDEN   := -fstack-protector-strong -fPIC
   SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANITIZE) -I. -Ipolicy -Ilib
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANITIZE) -I. -Ipolicy -Ilib/util -Ilib/net -Ilib/host
 LDFLAGS_BASE := -Wl,-z,relro,-z,now -Wl,--as-needed $(SANITIZE)
 EXE_LDFLAGS := -pie $(LDFLAGS_BASE)
 
@@ -45,12 +45,14 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(CFLAGS_$(firstword $(subst /, ,$*))) -MMD -MP -c $< -o $@
 
-include policy/module.mk
 include lib/module.mk
-include broker/module.mk
+include policy/module.mk
+include broker/lockboxd/module.mk
+include broker/lockboxctl/module.mk
 include pam_lockbox/module.mk
-include sshd_hook/module.mk
-include host_check/module.mk
+include sshd_hook/reaper/module.mk
+include sshd_hook/session/module.mk
+include sshd_hook/host_check/module.mk
 include tests/module.mk
 include fuzz/module.mk
 include packaging/module.mk

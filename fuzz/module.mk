@@ -9,8 +9,9 @@ FUZZ_TARGETS  := token_verify json config b64url http_answer
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_CFLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all \
-                 -I. -Ipolicy -Ilib -Itests/support $(call pkg_cflags,openssl jansson)
-FUZZ_LIB_OBJS := $(POLICY_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/lib/http_wire.o \
+                 -I. -Ipolicy -Ilib/util -Ilib/net -Ilib/host -Itests/support $(call pkg_cflags,openssl jansson)
+FUZZ_LIB_OBJS := $(UTIL_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(POLICY_SRCS:%.c=$(FUZZ_BUILD)/%.o) \
+                 $(FUZZ_BUILD)/lib/net/http_wire.o \
                  $(FUZZ_BUILD)/tests/support/token_forge.o
 FUZZ_LIBS     := $(call pkg_libs,openssl jansson libjwt)
 

@@ -11,7 +11,7 @@ S=lbxe2e${HG_ID}r
 hg_user "$S" support
 U=$(id -u "$S")
 be_engineer benchr "$S"
-poll=5 # policy/host_config.c: the default poll_interval
+poll=5 # lib/host/host_config.c: the default poll_interval
 TRIALS=$(be_n 10 2)
 : >"$HG/lags"
 for t in $(seq "$TRIALS"); do

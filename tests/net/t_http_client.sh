@@ -1,10 +1,10 @@
 #!/bin/sh
-# The one HTTP client (lib/http_client.c, lib/tls_conn.c) against a TLS server of our own that
+# The one HTTP client (lib/net/http_client.c, lib/net/tls_conn.c) against a TLS server of our own that
 # misbehaves on cue: every failure is an error with its reason within the deadline, never an
 # answer, never a hang, never a signal; kept connections survive a peer that closes them.
 . tests/support/tap.sh
 . tests/support/broker_env.sh
-PROBE=$BENV_BUILD/tests/lib/http_probe
+PROBE=$BENV_BUILD/tests/net/http_probe
 make -s BUILD="$BENV_BUILD" "$PROBE" >/dev/null 2>&1
 benv_init
 benv_host_cert node-7
@@ -201,7 +201,7 @@ mtls() { # mtls LABEL: a server wanting a client certificate, as the broker does
     probe --ca "$D/certs/other.crt" --cert "$D/certs/node-7.crt" --key "$D/certs/node-7.key" GET "$URL"
     check "$1: a CA that did not sign the server: certificate refused" has 'error=tls failure detail=peer certificate refused'
 }
-# Resumption (lib/tls_resume.c): the session kept in a root-only file is offered to the same
+# Resumption (lib/net/tls_resume.c): the session kept in a root-only file is offered to the same
 # server with the same files; a server that declines it (restarted on its port: new ticket keys)
 # gets a full handshake with the files loaded late, and is checked exactly as before.
 resume() { # resume LABEL

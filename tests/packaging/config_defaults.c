@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/broker_config.h"
+#include "broker_config.h"
 #include "host_config.h"
 
 int main(int argc, char **argv)

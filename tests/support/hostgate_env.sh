@@ -58,7 +58,7 @@ hg_setup() {
     $CTL key generate --out "$HG/keys" >/dev/null || return 1
     # The hook takes no arguments: this host's copy has $HG/host.conf compiled in. (A build
     # without the hook's objects, such as t_demo's stand-in hook, is copied as it is.)
-    if [ -f "$BUILD_ABS/sshd_hook/lockbox-session.o" ]; then
+    if [ -f "$BUILD_ABS/sshd_hook/session/lockbox-session.o" ]; then
         make -s --no-print-directory -C "$TOP" BUILD="$BUILD_ABS" ${HG_ASAN:+SAN=1} hook-copy \
             HOOK_COPY="$HG/bin/lockbox-session" HOOK_CONFIG="$HG/host.conf" || return 1
     else
