@@ -46,6 +46,10 @@ struct broker {
     int worker, nworkers, listen_fd;
     int *wake_wr, wake_rd;
     struct event *wake_ev;
+    void (*wake_local)(struct broker *b); /* what a wake from another worker runs */
+    /* What a committed transition sets off besides its notifications (lockboxd.c: wakes the
+     * long-polls, api/waiters.c); NULL when nothing waits (tools, unit tests). */
+    void (*on_transition)(struct broker *b);
 };
 
 /* server.c */
@@ -67,10 +71,11 @@ void group_commit_stop(struct broker *b);
  * it cannot). body's contents are taken (may be NULL). */
 void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
                        const char *reason, struct evbuffer *body);
-/* 1 when a notifier kick must wait for the open group to commit (it will be sent then). */
-int group_commit_defer_kick(struct broker *b);
-/* The same for waking the other workers' long-polls (peer_wake_send after the commit). */
-int group_commit_defer_wake(struct broker *b);
+/* Runs fn(b) once the open group has committed (once per fn however often asked; not at all when
+ * the commit fails), or at once when no group is open: a signal to another thread or process
+ * (the notifier, the other workers) must not reach it before what it announces is visible. */
+typedef void group_after_fn(struct broker *b);
+void group_commit_after(struct broker *b, group_after_fn *fn);
 /* A write deferred to the next flush, run on the commit thread (write_thread.h) with its own
  * store connection: write(st, arg) joins the group there (store_begin on st) and returns what
  * happened (it logs its own errors); after the group's commit, answer(b, req, arg, ok) runs on
@@ -81,9 +86,10 @@ typedef void group_answer_fn(struct broker *b, struct evhttp_request *req, void 
 int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *write,
                        group_answer_fn *answer, void *arg);
 
-/* peer_wake.c: a transition made by one worker wakes the long-polls parked on the others. */
+/* api/peer_wake.c: a transition made by one worker wakes the long-polls parked on the others;
+ * each worker's loop calls wake_local(b) when woken. */
 lbx_err peer_wake_pipes(int n, int **wr, int **rd, struct lbx_error *e);
-lbx_err peer_wake_start(struct broker *b, struct lbx_error *e);
+lbx_err peer_wake_start(struct broker *b, void (*wake_local)(struct broker *b), struct lbx_error *e);
 void peer_wake_stop(struct broker *b);
 /* After a commit that made transitions: one byte to every other worker. */
 void peer_wake_send(struct broker *b);
@@ -95,10 +101,11 @@ int workers_run(struct broker *b, int (*serve)(struct broker *b), void (*reload)
 /* In a worker: it serves (the parent waits for every worker's before it reports ready). */
 void workers_ready(struct broker *b);
 
-/* lifecycle.c: the timers that expire requests and end grants. */
-lbx_err lifecycle_start(struct broker *b, struct lbx_error *e);
-void lifecycle_stop(struct broker *b);
-/* One pass: expires due requests, ends due grants. Returns how many transitions it made. */
+/* clock.c: the broker's tick (every cfg.tick seconds): due transitions, refusal summaries. */
+lbx_err clock_start(struct broker *b, struct lbx_error *e);
+void clock_stop(struct broker *b);
+/* transitions/lifecycle.c, one pass: expires due requests, ends due grants. Returns how many
+ * transitions it made. */
 int lifecycle_tick(struct broker *b, int64_t now);
 
 /* waiters.c: long-polls on a request or a grant. waiters_wake: after a transition (also tells
@@ -114,7 +121,7 @@ int refusal_admit(struct broker *b, const char *addr, int64_t now);
 void refusal_flush(struct broker *b, int64_t now);
 void refusal_limiter_free(struct broker *b);
 
-/* Test-only fault injection: LBX_CRASH_POINT=<name> in lockboxd's environment makes it die by
+/* crash_point.c, test-only fault injection: LBX_CRASH_POINT=<name> in lockboxd's environment makes it die by
  * SIGKILL at that point (e.g. "approve-before-commit"), so tests can crash it mid-transition. */
 void broker_crash_point(const char *name);
 

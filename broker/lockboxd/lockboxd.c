@@ -113,7 +113,7 @@ static int create_admin(struct broker *b, const char *name)
     struct lbx_error e = {0};
     char *secret = NULL, *id = NULL, msg[300];
 
-    if (!api_valid_name(name)) {
+    if (!lbx_valid_name(name)) {
         fprintf(stderr, "lockboxd: bad identity name '%s'\n", name);
         return 2;
     }
@@ -231,7 +231,7 @@ static lbx_err start(struct broker *b, struct lbx_error *e)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "signal handlers");
     if ((r = group_commit_start(b, e)) != LBX_OK ||
         (b->worker == 0 && (r = notify_start(b, e)) != LBX_OK) ||
-        (r = lifecycle_start(b, e)) != LBX_OK || (r = peer_wake_start(b, e)) != LBX_OK)
+        (r = clock_start(b, e)) != LBX_OK || (r = peer_wake_start(b, waiters_wake_local, e)) != LBX_OK)
         return r;
     return server_start(b, e);
 }
@@ -241,7 +241,7 @@ static void shutdown_broker(struct broker *b)
     server_stop(b);
     peer_wake_stop(b);
     free(b->wake_wr);
-    lifecycle_stop(b);
+    clock_stop(b);
     refusal_limiter_free(b); /* the last windows' summaries */
     notify_stop(b);
     if (b->sigterm_ev)
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
                                          {"check-config", required_argument, NULL, 'k'},
                                          {"create-admin", required_argument, NULL, 'a'},
                                          {NULL, 0, NULL, 0}};
-    struct broker b = {.listen_fd = -1, .wake_rd = -1};
+    struct broker b = {.listen_fd = -1, .wake_rd = -1, .on_transition = waiters_wake};
     struct lbx_error e = {0};
     const char *admin = NULL;
     char msg[300];

@@ -6,8 +6,10 @@
 
 #include "host_config.h"
 
+/* findings.c: one "ok: ..." or "problem: ..." line; how many problems were reported. */
 void check_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void check_problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int check_problems(void);
 
 /* check_broker.c: the broker reached with this host's certificate, and the trusted keys. */
 void check_broker_and_keys(const struct lbx_host_config *cfg);

@@ -6,7 +6,6 @@
  * tried with a cgroup of its own. One line per finding; exit 0 when every one is "ok", 1 when
  * one is a "problem", 2 on a usage error. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,38 +13,6 @@
 #include "host_check.h"
 #include "http_client.h"
 #include "log.h"
-
-#define LINE_MAX_LEN 1024
-
-static int problems;
-
-static void report(const char *kind, const char *fmt, va_list ap)
-{
-    char raw[LINE_MAX_LEN], line[LINE_MAX_LEN];
-
-    vsnprintf(raw, sizeof(raw), fmt, ap);
-    /* Values come from files and the broker's answers: no escape sequence reaches a terminal. */
-    printf("%s: %s\n", kind, lbx_sanitize(line, sizeof(line), raw));
-}
-
-void check_ok(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    report("ok", fmt, ap);
-    va_end(ap);
-}
-
-void check_problem(const char *fmt, ...)
-{
-    va_list ap;
-
-    problems++;
-    va_start(ap, fmt);
-    report("problem", fmt, ap);
-    va_end(ap);
-}
 
 static const char *config_path(int argc, const char **argv)
 {
@@ -127,5 +94,5 @@ int main(int argc, char **argv)
     }
     lbx_host_config_free(&cfg);
     fflush(stdout);
-    return problems > 0 ? 1 : 0;
+    return check_problems() > 0 ? 1 : 0;
 }

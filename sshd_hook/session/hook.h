@@ -55,7 +55,7 @@ int lbx_is_file_transfer(const char *command);
 int lbx_pty_session(struct lbx_hook *h);
 int lbx_pipe_session(struct lbx_hook *h);
 
-/* lockbox-session.c: one line on the terminal (stderr) prefixed "lockbox: ". */
+/* tell.c: one line on the terminal (stderr) prefixed "lockbox: ". */
 void lbx_hook_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Re-reads the view for the end reason (after the reaper's SIGUSR1); "" when unknown. */
 void lbx_hook_end_reason(const struct lbx_hook *h, char *out, size_t len);

@@ -7,7 +7,6 @@
  * root's. No record, a record for someone else, an ended grant or a reaper that is dead or
  * never armed: it refuses. */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +29,6 @@ const char *__asan_default_options(void)
     return "detect_leaks=0";
 }
 #endif
-
-void lbx_hook_say(const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "lockbox: %s\n", line);
-}
 
 /* Looks for a record named after the cgroup this process is in, in the hierarchies a session
  * can live in; the record must name exactly this cgroup. */
@@ -99,18 +87,6 @@ static const char *unguarded_reason(const struct lbx_hook *h)
         !lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start))
         return "no reaper guards this session";
     return NULL;
-}
-
-void lbx_hook_end_reason(const struct lbx_hook *h, char *out, size_t len)
-{
-    struct lbx_session_record now;
-
-    out[0] = '\0';
-    if (lbx_session_record_read(h->sessions_dir, h->rec.sid, 1, &now, NULL) != LBX_OK)
-        return;
-    if (now.ended != NULL)
-        snprintf(out, len, "%s", now.ended);
-    lbx_session_record_free(&now);
 }
 
 /* Arguments are root's to give (a diagnosis by hand); from anyone else they would be orders

@@ -8,23 +8,11 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-#include "approvers.h"
 #include "broker.h"
+#include "caller.h"
 #include "lbx_err.h"
 
 #define API_MAX_PARAMS 3
-#define API_REASON_MAX 4096
-#define API_TEXT_MAX 1024
-
-enum caller_kind { CALLER_NONE, CALLER_HOST, CALLER_PERSON };
-
-struct caller {
-    enum caller_kind kind;
-    char name[LBX_NAME_MAX + 1];  /* host id or identity name */
-    char login[LBX_NAME_MAX + 1]; /* a person's host login ("" when none) */
-    unsigned roles;               /* bit per enum lbx_role held on any scope */
-    json_t *assignments;          /* the person's active role rows */
-};
 
 struct api_req {
     struct broker *b;
@@ -56,15 +44,9 @@ lbx_err api_str(struct api_req *ar, const char *key, int required, size_t max, c
 lbx_err api_query_int(struct api_req *ar, const char *key, int64_t min, int64_t max, int64_t dflt,
                       int64_t *out, struct lbx_error *e);
 const char *api_query(struct api_req *ar, const char *key);
-/* A name/id: 1..64 of [A-Za-z0-9._-]. */
-int api_valid_name(const char *s);
 
 /* auth.c */
 lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e);
-void auth_caller_free(struct caller *c);
-int caller_has(const struct caller *c, enum lbx_role role);
-/* Holds role on exactly this scope string ("tenant:x", "subscription:y", "global"). */
-int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope);
 /* hex SHA-256 of an API token, as stored. */
 void auth_token_hash(const char *token, char out[65]);
 /* Creates a token for identity: *secret (shown once, wipe it), *id. Inside a transaction. */
@@ -99,6 +81,12 @@ int api_policy_list(struct api_req *ar);
 int api_tokens(struct api_req *ar);
 int api_token_delete(struct api_req *ar);
 int api_audit_list(struct api_req *ar);
+
+/* Answers the grant question for (host, login): 200 with a token, or 403 with a reason. The
+ * lookups and the signature run now, outside any transaction; the audit event (and, for a
+ * token, a re-check that the grant is still active) at the next group flush, where the
+ * answer leaves once the event is durable (a 500 when it cannot be written). */
+int host_token_answer(struct api_req *ar, const char *host, const char *login);
 
 /* waiters.c: hands ar's request to a long-poll; answered when the grant/request changes from
  * `status` or `wait` seconds pass. */

@@ -64,7 +64,7 @@ int api_audit_list(struct api_req *ar)
         (r = api_query_int(ar, "after", 0, INT64_MAX / 2, 0, &after, &e)) ||
         (r = api_query_int(ar, "limit", 1, AUDIT_PAGE_MAX, 1000, &limit, &e)))
         return api_fail(ar, r, &e);
-    if (action != NULL && !api_valid_name(action))
+    if (action != NULL && !lbx_valid_name(action))
         return api_fail_msg(ar, 400, "bad_request", "bad action name");
     if ((r = store_exec(ar->b->store, Q_AUDIT_LIST,
                         SV_PARAMS(SV_INT(since), SV_INT(until), SV_TEXT(action), SV_TEXT(action),

@@ -87,7 +87,7 @@ lbx_err admin_name(struct api_req *ar, const char *key, int required, const char
 {
     lbx_err r = api_str(ar, key, required, LBX_NAME_MAX, out, e);
 
-    if (r == LBX_OK && *out != NULL && !api_valid_name(*out))
+    if (r == LBX_OK && *out != NULL && !lbx_valid_name(*out))
         r = lbx_error_set(e, LBX_ERR_ARG, "'%s' must be 1-64 of A-Z a-z 0-9 . _ -", key);
     return r;
 }

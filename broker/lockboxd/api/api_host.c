@@ -33,7 +33,7 @@ int api_host_token(struct api_req *ar)
                          json_pack("{s:s, s:s}", "error", "wrong_host", "message",
                                    "a host may only ask for its own host id"));
     }
-    if (!api_valid_name(login))
+    if (!lbx_valid_name(login))
         return api_reply(ar, 403,
                          json_pack("{s:s, s:s}", "error", "unknown_login", "message",
                                    "not a support login known to lockbox"));

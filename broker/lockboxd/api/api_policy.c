@@ -145,7 +145,7 @@ int api_token_delete(struct api_req *ar)
 
     if (!admin_only(ar))
         return 0;
-    if (!api_valid_name(ar->params[0]) ||
+    if (!lbx_valid_name(ar->params[0]) ||
         store_row(ar->b->store, Q_TOKEN_GET, SV_PARAMS(SV_TEXT(ar->params[0])), &row, &e) != LBX_OK)
         return api_fail_msg(ar, 404, "not_found", "no API token %s", ar->params[0]);
     struct admin_audit aa = {

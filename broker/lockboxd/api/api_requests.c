@@ -50,7 +50,7 @@ int api_request_create(struct api_req *ar)
     if ((r = api_only_keys(ar, keys, &e)) || (r = api_str(ar, "host", 0, 64, &in.host, &e)) ||
         (r = api_str(ar, "host_group", 0, 64, &in.host_group, &e)) ||
         (r = api_str(ar, "ticket", 1, 128, &in.ticket, &e)) ||
-        (r = api_str(ar, "reason", 1, API_REASON_MAX, &in.reason, &e)) ||
+        (r = api_str(ar, "reason", 1, REQUEST_REASON_MAX, &in.reason, &e)) ||
         (r = duration_member(ar, &in.duration, &e)))
         return api_fail(ar, r, &e);
     if ((r = request_create(ar->b, &ar->caller, &in, &row, &e)) != LBX_OK) {
@@ -145,7 +145,7 @@ static int decide(struct api_req *ar, enum lbx_event ev)
     lbx_err r;
 
     if ((r = api_only_keys(ar, keys, &e)) ||
-        (r = api_str(ar, "comment", 0, API_TEXT_MAX, &comment, &e)) ||
+        (r = api_str(ar, "comment", 0, REQUEST_COMMENT_MAX, &comment, &e)) ||
         (r = request_parse_id(ar->params[0], "LBX-", &id, &e)))
         return api_fail(ar, r, &e);
     if ((r = request_decide(ar->b, &ar->caller, id, ev, comment, &out, &e)) != LBX_OK) {

@@ -118,11 +118,6 @@ int api_fail(struct api_req *ar, lbx_err r, const struct lbx_error *e)
                                       : (e && e->detail[0] ? e->detail : lbx_strerror(r)));
 }
 
-int api_valid_name(const char *s)
-{
-    return lbx_valid_name(s);
-}
-
 lbx_err api_only_keys(struct api_req *ar, const char *const *allowed, struct lbx_error *e)
 {
     lbx_err r = lbx_json_only_keys(ar->body, allowed, e);

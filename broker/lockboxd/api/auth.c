@@ -17,7 +17,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "random.h"
-#include "tls_trust.h"
+#include "tls_ticket.h"
 
 #define BEARER_MAX 256
 
@@ -45,7 +45,7 @@ static int peer_common_name(struct evhttp_request *req, enum tls_peer_kind want,
     if (len > 0 && (size_t)len < outlen && memchr(utf8, '\0', (size_t)len) == NULL) {
         memcpy(out, utf8, (size_t)len);
         out[len] = '\0';
-        rc = api_valid_name(out) ? 0 : -1;
+        rc = lbx_valid_name(out) ? 0 : -1;
     }
     OPENSSL_free(utf8);
     return rc;
@@ -190,33 +190,6 @@ static lbx_err resolve_person(struct api_req *ar, struct lbx_error *e)
 lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e)
 {
     return want_host ? resolve_host(ar, e) : resolve_person(ar, e);
-}
-
-void auth_caller_free(struct caller *c)
-{
-    json_decref(c->assignments);
-    c->assignments = NULL;
-}
-
-int caller_has(const struct caller *c, enum lbx_role role)
-{
-    return c->kind == CALLER_PERSON && (c->roles & (1u << role)) != 0;
-}
-
-int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope)
-{
-    json_t *a;
-    size_t i;
-
-    if (c->kind != CALLER_PERSON || scope == NULL)
-        return 0;
-    json_array_foreach(c->assignments, i, a)
-    {
-        if (strcmp(row_str(a, "role"), lbx_role_name(role)) == 0 &&
-            strcmp(row_str(a, "scope"), scope) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 lbx_err auth_token_create(struct store *st, const char *identity, const char *label, char **secret,

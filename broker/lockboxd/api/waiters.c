@@ -121,8 +121,8 @@ int waiter_add(struct api_req *ar, enum waiter_kind kind, int64_t id, const char
 void waiters_wake(struct broker *b)
 {
     waiters_wake_local(b);
-    if (b->nworkers > 1 && !group_commit_defer_wake(b))
-        peer_wake_send(b);
+    if (b->nworkers > 1)
+        group_commit_after(b, peer_wake_send);
 }
 
 void waiters_wake_local(struct broker *b)

@@ -172,7 +172,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         api_fail_msg(&ar, 500, "internal", "no answer");
     evhttp_clear_headers(&ar.query);
     json_decref(ar.body);
-    auth_caller_free(&ar.caller);
+    caller_free(&ar.caller);
 }
 
 /* bufferevent_openssl calls SSL_write once per chain of its output buffer, and evhttp leaves an

@@ -208,13 +208,25 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *sess, const uns
     }
 }
 
-enum tls_peer_kind tls_ticket_peer_kind(SSL *ssl, X509 *cert)
+/* The kind the full handshake established for a resumed connection whose peer certificate is
+ * cert, from its ticket's record: TLS_PEER_NONE unless the record is well formed, names this
+ * very certificate and its verified chain is still within its validity. */
+static enum tls_peer_kind resumed_kind(SSL *ssl, X509 *cert)
 {
     struct ticket_record r;
 
     if (!record_read(SSL_get0_session(ssl), &r) || !record_holds(&r, cert, (int64_t)time(NULL)))
         return TLS_PEER_NONE;
     return r.kind;
+}
+
+enum tls_peer_kind tls_peer_kind(SSL *ssl)
+{
+    X509 *cert = tls_trust_peer_cert(ssl);
+
+    if (cert == NULL)
+        return TLS_PEER_NONE;
+    return SSL_session_reused(ssl) ? resumed_kind(ssl, cert) : tls_trust_chain_kind(ssl);
 }
 
 /* HKDF-SHA256(secret, salt = trust digest, info = purpose and lifetime) -> the ticket keys. */

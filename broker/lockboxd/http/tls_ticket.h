@@ -21,9 +21,10 @@ void tls_ticket_secret_wipe(void);
  * installed on ctx (tls_trust_install first): other CAs, other keys. */
 lbx_err tls_ticket_configure(SSL_CTX *ctx, int64_t lifetime, struct lbx_error *e);
 
-/* The kind the full handshake established for a resumed connection whose peer certificate is
- * cert, from its ticket's record: TLS_PEER_NONE unless the record is well formed, names this
- * very certificate and its verified chain is still within its validity. */
-enum tls_peer_kind tls_ticket_peer_kind(SSL *ssl, X509 *cert);
+/* What the connection's client certificate is, now: a host's, a person's, or neither (none
+ * presented, not verified, outside its validity period now, or chaining through both sets).
+ * A full handshake is judged by its verified chain (tls_trust.c), a resumed one by the record
+ * its ticket carries from the full handshake. */
+enum tls_peer_kind tls_peer_kind(SSL *ssl);
 
 #endif

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls_ticket.h"
 #include "tls_trust.h"
 
 struct tls_trust {
@@ -202,17 +201,21 @@ static int valid_now(X509 *cert)
            X509_cmp_current_time(X509_get0_notAfter(cert)) > 0;
 }
 
-enum tls_peer_kind tls_peer_kind(SSL *ssl)
+X509 *tls_trust_peer_cert(SSL *ssl)
+{
+    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+
+    if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK || !valid_now(cert))
+        return NULL;
+    return cert;
+}
+
+enum tls_peer_kind tls_trust_chain_kind(SSL *ssl)
 {
     const struct tls_trust *t;
     STACK_OF(X509) * chain;
-    X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
     int i, host = 0, person = 0;
 
-    if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK || !valid_now(cert))
-        return TLS_PEER_NONE;
-    if (SSL_session_reused(ssl))
-        return tls_ticket_peer_kind(ssl, cert);
     if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
         (t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), trust_index)) == NULL)
         return TLS_PEER_NONE;

@@ -19,10 +19,11 @@ lbx_err tls_trust_install(SSL_CTX *ctx, const char *client_ca, const char *peopl
  * against. Equal for equal trust, whatever the files' comments or order of loading. */
 lbx_err tls_trust_digest(SSL_CTX *ctx, unsigned char out[TLS_TRUST_DIGEST_LEN],
                          struct lbx_error *e);
-/* What the connection's client certificate is, now: a host's, a person's, or neither (none
- * presented, not verified, outside its validity period now, or chaining through both sets).
- * A full handshake is judged by its verified chain, a resumed one by the record its ticket
- * carries from the full handshake (tls_ticket.c). */
-enum tls_peer_kind tls_peer_kind(SSL *ssl);
+/* The connection's client certificate when one was presented, verified and is within its
+ * validity period now; NULL otherwise. */
+X509 *tls_trust_peer_cert(SSL *ssl);
+/* What a full handshake's verified chain makes its peer: a host, a person, or neither (chaining
+ * through both sets). A resumed connection is judged by its ticket (tls_peer_kind). */
+enum tls_peer_kind tls_trust_chain_kind(SSL *ssl);
 
 #endif

@@ -20,9 +20,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "api.h"
 #include "log.h"
-#include "notify.h"
 #include "write_thread.h"
 
 /* Commit at once (highest priority) when this many answers wait or the group is this old:
@@ -33,6 +31,8 @@
  * loop has nothing to overlap with the commit, and the two thread wake-ups would only add
  * their latency to every answer. */
 #define GROUP_INLINE_MAX 8
+/* Distinct things to do once the open group has committed (group_commit_after). */
+#define GROUP_AFTER_MAX 4
 
 struct held_reply {
     struct evhttp_request *req;
@@ -50,7 +50,8 @@ struct group_commit {
     size_t n_deferred, cap_deferred, cap_inflight;
     struct write_thread *writer;
     struct timeval opened_at;
-    int kick_notifier, wake_peers;
+    group_after_fn *after[GROUP_AFTER_MAX]; /* each once, after the commit */
+    size_t n_after;
 };
 
 static void send_now(struct evhttp_request *req, int status, const char *reason,
@@ -122,6 +123,7 @@ void group_commit_flush(struct broker *b)
     struct group_commit *g = b->group;
     struct lbx_error e = {0};
     struct timespec t0, t1;
+    size_t i;
     lbx_err r;
 
     if (g == NULL)
@@ -138,11 +140,10 @@ void group_commit_flush(struct broker *b)
     lbx_debug_f("group commit: %zu answers, %ld us", g->n,
                 (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000));
     answer_held(g, r);
-    if (g->kick_notifier && r == LBX_OK)
-        notify_kick(b);
-    if (g->wake_peers && r == LBX_OK)
-        peer_wake_send(b);
-    g->kick_notifier = g->wake_peers = 0;
+    for (i = 0; i < g->n_after; i++)
+        if (r == LBX_OK)
+            g->after[i](b);
+    g->n_after = 0;
     dispatch_deferred(g);
 }
 
@@ -211,22 +212,27 @@ static struct group_commit *open_group(struct broker *b)
     return b->group != NULL && store_group_is_open(b->store) ? b->group : NULL;
 }
 
-int group_commit_defer_kick(struct broker *b)
+void group_commit_after(struct broker *b, group_after_fn *fn)
 {
     struct group_commit *g = open_group(b);
+    size_t i;
 
-    if (g != NULL)
-        g->kick_notifier = 1;
-    return g != NULL;
-}
-
-int group_commit_defer_wake(struct broker *b)
-{
-    struct group_commit *g = open_group(b);
-
-    if (g != NULL)
-        g->wake_peers = 1;
-    return g != NULL;
+    if (g == NULL) {
+        fn(b);
+        return;
+    }
+    for (i = 0; i < g->n_after; i++)
+        if (g->after[i] == fn)
+            return;
+    if (g->n_after < GROUP_AFTER_MAX) {
+        g->after[g->n_after++] = fn;
+        return;
+    }
+    /* More distinct kinds than the group keeps: a programming error, seen in the log. The
+     * action runs at once; what it signals may not be visible yet and is retried on the next
+     * tick or re-read by whoever it wakes. */
+    lbx_error_f("group commit: more than %d actions after one commit", GROUP_AFTER_MAX);
+    fn(b);
 }
 
 int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write_fn *write,

@@ -329,16 +329,20 @@ lbx_err notify_start(struct broker *b, struct lbx_error *e)
     return LBX_OK;
 }
 
-void notify_kick(struct broker *b)
+static void wake_worker(struct broker *b)
 {
     struct notifier *n = b->notifier;
 
-    if (n == NULL || group_commit_defer_kick(b)) /* its outbox rows are not visible yet */
-        return;
     pthread_mutex_lock(&n->mu);
     n->kicked = 1;
     pthread_cond_signal(&n->cv);
     pthread_mutex_unlock(&n->mu);
+}
+
+void notify_kick(struct broker *b)
+{
+    if (b->notifier != NULL) /* after the commit: before it, its outbox rows are not visible */
+        group_commit_after(b, wake_worker);
 }
 
 void notify_stop(struct broker *b)

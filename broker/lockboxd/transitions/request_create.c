@@ -26,7 +26,7 @@ static lbx_err resolve_target(struct broker *b, const struct caller *c,
 
     if ((in->host == NULL) == (in->host_group == NULL))
         return lbx_error_set(e, LBX_ERR_ARG, "give exactly one of 'host' and 'host_group'");
-    if (!api_valid_name(name))
+    if (!lbx_valid_name(name))
         return lbx_error_set(e, LBX_ERR_ARG, "bad host or group name");
     r = store_row(b->store, in->host ? Q_HOST_GET : Q_GROUP_GET, SV_PARAMS(SV_TEXT(name)), &t->row,
                   e);
@@ -59,9 +59,9 @@ static lbx_err check_input(const struct caller *c, const struct request_input *i
     for (p = in->ticket; *p; p++)
         if ((unsigned char)*p < 0x21 || *p == 0x7f)
             return lbx_error_set(e, LBX_ERR_ARG, "ticket must be printable without spaces");
-    if (strlen(in->reason) > API_REASON_MAX)
+    if (strlen(in->reason) > REQUEST_REASON_MAX)
         return lbx_error_set(e, LBX_ERR_TOO_LARGE, "reason is longer than %d bytes",
-                             API_REASON_MAX);
+                             REQUEST_REASON_MAX);
     return LBX_OK;
 }
 

@@ -7,7 +7,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "broker.h"
+#include "caller.h"
 #include "lifecycle.h"
 
 /* The policy in force for a tenant/subscription: broker defaults, overridden by the tenant's
@@ -29,6 +30,10 @@ lbx_err policy_validate(const json_t *body, struct lbx_error *e);
 
 /* "LBX-42" or "42" -> 42; "G-42" for grants. */
 lbx_err request_parse_id(const char *s, const char *prefix, int64_t *id, struct lbx_error *e);
+
+/* The longest justification and decision comment a request keeps. */
+#define REQUEST_REASON_MAX 4096
+#define REQUEST_COMMENT_MAX 1024
 
 struct request_input {
     const char *host, *host_group, *ticket, *reason;
@@ -65,12 +70,5 @@ lbx_err request_decide(struct broker *b, const struct caller *c, int64_t id, enu
 /* expire / end by the broker's timer: LBX_ERR_CONFLICT when no longer due. */
 lbx_err request_timer_event(struct broker *b, int64_t id, enum lbx_event ev, int64_t now,
                             struct lbx_error *e);
-
-/* Answers the grant question for (host, login): 200 with a token, or 403 with a reason. The
- * lookups and the signature run now, outside any transaction; the audit event (and, for a
- * token, a re-check that the grant is still active) at the next group flush, where the
- * answer leaves once the event is durable (a 500 when it cannot be written). */
-struct api_req;
-int host_token_answer(struct api_req *ar, const char *host, const char *login);
 
 #endif

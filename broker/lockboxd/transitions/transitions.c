@@ -259,7 +259,8 @@ static lbx_err finish(struct transition *t, lbx_err r, struct lbx_error *e)
     if (r == LBX_OK) {
         lbx_info_f("LBX-%lld %s -> %s by %s", (long long)t->id, lbx_status_name(t->from),
                    row_str(t->row, "status"), t->c ? t->c->name : "broker");
-        waiters_wake(t->b);
+        if (t->b->on_transition != NULL)
+            t->b->on_transition(t->b);
         notify_kick(t->b);
     }
     return r;

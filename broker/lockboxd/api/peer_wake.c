@@ -1,7 +1,7 @@
 /* Wake pipes between workers: the parent makes one pipe per worker before forking; a worker
  * that committed a transition (a revoke, an approval, an end) writes one byte to every other
  * worker's pipe, and each worker's event loop, reading its own, re-checks its long-polls at
- * once (waiters_wake_local) instead of at its next one-second re-read. Both ends are
+ * once (wake_local: waiters_wake_local) instead of at its next one-second re-read. Both ends are
  * non-blocking: a full pipe already holds a wake-up, and a worker that is being restarted
  * reads what was written meanwhile. */
 #include <errno.h>
@@ -33,17 +33,20 @@ lbx_err peer_wake_pipes(int n, int **wr, int **rd, struct lbx_error *e)
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
+    struct broker *b = arg;
     char buf[64];
 
     while (read(fd, buf, sizeof(buf)) > 0)
         ;
-    waiters_wake_local(arg);
+
+    b->wake_local(b);
 }
 
-lbx_err peer_wake_start(struct broker *b, struct lbx_error *e)
+lbx_err peer_wake_start(struct broker *b, void (*wake_local)(struct broker *b), struct lbx_error *e)
 {
     if (b->nworkers <= 1)
         return LBX_OK;
+    b->wake_local = wake_local;
     if ((b->wake_ev = event_new(b->base, b->wake_rd, EV_READ | EV_PERSIST, on_wake, b)) == NULL ||
         event_add(b->wake_ev, NULL) != 0)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "wake pipe event");
