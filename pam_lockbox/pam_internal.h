@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "account.h"
+#include "grant_check.h"
 #include "host_config.h"
+#include "run_dir.h"
 #include "lbx_err.h"
 #include "token.h"
 
@@ -37,15 +39,10 @@ long lbx_pam_remaining_ms(const struct lbx_pam *p);
 void lbx_pam_refuse(struct lbx_pam *p, const char *phase);
 void lbx_pam_log(const struct lbx_pam *p, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Loads the trusted keys and verifies token for this user on this host, refusing a token
- * whose exp has come even within the leeway (a session must never start past its grant). */
-lbx_err lbx_pam_verify(const struct lbx_pam *p, const char *token, struct lbx_claims *claims,
-                       struct lbx_error *e);
 
 /* pam_state.c: the account phase's accepted token, kept for the session phase of the same
  * connection in root-owned state, keyed by sshd's monitor (under keyboard-interactive the
  * account phase runs in a child of it, so PAM data would be lost). */
-lbx_err lbx_pam_state_dirs(const struct lbx_host_config *cfg, struct lbx_error *e);
 lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, const char *token,
                               const char *approved_by, struct lbx_error *e);
 /* Reads and removes the entry written for this process. */
@@ -55,8 +52,6 @@ lbx_err lbx_pam_handoff_take(const struct lbx_host_config *cfg, uid_t uid, char 
 int lbx_pam_handoff_held(const struct lbx_pam *p);
 /* Removes this login's entries and every entry whose process is gone. */
 void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid);
-/* "<run_dir>/sessions" into buf. */
-const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len);
 
 /* spawn.c: lockbox-reaper for session sid in steps, so the module works while it loads:
  * spawn it (its pid and start time are known at once: the record names it), give it the go

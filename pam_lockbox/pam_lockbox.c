@@ -193,34 +193,6 @@ void lbx_pam_end(struct lbx_pam *p)
     explicit_bzero(p->reason, sizeof(p->reason));
 }
 
-lbx_err lbx_pam_verify(const struct lbx_pam *p, const char *token, struct lbx_claims *claims,
-                       struct lbx_error *e)
-{
-    struct lbx_keyring *ring = NULL;
-    struct lbx_verify_opts o = {0};
-    lbx_err r;
-
-    memset(claims, 0, sizeof(*claims));
-    if ((r = lbx_keyring_new(&ring)) != LBX_OK ||
-        (r = lbx_keyring_load_path(ring, p->cfg.trusted_keys, e)) != LBX_OK)
-        goto out;
-    o.keys = ring;
-    o.iss = p->cfg.issuer;
-    o.aud = p->cfg.host_id;
-    o.sub = p->user;
-    o.now = time(NULL);
-    o.leeway = (int)p->cfg.leeway;
-    if ((r = lbx_token_verify(token, strlen(token), &o, claims, e)) != LBX_OK)
-        goto out;
-    if (o.now >= claims->exp) {
-        lbx_claims_free(claims);
-        r = lbx_error_set(e, LBX_ERR_TOKEN_EXPIRED, "grant ended");
-    }
-out:
-    lbx_keyring_free(ring);
-    return r;
-}
-
 static int run(pam_handle_t *pamh, int argc, const char **argv, enum phase phase,
                lbx_err (*body)(struct lbx_pam *), const char *name)
 {

@@ -109,7 +109,7 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
     gid_t view_gid = 0;
     lbx_err r;
 
-    if ((r = lbx_pam_state_dirs(&p->cfg, e)) != LBX_OK ||
+    if ((r = lbx_run_dir_make(&p->cfg, e)) != LBX_OK ||
         (r = lbx_session_new_id(rec->sid)) != LBX_OK ||
         (r = lbx_cgroup_plan(p->cfg.cgroup_mode, p->cfg.cgroup_name, rec->sid, &rec->cgroup, e)) !=
             LBX_OK)
@@ -122,7 +122,7 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
     rec->reaper_pid = reaper.pid;
     rec->reaper_start = reaper.start;
     if ((r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
-        (r = lbx_pam_verify(p, token, &claims, e)) != LBX_OK ||
+        (r = lbx_grant_check(&p->cfg, NULL, token, p->user, &claims, e)) != LBX_OK ||
         (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
         (r = fill_record(p, rec, &claims, &token, &approved_by, e)) != LBX_OK ||
         (r = confine(rec, dir, view_gid, &reaper, e)) != LBX_OK)
@@ -149,7 +149,7 @@ lbx_err lbx_pam_open(struct lbx_pam *p)
 
     if (lbx_pam_is_user_manager(p))
         return LBX_ERR_NOT_MINE; /* allowed in the account phase; ends with the uid sweep */
-    lbx_pam_sessions_dir(&p->cfg, dir, sizeof(dir));
+    lbx_run_path(&p->cfg, LBX_RUN_SESSIONS, dir, sizeof(dir));
     if ((r = open_session(p, &rec, dir, &e)) == LBX_OK) {
         lbx_pam_log(p, LOG_INFO, "session %s for %s: grant %s, %s cgroup %s, reaper %ld", rec.sid,
                     p->user, rec.grant_id, lbx_cgroup_kind_name(rec.cgroup.kind), rec.cgroup.path,
@@ -185,7 +185,7 @@ lbx_err lbx_pam_close(struct lbx_pam *p)
 
     if (pam_get_data(p->pamh, PAM_DATA_SID, (const void **)&sid) != PAM_SUCCESS || sid == NULL)
         return LBX_OK; /* we opened nothing in this process */
-    end.sessions_dir = lbx_pam_sessions_dir(&p->cfg, dir, sizeof(dir));
+    end.sessions_dir = lbx_run_path(&p->cfg, LBX_RUN_SESSIONS, dir, sizeof(dir));
     if (lbx_session_claim_end(dir, sid) == 0) {
         lbx_pam_log(p, LOG_INFO, "session %s for %s: ended by its reaper", sid, p->user);
         return LBX_OK;

@@ -1,10 +1,5 @@
-/* Root-owned runtime state under run_dir:
- *   pending/<uid>-<pid>-<start>.json  0600  the token the account phase accepted, for the
- *                                           session phase of the same connection (handoff.h)
- *   sessions/<sid>.json  0600  session records (policy/session_record.h)
- *   sessions/<sid>.view  0640  their token-less views for lockbox-session
- * The directories are created here and checked every time: root-owned, not writable by others,
- * not symbolic links. */
+/* The account phase's accepted token, handed to the session phase of the same connection through
+ * <run_dir>/pending/<uid>-<pid>-<start>.json (0600, handoff.h; the layout in run_dir.h). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -19,49 +14,9 @@
 #include "json.h"
 #include "pam_internal.h"
 #include "proc.h"
+#include "run_dir.h"
 
 #define HANDOFF_MAX (16 * 1024)
-
-static lbx_err ensure_dir(const char *path, mode_t mode, struct lbx_error *e)
-{
-    struct stat st;
-
-    if (mkdir(path, mode) != 0 && errno != EEXIST)
-        return lbx_error_set(e, LBX_ERR_IO, "mkdir %s: %s", path, strerror(errno));
-    if (lstat(path, &st) != 0)
-        return lbx_error_set(e, LBX_ERR_IO, "%s: %s", path, strerror(errno));
-    if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-        return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: not a root-only directory", path);
-    if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0)
-        return lbx_error_set(e, LBX_ERR_IO, "chmod %s: %s", path, strerror(errno));
-    return LBX_OK;
-}
-
-lbx_err lbx_pam_state_dirs(const struct lbx_host_config *cfg, struct lbx_error *e)
-{
-    char path[4096];
-    lbx_err r;
-
-    if ((r = ensure_dir(cfg->run_dir, 0755, e)) != LBX_OK)
-        return r;
-    snprintf(path, sizeof(path), "%s/pending", cfg->run_dir);
-    if ((r = ensure_dir(path, 0700, e)) != LBX_OK)
-        return r;
-    /* Users may open their own session's view by name but not list the others. */
-    snprintf(path, sizeof(path), "%s/sessions", cfg->run_dir);
-    return ensure_dir(path, 0711, e);
-}
-
-const char *lbx_pam_sessions_dir(const struct lbx_host_config *cfg, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s/sessions", cfg->run_dir);
-    return buf;
-}
-
-static void pending_dir(const struct lbx_host_config *cfg, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s/pending", cfg->run_dir);
-}
 
 /* The processes that may run this login's session phase. sshd 9.2 makes each connection's
  * monitor a session leader (setsid) and opens the session there; the account phase runs in
@@ -85,7 +40,8 @@ static lbx_err handoff_path(const struct lbx_host_config *cfg, uid_t uid, pid_t 
     char dir[4096];
     uint64_t start;
 
-    pending_dir(cfg, dir, sizeof(dir));
+    if (lbx_run_path(cfg, LBX_RUN_PENDING, dir, sizeof(dir)) == NULL)
+        return lbx_error_set(e, LBX_ERR_ARG, "run_dir too long");
     if (lbx_proc_start_time(pid, &start) != LBX_OK)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "process %ld: no start time", (long)pid);
     if (lbx_handoff_path(dir, uid, pid, start, buf, len) != 0)
@@ -102,8 +58,8 @@ void lbx_pam_handoff_clear(const struct lbx_host_config *cfg, uid_t uid)
     for (i = 0; i < n; i++)
         if (handoff_path(cfg, uid, who[i], path, sizeof(path), NULL) == LBX_OK)
             unlink(path);
-    pending_dir(cfg, path, sizeof(path));
-    lbx_handoff_sweep(path, LBX_HANDOFF_ALL_UIDS);
+    if (lbx_run_path(cfg, LBX_RUN_PENDING, path, sizeof(path)) != NULL)
+        lbx_handoff_sweep(path, LBX_HANDOFF_ALL_UIDS);
 }
 
 lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, const char *token,
@@ -115,7 +71,7 @@ lbx_err lbx_pam_handoff_write(const struct lbx_host_config *cfg, uid_t uid, cons
     json_t *o;
     lbx_err r;
 
-    if ((r = lbx_pam_state_dirs(cfg, e)) != LBX_OK)
+    if ((r = lbx_run_dir_make(cfg, e)) != LBX_OK)
         return r;
     o = json_pack("{s:s}", "token", token);
     if (o != NULL && approved_by != NULL)
@@ -190,7 +146,7 @@ static int verifies(const char *path, void *arg)
     int ok = 0;
 
     if (read_entry(path, &token, &approved_by, NULL) == LBX_OK &&
-        lbx_pam_verify(p, token, &claims, NULL) == LBX_OK) {
+        lbx_grant_check(&p->cfg, NULL, token, p->user, &claims, NULL) == LBX_OK) {
         lbx_claims_free(&claims);
         ok = 1;
     }
@@ -203,6 +159,7 @@ int lbx_pam_handoff_held(const struct lbx_pam *p)
 {
     char dir[4096];
 
-    pending_dir(&p->cfg, dir, sizeof(dir));
+    if (lbx_run_path(&p->cfg, LBX_RUN_PENDING, dir, sizeof(dir)) == NULL)
+        return 0;
     return lbx_handoff_each_live(dir, p->uid, verifies, (void *)p);
 }

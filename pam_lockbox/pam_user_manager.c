@@ -27,7 +27,7 @@ lbx_err lbx_pam_user_manager_account(struct lbx_pam *p)
 {
     char dir[4096];
 
-    lbx_pam_sessions_dir(&p->cfg, dir, sizeof(dir));
+    lbx_run_path(&p->cfg, LBX_RUN_SESSIONS, dir, sizeof(dir));
     if (lbx_session_grants_held(dir, p->uid, NULL, NULL) > 0 || lbx_pam_handoff_held(p)) {
         lbx_pam_log(p, LOG_INFO, "user manager of %s allowed: the user holds a grant", p->user);
         return LBX_OK;

@@ -1,4 +1,5 @@
 #include "broker_host.h"
+#include "run_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,7 +34,6 @@ int lbx_broker_id_valid(const char *id)
 /* The TLS session every call of this host resumes (root-only, in run_dir): the module's, its
  * reaper's and session close's calls are each a new process, and each would otherwise repeat
  * the certificate exchange with the broker. */
-#define TLS_SESSION_FILE "broker.tls-session"
 
 static void http_opts(const struct lbx_host_config *cfg, long timeout_ms,
                       struct lbx_http_conn *conn, char *session_file, size_t session_len,
@@ -43,9 +43,8 @@ static void http_opts(const struct lbx_host_config *cfg, long timeout_ms,
     o->ca_file = cfg->ca_file;
     o->cert_file = cfg->cert_file;
     o->key_file = cfg->key_file;
-    if (session_file != NULL && cfg->run_dir != NULL && (size_t)snprintf(session_file, session_len, "%s/%s", cfg->run_dir,
-                                                 TLS_SESSION_FILE) < session_len)
-        o->tls_session_file = session_file;
+    if (session_file != NULL && cfg->run_dir != NULL)
+        o->tls_session_file = lbx_run_path(cfg, LBX_RUN_TLS_SESSION, session_file, session_len);
     o->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
     o->max_response = BROKER_MAX_RESPONSE;
     o->conn = conn;

@@ -12,6 +12,7 @@
 #include "broker_host.h"
 #include "cgroup.h"
 #include "handoff.h"
+#include "run_dir.h"
 #include "proc.h"
 #include "systemd_unit.h"
 
@@ -122,8 +123,8 @@ static int sweep_uid(struct lbx_session_end *s, const char *reason)
     }
     /* No grant left for this uid: tokens accepted by account phases whose sessions have not
      * opened yet must not open one now (the session phase checks signature and exp only). */
-    snprintf(path, sizeof(path), "%s/pending", s->cfg->run_dir);
-    lbx_handoff_sweep(path, s->rec->uid);
+    if (lbx_run_path(s->cfg, LBX_RUN_PENDING, path, sizeof(path)) != NULL)
+        lbx_handoff_sweep(path, s->rec->uid);
     if ((left = lbx_proc_kill_uid(s->rec->uid, SWEEP_TIMEOUT_MS)) > 0)
         say(s, LOG_ERR, "uid %u: %d process(es) survived the sweep", (unsigned)s->rec->uid, left);
     return 1;

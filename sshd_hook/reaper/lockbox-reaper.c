@@ -24,10 +24,12 @@
 
 #include "account.h"
 #include "broker_host.h"
+#include "grant_check.h"
 #include "http_client.h"
 #include "keys.h"
 #include "log.h"
 #include "proc.h"
+#include "run_dir.h"
 #include "reaper.h"
 #include "systemd_unit.h"
 #include "token.h"
@@ -71,21 +73,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 static lbx_err check_token(const struct lbx_reaper *rp, const struct lbx_keyring *ring,
                            struct lbx_error *e)
 {
-    struct lbx_verify_opts o = {0};
-    struct lbx_claims c = {0};
+    struct lbx_claims c;
     lbx_err r;
 
     if (rp->rec.token == NULL)
         return lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "record without token");
-    o = (struct lbx_verify_opts){ring, rp->cfg.issuer, rp->cfg.host_id, rp->rec.user, time(NULL),
-                                 (int)rp->cfg.leeway};
-    if ((r = lbx_token_verify(rp->rec.token, strlen(rp->rec.token), &o, &c, e)) != LBX_OK)
-        goto out;
+    if ((r = lbx_grant_check(&rp->cfg, ring, rp->rec.token, rp->rec.user, &c, e)) != LBX_OK)
+        return r;
     if (strcmp(c.jti, rp->rec.grant_id) != 0 || c.exp != rp->rec.exp)
         r = lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "record and token disagree");
-    else if (o.now >= c.exp)
-        r = lbx_error_set(e, LBX_ERR_TOKEN_EXPIRED, "grant ended");
-out:
     lbx_claims_free(&c);
     return r;
 }
@@ -263,7 +259,7 @@ static int setup(struct lbx_reaper *rp, const struct args *a)
         return SETUP_LEAVE;
     }
     lbx_log_set_level(rp->cfg.debug ? LOG_DEBUG : LOG_INFO);
-    snprintf(rp->sessions_dir, sizeof(rp->sessions_dir), "%s/sessions", rp->cfg.run_dir);
+    lbx_run_path(&rp->cfg, LBX_RUN_SESSIONS, rp->sessions_dir, sizeof(rp->sessions_dir));
     escaped = leave_session_scope(a->sid);
     /* Before the go: the keys (OpenSSL's first decode and fetches, ~1 ms in a new process)
      * load while the module writes the record. */

@@ -19,6 +19,7 @@
 #include "duration.h"
 #include "hook.h"
 #include "proc.h"
+#include "run_dir.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /* make asan: LeakSanitizer cannot inspect a setgid process (it is not dumpable) and would turn
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
         lbx_hook_say("configuration error (%s); refusing", e.detail);
         return 1;
     }
-    snprintf(h.sessions_dir, sizeof(h.sessions_dir), "%s/sessions", h.cfg.run_dir);
+    lbx_run_path(&h.cfg, LBX_RUN_SESSIONS, h.sessions_dir, sizeof(h.sessions_dir));
     if (lbx_account_by_uid(getuid(), &pw, &e) != LBX_OK || pw.shell[0] != '/') {
         lbx_hook_say("no login shell for uid %lu; refusing", (unsigned long)getuid());
         lbx_account_free(&pw);
