@@ -26,20 +26,25 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(CFLAGS)
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-.PHONY: all deps check unit e2e asan valgrind bench demo clean install format programs
+.PHONY: all deps deps-test format-check check unit e2e asan valgrind bench demo clean install format programs
 all: programs
 
-# Install the Debian packages the project needs when one is missing (root, apt-get) before
-# anything else is evaluated: pkg-config answers below depend on them.
-ifeq ($(filter clean deps format,$(MAKECMDGOALS)),)
-  ifneq ($(shell sh scripts/deps.sh >&2 && echo ok),ok)
-    $(error missing Debian packages: run 'make deps' as root)
+# Install the Debian packages the goal needs when one is missing (root, apt-get) before anything
+# else is evaluated: pkg-config answers below depend on them. Building needs the build set;
+# the goals that test, demo or package add the test set (scripts/deps.sh).
+TEST_GOALS := check unit e2e asan valgrind bench demo deb fuzz fuzz-build format-check
+DEPS_SET   := $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),--test)
+ifeq ($(filter clean deps deps-test format,$(MAKECMDGOALS)),)
+  ifneq ($(shell sh scripts/deps.sh $(DEPS_SET) >&2 && echo ok),ok)
+    $(error missing Debian packages: run 'make deps$(if $(DEPS_SET),-test)' as root)
   endif
 endif
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD) && touch $@
 deps:
 	@sh scripts/deps.sh --force
+deps-test:
+	@sh scripts/deps.sh --test --force
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -80,6 +85,9 @@ bench: all $(BENCH_PROGRAMS) $(TEST_PROGRAMS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@sh tests/style/t_format.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

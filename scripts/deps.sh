@@ -1,13 +1,30 @@
 #!/bin/sh
-# Install the Debian 12 packages lockbox needs to build, test and demo.
-# Quiet and quick when everything is present; apt-get only for what is missing.
+# Install the Debian 12 packages lockbox needs: to build (default), or to build and test
+# (--test: make check, make demo, make deb, make bench). Quiet and quick when everything is
+# present; apt-get only for what is missing. --force reports even when nothing is missing.
+# Usage: scripts/deps.sh [--test] [--force]
 set -eu
 
-PACKAGES="build-essential pkg-config libpam0g-dev libssl-dev openssl libjwt-dev libjansson-dev
-libssh-dev libsqlite3-dev sqlite3 libpq-dev libevent-dev libcmocka-dev libsystemd-dev
-openssh-server openssh-client libpam-wrapper libpam-modules procps psmisc iproute2 passwd
-valgrind curl tmux screen python3 postgresql debhelper devscripts lintian fakeroot clang libclang-rt-14-dev
-pamtester groff-base systemd-container debootstrap"
+# Compilers, headers and libraries of the programs themselves.
+BUILD_PACKAGES="build-essential pkg-config libpam0g-dev libssl-dev openssl libjansson-dev
+libsqlite3-dev libpq-dev libevent-dev libsystemd-dev"
+# What the tests, the demo and the packages drive: cmocka and libjwt (unit tests), libssh (the
+# SSH client), a real sshd and PAM, PostgreSQL, valgrind, clang (fuzzing, format check), the
+# Debian packaging tools, the systemd lane's container tools.
+TEST_PACKAGES="libjwt-dev libcmocka-dev libssh-dev sqlite3 openssh-server openssh-client
+libpam-wrapper libpam-modules procps psmisc iproute2 passwd valgrind curl tmux screen python3
+postgresql debhelper devscripts lintian fakeroot clang clang-format libclang-rt-14-dev pamtester
+groff-base systemd-container debootstrap"
+
+PACKAGES=$BUILD_PACKAGES
+force=""
+for arg in "$@"; do
+    case "$arg" in
+        --test) PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES" ;;
+        --force) force=1 ;;
+        *) echo "usage: scripts/deps.sh [--test] [--force]" >&2; exit 2 ;;
+    esac
+done
 
 missing=""
 for p in $PACKAGES; do
@@ -18,11 +35,8 @@ for p in $PACKAGES; do
     esac
 done
 
-if [ -z "$missing" ] && [ "${1:-}" != "--force" ]; then
-    exit 0
-fi
 if [ -z "$missing" ]; then
-    echo "deps: all packages present"
+    [ -n "$force" ] && echo "deps: all packages present"
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
