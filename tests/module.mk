@@ -39,6 +39,10 @@ $(CONFIG_DEFAULTS): $(BUILD)/tests/packaging/config_defaults.o \
     $(HOST_LIB) $(POLICY_LIB) $(UTIL_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $^ $(POLICY_LIBS) $(UTIL_LIBS)
 
+# The one token forger (tests/support/token_forge.c) from the command line, for shell tests.
+FORGE_TOKEN := $(BUILD)/tests/tools/forge_token
+TEST_PROGRAMS += $(FORGE_TOKEN)
+
 # The HTTP client driven from the command line (tests/net/t_http_client.sh).
 HTTP_PROBE := $(BUILD)/tests/net/http_probe
 TEST_PROGRAMS += $(HTTP_PROBE)

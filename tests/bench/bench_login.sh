@@ -37,7 +37,7 @@ hg_sshd_start || { be_log "sshd did not start"; exit 1; }
 # plain pairs are matched on it (below).
 # user_pads: "NAME DELAY_MS" for candidates s0-s11 and p0-p11.
 user_pads() {
-    _port=$(hg_free_port)
+    _port=$(free_port)
     sed -e "s/^Port .*/Port $_port/" -e "s/^LogLevel .*/LogLevel DEBUG3/" \
         -e "s|^PidFile .*|PidFile $HG/probe.pid|" "$HG/sshd_config" >"$HG/probe_config"
     "$HG/$HG_SERVICE" -D -f "$HG/probe_config" -E "$HG/probe.log" &

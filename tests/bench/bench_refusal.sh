@@ -25,7 +25,7 @@ tap_cleanup "kill $SILENT_PID"
 hg_wait "test -s '$HG/silent.port'" 5
 hg_fake_broker_start
 echo 5 >"$HG/broker/delay"
-REFUSED=$(hg_free_port)
+REFUSED=$(free_port)
 
 # account_ms URL: one account phase, prints its milliseconds (the driver's own measure)
 account_ms() {

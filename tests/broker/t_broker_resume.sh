@@ -144,9 +144,7 @@ check "the broker still serves resumptions" test "$(tls - GET /v1/host/grants/no
 # -- a certificate that expires: neither a resumption nor a kept connection outlives it
 benv_api admin POST /v1/hosts '{"id":"rs-exp","tenant":"contoso"}' >/dev/null
 until=$(date -u -d "@$(($(date +%s) + 4))" +%Y%m%d%H%M%SZ)
-pki_cert "$C" ca rs-exp rs-exp client >/dev/null # only for its CA database: re-signed below
-openssl ca -batch -config "$C/ca-db/ca.cnf" -cert "$C/ca.crt" -keyfile "$C/ca.key" -in "$C/rs-exp.csr" \
-    -out "$C/rs-exp.crt" -extfile "$C/rs-exp.ext" -enddate "$until" -notext >/dev/null 2>&1
+pki_cert "$C" ca rs-exp rs-exp client "until:$until"
 check "rs-exp's certificate ends within seconds" \
     sh -c "openssl x509 -in '$C/rs-exp.crt' -noout -checkend 3600 >/dev/null; [ \$? = 1 ]"
 check "rs-exp, full handshake before notAfter: 404" test "$(tls rs-exp GET /v1/host/grants/none "" -sess_out "$S/exp")" = "New 404"

@@ -77,7 +77,7 @@ printf 'put %s up.bin\nget up.bin %s\n' "$HG/blob" "$HG/blob.back" >"$HG/sftp.ba
 sftp $SSHO -P "$HG_PORT" -b "$HG/sftp.batch" "$S@127.0.0.1" >"$HG/sftp.out" 2>&1
 check "sftp: upload and download under a grant" cmp -s "$HG/blob" "$HG/blob.back"
 check "sftp: recorded with byte counts" sh -c "grep -l 'sftp-server' '$HG/rec/'*.json | xargs grep -q '\"stdin_bytes\":[1-9][0-9]\{5\}'"
-lport=$(hg_free_port)
+lport=$(free_port)
 ssh $SSHO -p "$HG_PORT" -N -L "$lport:127.0.0.1:$HG_PORT" "$S@127.0.0.1" 2>/dev/null &
 fwd=$!
 sleep 1

@@ -5,6 +5,8 @@
 # Other people's tests use sshd and PAM on this machine at the same time: nothing here kills a
 # process it did not start, and the system-wide window (packages installed) is kept short.
 
+. tests/support/ports.sh
+. tests/support/sshd.sh
 PKG_SSHD=/usr/sbin/sshd
 PKG_PAM_FILES="common-account common-auth common-password common-session common-session-noninteractive"
 PKG_STATE_PATHS="/etc/lockbox /var/lib/lockbox /var/log/lockbox /var/spool/lockbox /run/lockbox
@@ -16,13 +18,6 @@ tap_privsep_dir
 
 # quiet CMD...: for check/check_fails, whose own "ok" line must not be redirected away.
 quiet() { "$@" >/dev/null 2>&1; }
-
-pkg_free_port() {
-    while :; do
-        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
-        ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-    done
-}
 
 # pkg_snapshot DIR: what the packages may change, saved before they are installed.
 pkg_snapshot() {
@@ -73,14 +68,18 @@ pkg_restore() {
 pkg_sshd_start() {
     [ -f "$1/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$1/hostkey"
     for _try in 1 2 3 4 5; do
-        pkg__sshd_try "$1" && return 0
-        grep -q "Address already in use" "$1/sshd.try" || return 1
+        pkg__sshd_try "$1"
+        case $? in
+            0) return 0 ;;
+            2) continue ;;
+            *) return 1 ;;
+        esac
     done
     return 1
 }
 
 pkg__sshd_try() {
-    PKG_PORT=$(pkg_free_port)
+    PKG_PORT=$(free_port)
     cat >"$1/sshd_config" <<EOF
 Port $PKG_PORT
 ListenAddress 127.0.0.1
@@ -89,22 +88,10 @@ PidFile $1/sshd.pid
 AuthorizedKeysFile $1/keys/%u
 Include /etc/ssh/sshd_config
 EOF
-    : >"$1/sshd.try" # before the background start: the wait loop reads it at once
-    $PKG_SSHD -D -e -f "$1/sshd_config" >>"$1/sshd.try" 2>&1 &
-    PKG_SSHD_PID=$!
-    i=0
-    while [ $i -lt 50 ]; do
-        if grep -q "Server listening" "$1/sshd.try"; then
-            cat "$1/sshd.try" >>"$1/sshd.log"
-            return 0
-        fi
-        kill -0 "$PKG_SSHD_PID" 2>/dev/null || break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    pkg_sshd_stop
-    cat "$1/sshd.try" >>"$1/sshd.log"
-    return 1
+    sshd_start "$1/sshd.log" $PKG_SSHD -D -f "$1/sshd_config" -E "$1/sshd.log"
+    _rc=$?
+    PKG_SSHD_PID=$SSHD_PID
+    return $_rc
 }
 
 pkg_sshd_stop() {

@@ -5,7 +5,7 @@
 . tests/support/tap.sh
 . tests/support/hostgate_env.sh
 DRIVER=$BUILD_ABS/tests/pam_lockbox/pam_driver
-FORGE="$PYTHON $TOP/tests/support/forge_token.py"
+FORGE=$BUILD_ABS/tests/tools/forge_token
 
 hg_setup || { fail "setup"; tap_done; exit 1; }
 hg_fake_broker_start

@@ -51,7 +51,7 @@
 BENV_BUILD=${BUILD:-build}
 BENV_TOP=$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)
 
-benv__openssl_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
+. tests/support/pki.sh
 
 # benv__on_exit CMD: run CMD when the script exits (through tap_cleanup under tap.sh).
 BENV__EXIT=""
@@ -75,23 +75,10 @@ extendedKeyUsage=serverAuth"
 }
 
 # benv_ca NAME CN: a self-signed CA in $BENV_DIR/certs/NAME.{crt,key}
-benv_ca() {
-    benv__openssl_key "$BENV_DIR/certs/$1.key"
-    openssl req -x509 -new -key "$BENV_DIR/certs/$1.key" -out "$BENV_DIR/certs/$1.crt" -days 2 \
-        -subj "/CN=$2" -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-}
+benv_ca() { pki_ca "$BENV_DIR/certs" "$1" "$2"; }
 
 # benv__sign NAME CN EXTENSIONS [CA]: CA defaults to the test CA "ca"
-benv__sign() {
-    _ca=${4:-ca}
-    benv__openssl_key "$BENV_DIR/certs/$1.key"
-    printf '%s\n' "$3" >"$BENV_DIR/certs/$1.ext"
-    openssl req -new -key "$BENV_DIR/certs/$1.key" -subj "/CN=$2" -out "$BENV_DIR/certs/$1.csr" 2>/dev/null
-    openssl x509 -req -in "$BENV_DIR/certs/$1.csr" -CA "$BENV_DIR/certs/$_ca.crt" \
-        -CAkey "$BENV_DIR/certs/$_ca.key" -CAcreateserial -days 2 \
-        -extfile "$BENV_DIR/certs/$1.ext" -out "$BENV_DIR/certs/$1.crt" 2>/dev/null
-}
+benv__sign() { pki_sign "$BENV_DIR/certs" "${4:-ca}" "$1" "$2" "$3"; }
 
 benv_host_cert() { benv__sign "$1" "$1" "extendedKeyUsage=clientAuth"; }
 

@@ -19,6 +19,8 @@
 #   hg_group_fill GROUP N    N more member names (not accounts) in GROUP's /etc/group entry
 #   hg_nss_preload           LD_PRELOAD value for the NSS shim (tests/pam_lockbox/nss_shim.c)
 . tests/support/pki.sh
+. tests/support/ports.sh
+. tests/support/sshd.sh
 
 BUILD=${BUILD:-build}
 TOP=$(pwd)
@@ -34,10 +36,6 @@ if nm -D "$BUILD_ABS/pam_lockbox.so" 2>/dev/null | grep -q __asan_init; then
 fi
 
 hg_rand() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
-
-hg_free_port() {
-    $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 hg_setup() {
     HG_ID=$(hg_rand)
@@ -185,11 +183,13 @@ hg_grant() {
     hg_answer token 200 "{\"token\":\"$_tok\",\"grant_id\":\"$_jti\",\"request_id\":\"LBX-7\",\"ticket\":\"T-123\",\"approved_by\":\"carol\",\"access_end\":$_exp}"
 }
 
+# hg_sshd_start: this host's sshd (its own port, PAM service and Match block) listening;
+# HG_PORT, HG_SSHD_PID. A port taken between the probe and the bind is retried.
 hg_sshd_start() {
-    HG_PORT=$(hg_free_port)
     HG_SERVICE=sshd-lbx-$HG_ID
     ssh-keygen -q -t ed25519 -N '' -f "$HG/ssh_host_key"
     tap_privsep_dir
+    ln -s /usr/sbin/sshd "$HG/$HG_SERVICE"
     cat >"/etc/pam.d/$HG_SERVICE" <<EOF
 auth     required pam_unix.so
 account  required pam_unix.so
@@ -198,6 +198,22 @@ session  required pam_unix.so
 session  required pam_env.so user_readenv=1
 session  required $BUILD_ABS/pam_lockbox.so config=$HG/host.conf ${HG_PAM_ARGS:-}
 EOF
+    for _try in 1 2 3 4 5; do
+        HG_PORT=$(free_port)
+        hg__sshd_config
+        # shellcheck disable=SC2086
+        sshd_start "$HG/sshd.log" env $HG_ASAN ${HG_SSHD_ENV:-} "$HG/$HG_SERVICE" -D \
+            -f "$HG/sshd_config" -E "$HG/sshd.log"
+        case $? in
+            0) HG_SSHD_PID=$SSHD_PID; return 0 ;;
+            2) continue ;;
+            *) return 1 ;;
+        esac
+    done
+    return 1
+}
+
+hg__sshd_config() {
     cat >"$HG/sshd_config" <<EOF
 Port $HG_PORT
 ListenAddress 127.0.0.1
@@ -226,11 +242,6 @@ Match Group $HG_SUPPORT
     ClientAliveInterval 15
     ClientAliveCountMax 3
 EOF
-    ln -s /usr/sbin/sshd "$HG/$HG_SERVICE"
-    # shellcheck disable=SC2086
-    env $HG_ASAN ${HG_SSHD_ENV:-} "$HG/$HG_SERVICE" -D -f "$HG/sshd_config" -E "$HG/sshd.log" &
-    HG_SSHD_PID=$!
-    hg_wait_port "$HG_PORT"
 }
 
 # hg_wait_port PORT: up to 5 s for something to accept connections on 127.0.0.1:PORT.

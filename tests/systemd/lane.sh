@@ -25,6 +25,7 @@
 
 BUILD=${BUILD:-build}
 SD_TOP=$(pwd)
+. tests/support/ports.sh
 BUILD_ABS=$(cd "$BUILD" && pwd)
 SD_CACHE=$BUILD_ABS/systemd-lane
 SD_SSH_CLIENT=$BUILD_ABS/tests/e2e/ssh_client
@@ -111,13 +112,6 @@ sd_debs() {
     flock -u 7
 }
 
-sd_free_port() {
-    while :; do
-        _p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
-        ss -Htln "sport = :$_p" | grep -q . || { echo "$_p"; return; }
-    done
-}
-
 # The cgroup hierarchies systemd-nspawn writes to: every cgroup2 mount and the v1 name=systemd
 # one (hybrid hosts). Each gets a cgroup of this container's own, removed at teardown.
 sd_cgroup_roots() {
@@ -135,7 +129,7 @@ sd_boot() {
     tap_cleanup sd_teardown
     mkdir -p "$SD_RUN/upper" "$SD_RUN/work" "$SD_RUN/merged" "$SD_RUN/upper/opt/lane/debs" \
         "$SD_RUN/upper/etc/ssh/sshd_config.d" || return 1
-    SD_SSH_PORT=$(sd_free_port)
+    SD_SSH_PORT=$(free_port)
     # The container shares this machine's network: its sshd on a port of its own, loopback only.
     printf 'Port %s\nListenAddress 127.0.0.1\n' "$SD_SSH_PORT" \
         >"$SD_RUN/upper/etc/ssh/sshd_config.d/00-lane.conf"
@@ -328,7 +322,7 @@ sd_readme_steps() {
 # SD_LOGINS support accounts (support-alice is the README's), each with an engineer
 # eng-LOGIN, and the README's approver carol (appr); their lockboxctl settings in /root/lane.
 sd_install() {
-    SD_BROKER_PORT=$(sd_free_port)
+    SD_BROKER_PORT=$(free_port)
     SD_HOST=node-7
     sd_readme_steps >"$SD_RUN/readme-steps.sh"
     [ -s "$SD_RUN/readme-steps.sh" ] || return 1
