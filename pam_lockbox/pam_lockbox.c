@@ -21,7 +21,7 @@ enum phase { PHASE_ACCOUNT, PHASE_SESSION };
 /* OpenSSL's first TLS context of a process costs ~1 ms (its algorithm tables). libpam loads this
  * module at the client's first authentication request, the "none" probe, whose failure sshd
  * pads to a per-user minimum of 5-9 ms: made here (and kept for the account phase's connection,
- * lib/tls_conn.c), the context fits in that wait and costs no login anything. (Loading must stay
+ * lib/net/tls_conn.c), the context fits in that wait and costs no login anything. (Loading must stay
  * well under 5 ms: beyond the pad, sshd doubles it.) */
 __attribute__((constructor)) static void preload_http_client(void)
 {

@@ -171,7 +171,7 @@ static void log_line(int prio, const char *msg, void *arg)
     lbx_pam_log(arg, prio, "%s", msg);
 }
 
-/* The user side is gone: end the session as the reaper would (lib/session_end.c) — every
+/* The user side is gone: end the session as the reaper would (lib/host/session_end.c) — every
  * process it left, and everything of the uid when no other session holds a grant — unless the
  * reaper has claimed its end first. Claimed before the record is read: see
  * lbx_session_claim_end. */

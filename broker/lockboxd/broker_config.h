@@ -1,4 +1,4 @@
-/* lockboxd's configuration: one file (policy/config.h format), loaded at start and on SIGHUP. */
+/* lockboxd's configuration: one file (lib/util/config.h format), loaded at start and on SIGHUP. */
 #ifndef LBX_BROKER_CONFIG_H
 #define LBX_BROKER_CONFIG_H
 

@@ -1,5 +1,5 @@
-/* The one HTTP client: HTTP/1.1 over lib/tls_conn.c, one request at a time, one deadline for
- * all of it, answers parsed by lib/http_wire.c. Keep-alive through struct lbx_http_conn. */
+/* The one HTTP client: HTTP/1.1 over lib/net/tls_conn.c, one request at a time, one deadline for
+ * all of it, answers parsed by lib/net/http_wire.c. Keep-alive through struct lbx_http_conn. */
 #include "http_client.h"
 
 #include <openssl/ssl.h>

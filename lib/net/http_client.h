@@ -1,6 +1,6 @@
 /* The one HTTP client: HTTP/1.1 over TLS (OpenSSL), HTTPS only, CA pinned to the configured
  * file, optional client certificate, no proxy, no redirects, one total deadline that includes
- * the name lookup, bounded and strictly parsed answers (lib/http_wire.c). Used by the PAM module,
+ * the name lookup, bounded and strictly parsed answers (lib/net/http_wire.c). Used by the PAM module,
  * the reaper, lockboxctl and the broker's webhooks. */
 #ifndef LBX_HTTP_CLIENT_H
 #define LBX_HTTP_CLIENT_H
@@ -17,7 +17,7 @@ struct lbx_http_opts {
     const char *cert_file; /* client certificate for mTLS (optional) */
     const char *key_file;  /* its private key (optional) */
     const char *tls_session_file; /* keep the TLS session here and resume it (optional, root-only
-                                     file: lib/tls_resume.h) */
+                                     file: lib/net/tls_resume.h) */
     const char *bearer;    /* API token sent as "Authorization: Bearer" (optional) */
     long timeout_ms;       /* whole request, DNS included; 0 = 3000 */
     size_t max_response;   /* 0 = 1 MiB */
@@ -30,7 +30,7 @@ struct lbx_http_response {
     int tls_resumed; /* the answer came on a connection that resumed a saved TLS session */
 };
 
-/* Initialises OpenSSL and makes the process's client TLS context (lib/tls_conn.c), once per
+/* Initialises OpenSSL and makes the process's client TLS context (lib/net/tls_conn.c), once per
  * process: the ~1 ms OpenSSL 3 spends on its first context is then paid here, not inside a
  * request. lbx_http_request calls it too: calling it first only picks where that cost falls. */
 void lbx_http_init(void);

@@ -24,7 +24,7 @@ struct lbx_tls_identity {
     const char *ca_file;   /* required */
     const char *cert_file; /* optional client certificate (chain, PEM) */
     const char *key_file;  /* its key; NULL = in cert_file */
-    const char *session_file; /* optional: the session kept for resumption (lib/tls_resume.h) */
+    const char *session_file; /* optional: the session kept for resumption (lib/net/tls_resume.h) */
 };
 
 #define LBX_TLS_CONN_CLOSED {-1, NULL, NULL, 0}

@@ -2,7 +2,7 @@
  * session at the token's exp or on revocation, and reports the end. Split by concern:
  *   lockbox-reaper.c  arguments, start-up checks, the event loop (timerfd, watcher, liveness)
  *   grant_watch.c     the thread that asks the broker about the grant and flushes the spool
- *   teardown.c        ending the session (lib/session_end.c) and the reports to the broker */
+ *   teardown.c        ending the session (lib/host/session_end.c) and the reports to the broker */
 #ifndef LBX_REAPER_H
 #define LBX_REAPER_H
 
@@ -38,7 +38,7 @@ struct lbx_reaper {
 };
 
 /* Ends the session for `reason` ("expired", "revoked", "exited", "error") unless sshd's close
- * has claimed its end first (lib/session_end.h). */
+ * has claimed its end first (lib/host/session_end.h). */
 void lbx_teardown(struct lbx_reaper *rp, const char *reason);
 /* Reports a session event, spooling it while the broker is away. conn: see broker_host.h. */
 void lbx_reaper_report(struct lbx_reaper *rp, struct lbx_http_conn *conn, const char *event,

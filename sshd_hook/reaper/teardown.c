@@ -1,4 +1,4 @@
-/* The reaper's side of ending a session (lib/session_end.c holds the procedure, shared with the
+/* The reaper's side of ending a session (lib/host/session_end.c holds the procedure, shared with the
  * module's pam_close_session) and its reports to the broker. */
 #include <stdio.h>
 #include <time.h>

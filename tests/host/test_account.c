@@ -1,4 +1,4 @@
-/* NSS lookups (policy/account.c) against this machine's own database: canonical names, "no
+/* NSS lookups (lib/host/account.c) against this machine's own database: canonical names, "no
  * such entry" told apart from a found entry, membership by primary group and by member list.
  * Lookups that fail and groups too large for a small buffer are exercised through the PAM
  * module (tests/pam_lockbox/t_pam_who.sh: an NSS shim, a 2,000-member group). */

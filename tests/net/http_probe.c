@@ -1,4 +1,4 @@
-/* http_probe: the one HTTP client (lib/http_client.c) driven from the command line, for
+/* http_probe: the one HTTP client (lib/net/http_client.c) driven from the command line, for
  * t_http_client.sh. Makes the request COUNT times, on one kept connection with --keep.
  *
  *   http_probe --ca F [--cert F --key F] [--bearer T] [--timeout MS] [--max BYTES] [--keep]

@@ -1,4 +1,4 @@
-/* The host's saved TLS session (lib/tls_resume.c): offered only when it is root-only, ours, for
+/* The host's saved TLS session (lib/net/tls_resume.c): offered only when it is root-only, ours, for
  * this very peer and these very files, and still within its lifetime; anything else is ignored
  * (a full handshake), never trusted and never an error. */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* config_defaults host|broker — prints the compiled-in defaults of host.conf or lockboxd.conf,
- * one "key = value" per line, through the parsers' own tables (policy/config.c). The
+ * one "key = value" per line, through the parsers' own tables (lib/util/config.c). The
  * documentation test (t_config_defaults.sh) compares every default the documents state. */
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # lockbox-host-setup favordynmods: the administrator's explicit switch for the cgroup2 mount
-# option (see README "Performance"). Status and every refusal are checked on any host. Turning
+# option (see docs/performance.md). Status and every refusal are checked on any host. Turning
 # it on and off again changes the whole host (on Linux 6.18 "on" keeps migrations fast until
 # reboot, whatever the flag says later), so that round trip runs only when asked for:
 # LOCKBOX_TEST_FAVORDYNMODS=1 (the login benchmark runs the same commands every time).

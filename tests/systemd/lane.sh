@@ -1,11 +1,10 @@
 # The systemd lane (source it after tests/support/tap.sh): a Debian 12 host booted with systemd
 # as PID 1 in a systemd-nspawn container, lockbox's own .deb packages installed in it with apt,
-# and the broker and the host set up exactly as README.md's "Installing" section tells an
-# administrator. Every tests/systemd/t_*.sh script boots one throwaway container and drives it
+# and the broker and the host set up exactly as docs/install.md tells an administrator. Every tests/systemd/t_*.sh script boots one throwaway container and drives it
 # with nsenter (as root inside) and SSH over 127.0.0.1 (as the engineer).
 #
-#   sd_setup              the cached root, the packages, a booted container with the README's
-#                         installation done (a failure ends the script with a TAP failure)
+#   sd_setup              the cached root, the packages, a booted container with
+#                         docs/install.md's installation done (a failure ends the script with a TAP failure)
 #   sd_exec CMD...        CMD as root inside the container (its namespaces, a clean environment)
 #   sd_sh 'SCRIPT'        the same through sh -c
 #   sd_user NAME [support] an account inside, logging in with the lane's key
@@ -282,7 +281,7 @@ sd_audit() { sd_ctl admin --json audit export --action "$1"; }
 sd_setup() {
     [ "$(id -u)" -eq 0 ] || sd_skip_all "needs root"
     for _c in debootstrap systemd-nspawn nsenter unshare flock; do
-        command -v "$_c" >/dev/null || sd_bail "$_c missing (make deps installs it)"
+        command -v "$_c" >/dev/null || sd_bail "$_c missing (make deps-test installs it)"
     done
     [ -x "$SD_SSH_CLIENT" ] || sd_bail "$SD_SSH_CLIENT not built"
     sd_root || sd_bail "the lane's Debian root (debootstrap from $SD_MIRROR)"
@@ -292,24 +291,24 @@ sd_setup() {
     ok "container booted to '$SD_BOOT_STATE' in $(($(sd_now_ms) - _t0)) ms"
     _t0=$(sd_now_ms)
     if sd_install >"$SD_RUN/install.log" 2>&1; then
-        ok "installed and set up as README's Installing says ($(($(sd_now_ms) - _t0)) ms)"
+        ok "installed and set up as docs/install.md says ($(($(sd_now_ms) - _t0)) ms)"
     else
         tail -15 "$SD_RUN/install.log" | sed 's/^/# install: /'
-        sd_bail "installed and set up as README's Installing says"
+        sd_bail "installed and set up as docs/install.md says"
     fi
 }
 
-# sd_readme_steps: the shell blocks of README.md's "From an empty machine to a granted login"
+# sd_readme_steps: the shell blocks of docs/install.md's "From an empty machine to a granted login"
 # up to the activation, with the lane's address and port put in for the example broker's, the
 # staged packages for "./", and apt made non-interactive. Nothing else is changed: when the
-# README is wrong, the lane fails.
+# document is wrong, the lane fails.
 sd_readme_steps() {
-    awk '/^### From an empty machine to a granted login/ { on = 1; next }
-        on && /^### / { exit }
+    awk '/^## From an empty machine to a granted login/ { on = 1; next }
+        on && /^## / { exit }
         on && /^Then alice asks/ { exit }
         on && /^```sh$/ { code = 1; next }
         on && /^```$/ { code = 0; next }
-        on && code' "$SD_TOP/README.md" |
+        on && code' "$SD_TOP/docs/install.md" |
         sed -e "s|DNS:broker\.example\.net|IP:127.0.0.1|g" \
             -e "s|broker\.example\.net:8443|127.0.0.1:$SD_BROKER_PORT|g" \
             -e "s|0\.0\.0\.0:8443|127.0.0.1:$SD_BROKER_PORT|g" \
@@ -318,9 +317,9 @@ sd_readme_steps() {
             -e "s|^apt install |DEBIAN_FRONTEND=noninteractive apt-get install -y -q |"
 }
 
-# sd_install: the README's steps as root inside the container, then the lane's own people:
-# SD_LOGINS support accounts (support-alice is the README's), each with an engineer
-# eng-LOGIN, and the README's approver carol (appr); their lockboxctl settings in /root/lane.
+# sd_install: docs/install.md's steps as root inside the container, then the lane's own people:
+# SD_LOGINS support accounts (support-alice is the document's), each with an engineer
+# eng-LOGIN, and the document's approver carol (appr); their lockboxctl settings in /root/lane.
 sd_install() {
     SD_BROKER_PORT=$(free_port)
     SD_HOST=node-7
@@ -329,7 +328,7 @@ sd_install() {
     sd_sh 'mkdir -p /opt/lane && cat >/opt/lane/readme-steps.sh' <"$SD_RUN/readme-steps.sh" &&
         sd_sh 'install -d -m 0700 /root/lockbox-ca /root/lane &&
             cp /opt/lane/id_user.pub /root/lockbox-ca/alice.pub' || return 1
-    echo "--- README steps"
+    echo "--- docs/install.md steps"
     cat "$SD_RUN/readme-steps.sh"
     sd_exec sh -eux -c 'cd /root && . /opt/lane/readme-steps.sh' || return 1
     echo "--- the lane's people"

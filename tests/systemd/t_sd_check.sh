@@ -1,6 +1,6 @@
 #!/bin/sh
-# The systemd lane, `lockbox-host-setup check` on a host installed and set up as README.md says
-# (tests/systemd/lane.sh; the README's own steps already ran it once): every line "ok" from a
+# The systemd lane, `lockbox-host-setup check` on a host installed and set up as docs/install.md says
+# (tests/systemd/lane.sh; docs/install.md's own steps already ran it once): every line "ok" from a
 # root shell outside any session and from a root ssh login, where the logind kind is planned and
 # the login's own scope is what is checked; one problem line when the host is installed but not
 # enrolled, and when the broker's unit is stopped.
@@ -27,7 +27,7 @@ check "  ... the broker reached with the enrolled certificate" \
     grep -q "^ok: broker https://127.0.0.1:$SD_BROKER_PORT accepts this host's certificate as host $SD_HOST$" "$SD_RUN/check.out"
 check "  ... the broker's signing key trusted" \
     grep -q "^ok: trusted_keys /etc/lockbox/host/keys: 1 key(s), the broker's signing key .* among them$" "$SD_RUN/check.out"
-check "  ... sshd's Match tried with the README's support user" \
+check "  ... sshd's Match tried with docs/install.md's support user" \
     grep -q "^ok: sshd: support user support-alice gets ForceCommand /usr/libexec/lockbox/lockbox-session, forwarding off$" "$SD_RUN/check.out"
 check "  ... our own cgroup tried outside a session (auto)" \
     grep -Eq "^ok: confinement v2: a test cgroup under /sys/fs/cgroup(/unified)?/lockbox was made" \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The systemd lane, logins: a Debian 12 host booted with systemd (logind, user managers, dbus,
-# polkit), lockbox installed from its .deb packages and set up as README.md says
+# polkit), lockbox installed from its .deb packages and set up as docs/install.md says
 # (tests/systemd/lane.sh). A support login is refused without a grant and works with one; it
 # leaves the host's systemd healthy (no failed user manager, not "degraded") and is audited as
 # exactly one session start; a normal logout ends every process of the support user, however
