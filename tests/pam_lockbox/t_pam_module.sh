@@ -14,17 +14,8 @@ S=lbxe2e${HG_ID}s
 N=lbxe2e${HG_ID}n
 hg_user "$S" support
 hg_user "$N"
-mkdir -p "$HG/pam"
-service() { # service NAME MODULE-ARGS...
-    _n=$1
-    shift
-    printf 'account required pam_permit.so\naccount required %s config=%s %s\n' \
-        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >"$HG/pam/$_n"
-    printf 'session required pam_permit.so\nsession required %s config=%s %s\n' \
-        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >>"$HG/pam/$_n"
-}
-service lbx
-service fast timeout=1s
+hg_pam_service lbx
+hg_pam_service fast timeout=1s
 pam() { $DRIVER "$HG/pam" "$@" 2>&1 | tee -a "$HG/all.out"; }
 # result OUTPUT STEP: the PAM code of a step
 result() { echo "$1" | sed -n "s/^$2: \([A-Z_]*\) .*/\1/p" | head -1; }
@@ -124,7 +115,7 @@ out=$(pam fast "$S" account)
 check "broker stopped: refused within the deadline ($(ms "$out" account) ms)" test "$(result "$out" account)" = PAM_PERM_DENIED -a "$(ms "$out" account)" -lt 1500
 hg_fake_broker_start other-broker
 hg_config
-service fast timeout=1s
+hg_pam_service fast timeout=1s
 out=$(pam fast "$S" account)
 check "broker certificate from another CA: refused (tls)" sh -c "echo '$out' | grep -q 'tls failure'"
 hg_fake_broker_stop
@@ -134,12 +125,12 @@ sed -i '/^cert_file = .*host.crt/d; /^key_file = .*host.key/d' "$HG/host.conf"
 out=$(pam fast "$S" account)
 check "expired host certificate: refused ($(ms "$out" account) ms)" test "$(result "$out" account)" = PAM_PERM_DENIED -a "$(ms "$out" account)" -lt 1500
 hg_config
-service lbx "nosuchoption=1"
+hg_pam_service lbx "nosuchoption=1"
 out=$(pam lbx "$S" account)
 check "unknown module argument: support user refused" test "$(result "$out" account)" = PAM_PERM_DENIED
 out=$(pam lbx "$N" account)
 check "unknown module argument: others unaffected" test "$(result "$out" account)" = PAM_SUCCESS
-service lbx
+hg_pam_service lbx
 
 # -- the broker client is OpenSSL's libssl (next to sshd's own libcrypto), no client library
 # with its ~30 dependencies loaded into every sshd. In a process with no network at all (its

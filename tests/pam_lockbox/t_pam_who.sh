@@ -18,16 +18,7 @@ hg_user "$S" support
 hg_user "$N"
 SU=$(id -u "$S")
 UPPER=$(echo "$S" | tr a-z A-Z)
-mkdir -p "$HG/pam"
-service() { # service NAME MODULE-ARGS...
-    _n=$1
-    shift
-    printf 'account required pam_permit.so\naccount required %s config=%s %s\n' \
-        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >"$HG/pam/$_n"
-    printf 'session required pam_permit.so\nsession required %s config=%s %s\n' \
-        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >>"$HG/pam/$_n"
-}
-service lbx
+hg_pam_service lbx
 pam() { $DRIVER "$HG/pam" "$@" 2>&1; }
 # nss ENV... -- ARGS: the driver with the NSS shim and its settings
 nss() {
@@ -55,7 +46,7 @@ usermod -aG "$BIG" "$S"
 hg_group_fill "$BIG" 2000
 check "the big group has 2001 members and a $(getent group "$BIG" | wc -c)-byte entry" \
     test "$(getent group "$BIG" | cut -d: -f4 | tr ',' '\n' | wc -l)" -eq 2001 -a "$(getent group "$BIG" | wc -c)" -gt 32768
-service big support_group="$BIG"
+hg_pam_service big support_group="$BIG"
 out=$(pam big "$S" account)
 check "2,000-member support group: its member refused without a grant" test "$(result "$out" account)" = PAM_PERM_DENIED
 check "  ... with the broker's reason" sh -c "echo '$out' | grep -q 'no approved grant for $S'"

@@ -183,6 +183,19 @@ hg_grant() {
     hg_answer token 200 "{\"token\":\"$_tok\",\"grant_id\":\"$_jti\",\"request_id\":\"LBX-7\",\"ticket\":\"T-123\",\"approved_by\":\"carol\",\"access_end\":$_exp}"
 }
 
+# hg_pam_service NAME MODULE-ARGS...: $HG/pam/NAME, a PAM service (for pam_driver's private
+# PAM directory) whose account and session phases are pam_permit and pam_lockbox.so with
+# this host's host.conf and MODULE-ARGS.
+hg_pam_service() {
+    _n=$1
+    shift
+    mkdir -p "$HG/pam"
+    printf 'account required pam_permit.so\naccount required %s config=%s %s\n' \
+        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >"$HG/pam/$_n"
+    printf 'session required pam_permit.so\nsession required %s config=%s %s\n' \
+        "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf" "$*" >>"$HG/pam/$_n"
+}
+
 # hg_sshd_start: this host's sshd (its own port, PAM service and Match block) listening;
 # HG_PORT, HG_SSHD_PID. A port taken between the probe and the bind is retried.
 hg_sshd_start() {
