@@ -4,7 +4,7 @@
 # keys copied under their kid, and every bad input refused without writing a host key.
 . tests/support/tap.sh
 BUILD=${BUILD:-build}
-CTL=$(pwd)/$BUILD/lockboxctl
+CTL=$(cd "$BUILD" && pwd)/lockboxctl
 
 work=$(mktemp -d /tmp/lbxpkg-enroll.XXXXXX)
 tap_cleanup "rm -rf $work"

@@ -6,7 +6,8 @@
 # namespace only, so nothing outside the test sees it.
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
-CHECK=$(pwd)/$BENV_BUILD/lockbox-host-check
+BUILD_ABS=$(cd "$BENV_BUILD" && pwd)
+CHECK=$BUILD_ABS/lockbox-host-check
 
 skip_all() { ok "# SKIP $*"; tap_done; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -50,7 +51,7 @@ key_file = $BENV_DIR/certs/node-7.key
 host_id = node-7
 issuer = lockbox-test
 trusted_keys = $H/keys
-reaper_path = $(pwd)/$BENV_BUILD/lockbox-reaper
+reaper_path = $BUILD_ABS/lockbox-reaper
 cgroup_name = $CG
 cgroup_mode = v2
 run_dir = $H/run
@@ -107,7 +108,7 @@ check "  ... auto picks v2 outside a login session here" grep -q "^ok: confineme
 "$CHECK" config="$H/none.conf" >"$H/out" 2>"$H/err"; RC=$?
 one_problem "no host.conf" "$H/none.conf missing: this host is not enrolled"
 printf '# as the package installs it\nreaper_path = %s\ncgroup_name = %s\n' \
-    "$(pwd)/$BENV_BUILD/lockbox-reaper" "$CG" >"$H/host.conf"
+    "$BUILD_ABS/lockbox-reaper" "$CG" >"$H/host.conf"
 run_check
 one_problem "installed, not enrolled (the packaged host.conf)" "this host is not enrolled: no broker_url"
 check "  ... the confinement is still checked" grep -q "^ok: confinement" "$H/out"
