@@ -125,7 +125,7 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
  * in one pass the kernel makes atomic against fork (a parent with a pending SIGKILL cannot
  * finish a fork). Raw syscalls: glibc's setresuid would try to signal threads the copy does
  * not have. */
-static int kill_as(void *arg)
+__attribute__((no_sanitize_address)) static int kill_as(void *arg)
 {
     uid_t uid = *(const uid_t *)arg;
     struct timespec pause = {0, 1000000};
