@@ -56,6 +56,10 @@ lbx_err api_str(struct api_req *ar, const char *key, int required, size_t max, c
 lbx_err api_query_int(struct api_req *ar, const char *key, int64_t min, int64_t max, int64_t dflt,
                       int64_t *out, struct lbx_error *e);
 const char *api_query(struct api_req *ar, const char *key);
+/* Refuses (LBX_ERR_ARG) a path, query parameter or body string (member names included) with a
+ * character lbx_text_unsafe_at finds: tab and newline pass only in "reason" and "comment".
+ * Runs before any handler, so nothing a handler stores or audits can carry one. */
+lbx_err api_check_text(struct api_req *ar, struct lbx_error *e);
 /* A name/id: 1..64 of [A-Za-z0-9._-]. */
 int api_valid_name(const char *s);
 
