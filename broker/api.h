@@ -71,9 +71,15 @@ int caller_has(const struct caller *c, enum lbx_role role);
 int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope);
 /* hex SHA-256 of an API token, as stored. */
 void auth_token_hash(const char *token, char out[65]);
-/* Creates a token for identity: *secret (shown once, wipe it), *id. Inside a transaction. */
-lbx_err auth_token_create(struct store *st, const char *identity, const char *label, char **secret,
-                          char **id, struct lbx_error *e);
+/* API tokens live API_TOKEN_LIFETIME_DEFAULT unless their creation says otherwise (at most
+ * API_TOKEN_LIFETIME_MAX). */
+#define API_TOKEN_LIFETIME_DEFAULT (90 * 24 * 3600)
+#define API_TOKEN_LIFETIME_MIN 60
+#define API_TOKEN_LIFETIME_MAX (366 * 24 * 3600)
+/* Creates a token for identity that works until `expires`: *secret (shown once, wipe it),
+ * *id. Inside a transaction. */
+lbx_err auth_token_create(struct store *st, const char *identity, const char *label,
+                          int64_t expires, char **secret, char **id, struct lbx_error *e);
 
 /* Handlers (api_*.c). */
 int api_health(struct api_req *ar);
