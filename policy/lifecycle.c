@@ -12,6 +12,7 @@ static const char *const status_names[LBX_ST__COUNT] = {
     [LBX_ST_EXPIRED] = "expired",
     [LBX_ST_REVOKED] = "revoked",
     [LBX_ST_ENDED] = "ended",
+    [LBX_ST_CANCELLED] = "cancelled",
 };
 
 static const char *const event_names[LBX_EV__COUNT] = {
@@ -21,6 +22,7 @@ static const char *const event_names[LBX_EV__COUNT] = {
     [LBX_EV_EXPIRE] = "expire",
     [LBX_EV_REVOKE] = "revoke",
     [LBX_EV_END] = "end",
+    [LBX_EV_CANCEL] = "cancel",
 };
 
 /* transitions[from][event] = to + 1; 0 = not allowed. */
@@ -30,12 +32,14 @@ static const unsigned char transitions[LBX_ST__COUNT][LBX_EV__COUNT] = {
             [LBX_EV_REVIEW_APPROVE] = LBX_ST_PENDING + 1,
             [LBX_EV_DENY] = LBX_ST_DENIED + 1,
             [LBX_EV_EXPIRE] = LBX_ST_EXPIRED + 1,
+            [LBX_EV_CANCEL] = LBX_ST_CANCELLED + 1,
         },
     [LBX_ST_PENDING] =
         {
             [LBX_EV_APPROVE] = LBX_ST_APPROVED + 1,
             [LBX_EV_DENY] = LBX_ST_DENIED + 1,
             [LBX_EV_EXPIRE] = LBX_ST_EXPIRED + 1,
+            [LBX_EV_CANCEL] = LBX_ST_CANCELLED + 1,
         },
     [LBX_ST_APPROVED] =
         {

@@ -48,6 +48,16 @@ int ctl_call(const char *method, const char *path, json_t *body, int timeout_s, 
 /* The same, for a body that is not one JSON object (JSON lines): *text is malloc'd. */
 int ctl_call_raw(const char *method, const char *path, int timeout_s, char **text);
 
+/* Every string lockboxctl shows from the broker has been through the one sanitizer
+ * (lbx_sanitize_text): ctl_call cleans its answers before returning them (tab and newline
+ * kept only in a reason or comment), ctl_print_json prints ASCII only, and text that comes
+ * another way (ctl_call_raw, a token's claims, an audit file) is cleaned with ctl_clean_text
+ * (in place, one line) or ctl_clean_json before it is printed. */
+void ctl_clean_text(char *text);
+void ctl_clean_json(json_t *obj);
+/* "label           text", a multi-line text's further lines indented under it. */
+void ctl_print_field(const char *label, const char *text);
+
 /* Output helpers: --json prints obj; otherwise the table callback. Both consume obj. */
 int ctl_print_json(json_t *obj);
 /* "2026-11-23 20:11Z" or "-" for null/0. */

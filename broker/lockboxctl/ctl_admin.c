@@ -7,6 +7,18 @@
 
 #include "ctl.h"
 
+static int is_time_column(const char *col)
+{
+    static const char *const times[] = {"created", "revoked", "updated", "expires", "last_used",
+                                        NULL};
+    size_t i;
+
+    for (i = 0; times[i] != NULL; i++)
+        if (strcmp(col, times[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* Prints rows of obj[key] as a table of the given columns (NULL-terminated). */
 static int table(json_t *obj, const char *key, const char *const *cols)
 {
@@ -23,8 +35,7 @@ static int table(json_t *obj, const char *key, const char *const *cols)
     {
         for (c = 0; cols[c] != NULL; c++) {
             v = json_object_get(row, cols[c]);
-            if (json_is_integer(v) && (!strcmp(cols[c], "created") || !strcmp(cols[c], "revoked") ||
-                                       !strcmp(cols[c], "updated")))
+            if (json_is_integer(v) && is_time_column(cols[c]))
                 printf("%-20s", ctl_time(json_integer_value(v), buf, sizeof(buf)));
             else if (json_is_integer(v))
                 printf("%-20lld", (long long)json_integer_value(v));
@@ -61,9 +72,10 @@ static int change(const char *method, const char *path, json_t *body, const char
     return CTL_EXIT_OK;
 }
 
-/* Parses --name/--tenant/--subscription/--login/--email/--label after a positional id. */
+/* Parses --name/--tenant/--subscription/--login/--email/--label/--expires-in after a
+ * positional id. */
 struct args {
-    const char *id, *name, *tenant, *subscription, *login, *email, *label;
+    const char *id, *name, *tenant, *subscription, *login, *email, *label, *expires_in;
 };
 
 static int parse(int argc, char **argv, struct args *a, const char *usage)
@@ -74,6 +86,7 @@ static int parse(int argc, char **argv, struct args *a, const char *usage)
                                          {"login", required_argument, NULL, 'l'},
                                          {"email", required_argument, NULL, 'e'},
                                          {"label", required_argument, NULL, 'b'},
+                                         {"expires-in", required_argument, NULL, 'x'},
                                          {NULL, 0, NULL, 0}};
     int c;
 
@@ -97,6 +110,9 @@ static int parse(int argc, char **argv, struct args *a, const char *usage)
             break;
         case 'b':
             a->label = optarg;
+            break;
+        case 'x':
+            a->expires_in = optarg;
             break;
         default:
             return ctl_fail(CTL_EXIT_USAGE, "%s", usage);
@@ -221,9 +237,10 @@ static int role(int argc, char **argv)
 
 static int api_token(int argc, char **argv)
 {
-    static const char usage[] = "usage: lockboxctl api-token create IDENTITY [--label L] | "
-                                "api-token list | api-token revoke ID";
-    static const char *const cols[] = {"id", "identity", "label", "created", "revoked", NULL};
+    static const char usage[] = "usage: lockboxctl api-token create IDENTITY [--label L] "
+                                "[--expires-in 90d] | api-token list | api-token revoke ID";
+    static const char *const cols[] = {"id",      "identity",  "label",   "created",
+                                       "expires", "last_used", "revoked", NULL};
     const char *sub = argc >= 2 ? argv[1] : "";
     json_t *body, *out = NULL;
     char path[160];
@@ -240,12 +257,19 @@ static int api_token(int argc, char **argv)
         return strcmp(sub, "create") ? ctl_fail(CTL_EXIT_USAGE, "%s", usage) : rc;
     body = json_pack("{s:s}", "identity", a.id);
     set_opt(body, "label", a.label);
+    set_opt(body, "expires_in", a.expires_in);
     rc = ctl_call("POST", "/v1/api-tokens", body, 0, &out);
     json_decref(body);
     if (rc == CTL_EXIT_OK && ctl_json_output)
         return ctl_print_json(out);
-    if (rc == CTL_EXIT_OK) /* the secret, shown this once; the id on stderr */
-        printf("%s\n", ctl_str(out, "token")), fprintf(stderr, "token id %s\n", ctl_str(out, "id"));
+    if (rc == CTL_EXIT_OK) { /* the secret, shown this once; the id and expiry on stderr */
+        char until[32];
+
+        printf("%s\n", ctl_str(out, "token"));
+        fprintf(stderr, "token id %s, expires %s\n", ctl_str(out, "id"),
+                ctl_time(json_integer_value(json_object_get(out, "expires")), until,
+                         sizeof(until)));
+    }
     json_decref(out);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "duration.h"
 #include "http_client.h"
 #include "json.h"
+#include "log.h"
 
 #define CTL_DEFAULT_TIMEOUT 15
 #define CTL_MAX_RESPONSE (64u * 1024 * 1024)
@@ -113,6 +114,94 @@ static int request(const char *method, const char *path, const char *body, int t
     return CTL_EXIT_OK;
 }
 
+/* Members whose text may span lines (a justification, a comment): the rest is one line. */
+static int multiline_member(const char *key)
+{
+    return key != NULL &&
+           (!strcmp(key, "reason") || !strcmp(key, "comment") || !strcmp(key, "revoke_comment"));
+}
+
+/* A clean copy of text (JSON null when out of memory: nothing unclean is kept). */
+static json_t *clean_string(const char *text, unsigned flags)
+{
+    size_t len = strlen(text) + 1;
+    char *copy = malloc(len);
+    json_t *v = copy ? json_string(lbx_sanitize_text(copy, len, text, flags)) : NULL;
+
+    free(copy);
+    return v ? v : json_null();
+}
+
+static int unclean(const json_t *v, const char *member)
+{
+    return json_is_string(v) &&
+           lbx_text_unsafe_at(json_string_value(v),
+                              multiline_member(member) ? LBX_TEXT_MULTILINE : 0) != (size_t)-1;
+}
+
+/* A member whose name is unclean moves to its clean name (one at a time: renaming adds a
+ * member, so the walk starts over). */
+static void clean_member_names(json_t *obj)
+{
+    const char *key;
+    json_t *m, *name;
+    int renamed = 1;
+
+    while (renamed) {
+        renamed = 0;
+        json_object_foreach(obj, key, m)
+        {
+            if (lbx_text_unsafe_at(key, 0) == (size_t)-1)
+                continue;
+            name = clean_string(key, 0);
+            if (json_is_string(name))
+                json_object_set(obj, json_string_value(name), m);
+            json_decref(name);
+            json_object_del(obj, key);
+            renamed = 1;
+            break;
+        }
+    }
+}
+
+/* Every string of an answer, member names included, through the one sanitizer before any of
+ * it is printed: stored by an older broker or sent by a hostile one, no control character,
+ * C1 control or bidirectional override reaches the terminal. */
+static void clean_answer(json_t *v, const char *member)
+{
+    const char *key;
+    json_t *m;
+    size_t i;
+
+    clean_member_names(v);
+    json_object_foreach(v, key, m)
+    {
+        if (unclean(m, key)) /* replacing a value leaves the members as they are */
+            json_object_set_new(v, key,
+                                clean_string(json_string_value(m),
+                                             multiline_member(key) ? LBX_TEXT_MULTILINE : 0));
+        else
+            clean_answer(m, key);
+    }
+    json_array_foreach(v, i, m)
+    {
+        if (unclean(m, NULL))
+            json_array_set_new(v, i, clean_string(json_string_value(m), 0));
+        else
+            clean_answer(m, member);
+    }
+}
+
+void ctl_clean_json(json_t *obj)
+{
+    clean_answer(obj, NULL);
+}
+
+void ctl_clean_text(char *text)
+{
+    lbx_sanitize_text(text, strlen(text) + 1, text, 0);
+}
+
 static int broker_refused(struct lbx_http_response *resp)
 {
     json_t *err = NULL;
@@ -121,6 +210,7 @@ static int broker_refused(struct lbx_http_response *resp)
 
     if (lbx_json_parse_object(resp->body.data ? resp->body.data : "", resp->body.len, 1 << 20,
                               LBX_JSON_MAX_DEPTH, &err, NULL) == LBX_OK) {
+        clean_answer(err, NULL);
         lbx_json_get_string(err, "message", &m);
         lbx_json_get_string(err, "error", &code);
     }
@@ -147,6 +237,8 @@ int ctl_call(const char *method, const char *path, json_t *body, int timeout_s, 
              lbx_json_parse_object(resp.body.data ? resp.body.data : "", resp.body.len,
                                    CTL_MAX_RESPONSE, LBX_JSON_MAX_DEPTH, out, &e) != LBX_OK)
         rc = ctl_fail(CTL_EXIT_UNREACHABLE, "unreadable answer from the broker: %s", e.detail);
+    else
+        clean_answer(*out, NULL);
     lbx_http_response_free(&resp);
     return rc;
 }
@@ -167,12 +259,14 @@ int ctl_call_raw(const char *method, const char *path, int timeout_s, char **tex
     return rc;
 }
 
+/* ASCII only (every other character as a \u escape) and then the sanitizer, for the one
+ * character JSON leaves raw that a terminal acts on (DEL). */
 int ctl_print_json(json_t *obj)
 {
-    char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
 
     if (text != NULL)
-        printf("%s\n", text);
+        printf("%s\n", lbx_sanitize_text(text, strlen(text) + 1, text, LBX_TEXT_MULTILINE));
     free(text);
     json_decref(obj);
     return CTL_EXIT_OK;
@@ -188,6 +282,17 @@ const char *ctl_time(json_int_t t, char *buf, size_t len)
     else
         strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
     return buf;
+}
+
+void ctl_print_field(const char *label, const char *text)
+{
+    printf("%-16s", label);
+    for (; *text != '\0'; text++) {
+        putchar(*text);
+        if (*text == '\n') /* continuation lines indented: no line passes for a field of ours */
+            printf("%-16s", "");
+    }
+    putchar('\n');
 }
 
 const char *ctl_str(const json_t *obj, const char *key)

@@ -72,15 +72,18 @@ static void print_request(const json_t *r)
         print_names("reviewers", json_object_get(r, "reviewers"));
     json_array_foreach(json_object_get(r, "approvals"), i, a)
     {
-        printf("%-16s%s (%s) at %s: %s\n", "approval", ctl_str(a, "by"), ctl_str(a, "stage"),
-               ctl_time(json_integer_value(json_object_get(a, "at")), buf, sizeof(buf)),
-               ctl_str(a, "comment"));
+        printf("%-16s%s (%s) at %s\n", "approval", ctl_str(a, "by"), ctl_str(a, "stage"),
+               ctl_time(json_integer_value(json_object_get(a, "at")), buf, sizeof(buf)));
+        ctl_print_field("  comment", ctl_str(a, "comment"));
     }
-    printf("%-16s%s\n%-16s%s\n%-16s%s\n", "decided by", ctl_str(r, "decided_by"), "comment",
-           ctl_str(r, "comment"), "revoked by", ctl_str(r, "revoked_by"));
+    printf("%-16s%s\n", "decided by", ctl_str(r, "decided_by"));
+    ctl_print_field("comment", ctl_str(r, "comment"));
+    printf("%-16s%s\n", "revoked by", ctl_str(r, "revoked_by"));
+    if (json_object_get(r, "revoke_comment"))
+        ctl_print_field("revoke comment", ctl_str(r, "revoke_comment"));
     if (json_object_get(r, "grant_id"))
         printf("%-16s%s (%s)\n", "grant", ctl_str(r, "grant_id"), ctl_str(r, "grant_status"));
-    printf("%-16s%s\n", "reason", ctl_str(r, "reason"));
+    ctl_print_field("reason", ctl_str(r, "reason"));
 }
 
 static int show_result(int rc, json_t *obj, void (*human)(const json_t *))

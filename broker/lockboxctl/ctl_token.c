@@ -206,6 +206,7 @@ static int token_verify(int argc, char **argv)
         goto out;
     }
     if ((json = lbx_claims_to_json(&claims)) != NULL) {
+        ctl_clean_text(json); /* a verified token's claims are still someone else's text */
         printf("%s\n", json);
         free(json);
         rc = CTL_EXIT_OK;

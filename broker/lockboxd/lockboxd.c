@@ -96,7 +96,8 @@ static lbx_err bootstrap_admin(struct store *st, const char *name, char **secret
                       SV_PARAMS(SV_TEXT(name), SV_TEXT("admin"), SV_TEXT("global"), SV_INT(now)),
                       &row, e);
     if (r == LBX_OK)
-        r = auth_token_create(st, name, "bootstrap", secret, id, e);
+        r = auth_token_create(st, name, "bootstrap", now + API_TOKEN_LIFETIME_DEFAULT, secret, id,
+                              e);
     if (r == LBX_OK)
         json_object_set_new(ev.detail, "token_id", json_string(*id));
     r = r == LBX_OK ? audit_append(st, &ev, e) : (json_decref(ev.detail), r);

@@ -66,7 +66,43 @@ size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete)
     return n;
 }
 
-char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
+/* Code points that move the cursor, switch a terminal's mode or reorder what it shows: C0
+ * controls, DEL, C1 controls (U+0080..U+009F, 0xc2 0x80..0x9f in UTF-8; U+009B is a CSI on
+ * its own), and the Unicode bidirectional formatting characters and line/paragraph separators
+ * (U+061C, U+200E, U+200F, U+2028..U+202E, U+2066..U+2069), which make a terminal display
+ * text in another order than it is read. Tab and newline only count when multi-line text is
+ * not allowed. */
+static int unsafe_seq(const unsigned char *s, size_t n, unsigned flags)
+{
+    if (n == 0)
+        return 1;
+    if (n == 1)
+        return (*s < 0x20 || *s == 0x7f) &&
+               !((flags & LBX_TEXT_MULTILINE) && (*s == '\t' || *s == '\n'));
+    if (n == 2)
+        return (s[0] == 0xc2 && s[1] < 0xa0) || (s[0] == 0xd8 && s[1] == 0x9c);
+    if (n == 3 && s[0] == 0xe2 && s[1] == 0x80)
+        return s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xa8 && s[2] <= 0xae);
+    if (n == 3 && s[0] == 0xe2 && s[1] == 0x81)
+        return s[2] >= 0xa6 && s[2] <= 0xa9;
+    return 0;
+}
+
+size_t lbx_text_unsafe_at(const char *text, unsigned flags)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, n;
+
+    while (s[i] != '\0') {
+        n = lbx_utf8_seq_len(s + i, (size_t)-1, NULL);
+        if (unsafe_seq(s + i, n, flags))
+            return i;
+        i += n;
+    }
+    return (size_t)-1;
+}
+
+char *lbx_sanitize_text(char *dst, size_t dstlen, const char *src, unsigned flags)
 {
     const unsigned char *s = (const unsigned char *)(src ? src : "(null)");
     size_t o = 0, n;
@@ -75,20 +111,24 @@ char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
         return dst;
     while (*s != '\0' && o + 1 < dstlen) {
         n = lbx_utf8_seq_len(s, (size_t)-1, NULL);
-        /* C1 controls (U+0080..U+009F) are encoded as 0xc2 0x80..0x9f. */
-        if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f)) || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
+        if (unsafe_seq(s, n, flags)) {
             dst[o++] = '?';
             s += n ? n : 1;
             continue;
         }
         if (o + n >= dstlen)
             break;
-        memcpy(dst + o, s, n);
+        memmove(dst + o, s, n); /* dst may be src: the output never runs ahead of the input */
         o += n;
         s += n;
     }
     dst[o] = '\0';
     return dst;
+}
+
+char *lbx_sanitize(char *dst, size_t dstlen, const char *src)
+{
+    return lbx_sanitize_text(dst, dstlen, src, 0);
 }
 
 /* Structured lines are key=value with msg="...": a '"' or '\\' inside the message must not

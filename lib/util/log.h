@@ -27,8 +27,20 @@ void lbx_log(int level, const char *func, const char *fmt, ...) __attribute__((f
  * length and sets *incomplete (a stream split mid-character); incomplete may be NULL. */
 size_t lbx_utf8_seq_len(const unsigned char *s, size_t avail, int *incomplete);
 
-/* Copies src into dst (always NUL-terminated), replacing control characters, DEL and bytes that
- * are not part of valid UTF-8 with '?'. Returns dst. */
+/* The one definition of text that is safe to show on a terminal, for what the broker accepts
+ * and for what every program prints: no C0 or C1 control, no DEL, no byte outside valid UTF-8,
+ * no Unicode bidirectional formatting character or line/paragraph separator. With
+ * LBX_TEXT_MULTILINE, tab and newline are allowed (a justification, a comment). */
+#define LBX_TEXT_MULTILINE 1u
+
+/* Offset of the first unsafe character of text, or (size_t)-1 when there is none. */
+size_t lbx_text_unsafe_at(const char *text, unsigned flags);
+
+/* Copies src into dst (always NUL-terminated), replacing each unsafe character or stray byte
+ * with '?'. dst may be src (cleaned in place). Returns dst. */
+char *lbx_sanitize_text(char *dst, size_t dstlen, const char *src, unsigned flags);
+
+/* lbx_sanitize_text for one line (tab and newline replaced too). */
 char *lbx_sanitize(char *dst, size_t dstlen, const char *src);
 
 #endif

@@ -20,6 +20,8 @@ static void every_transition_of_the_table(void **state)
         {LBX_ST_INTERNAL_REVIEW, LBX_EV_REVIEW_APPROVE, LBX_ST_PENDING},
         {LBX_ST_INTERNAL_REVIEW, LBX_EV_DENY, LBX_ST_DENIED},
         {LBX_ST_INTERNAL_REVIEW, LBX_EV_EXPIRE, LBX_ST_EXPIRED},
+        {LBX_ST_INTERNAL_REVIEW, LBX_EV_CANCEL, LBX_ST_CANCELLED},
+        {LBX_ST_PENDING, LBX_EV_CANCEL, LBX_ST_CANCELLED},
         {LBX_ST_PENDING, LBX_EV_APPROVE, LBX_ST_APPROVED},
         {LBX_ST_PENDING, LBX_EV_DENY, LBX_ST_DENIED},
         {LBX_ST_PENDING, LBX_EV_EXPIRE, LBX_ST_EXPIRED},
@@ -46,7 +48,7 @@ static void every_transition_of_the_table(void **state)
                 assert_int_equal(r, LBX_ERR_CONFLICT);
             n += expected;
         }
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 10);
 }
 
 static void final_statuses_accept_nothing(void **state)
@@ -56,6 +58,7 @@ static void final_statuses_accept_nothing(void **state)
     assert_true(lbx_status_is_final(LBX_ST_EXPIRED));
     assert_true(lbx_status_is_final(LBX_ST_REVOKED));
     assert_true(lbx_status_is_final(LBX_ST_ENDED));
+    assert_true(lbx_status_is_final(LBX_ST_CANCELLED));
     assert_false(lbx_status_is_final(LBX_ST_PENDING));
     assert_false(lbx_status_is_final(LBX_ST_APPROVED));
     assert_true(lbx_status_is_open(LBX_ST_INTERNAL_REVIEW));

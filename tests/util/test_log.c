@@ -39,6 +39,38 @@ static void test_c1_controls(void **state)
     expect_clean("\xc2\xa0", "\xc2\xa0"); /* U+00A0 is printable */
 }
 
+/* Characters that make a terminal show text in another order than it is read. */
+static void test_bidi_and_separators(void **state)
+{
+    expect_clean("a\xe2\x80\xae" "b", "a?b");               /* U+202E RIGHT-TO-LEFT OVERRIDE */
+    expect_clean("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", "????");
+    expect_clean("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "????"); /* isolates */
+    expect_clean("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "???"); /* LRM, RLM, ALM */
+    expect_clean("\xe2\x80\xa8\xe2\x80\xa9", "??");     /* line / paragraph separator */
+    expect_clean("\xe2\x80\x94\xe2\x80\xa2\xe2\x81\xa0", "\xe2\x80\x94\xe2\x80\xa2\xe2\x81\xa0");
+    expect_clean("\xd8\xa7\xd9\x84", "\xd8\xa7\xd9\x84"); /* Arabic letters are text */
+}
+
+/* The same rule decides what the broker refuses: the offset of the first unsafe character. */
+static void test_unsafe_at_and_multiline(void **state)
+{
+    char buf[32];
+
+    assert_true(lbx_text_unsafe_at("plain text", 0) == (size_t)-1);
+    assert_int_equal(lbx_text_unsafe_at("ab\x1b[2J", 0), 2);
+    assert_int_equal(lbx_text_unsafe_at("caf\xc3\xa9\xc2\x9b", 0), 5);
+    assert_int_equal(lbx_text_unsafe_at("x\xff", 0), 1);
+    assert_int_equal(lbx_text_unsafe_at("line\nnext", 0), 4);
+    assert_true(lbx_text_unsafe_at("line\nnext\tcol", LBX_TEXT_MULTILINE) == (size_t)-1);
+    assert_int_equal(lbx_text_unsafe_at("line\r\nnext", LBX_TEXT_MULTILINE), 4);
+    assert_int_equal(lbx_text_unsafe_at("a\n\x7f", LBX_TEXT_MULTILINE), 2);
+    snprintf(buf, sizeof(buf), "a\n\tb\x1b\xc2\x9b\xff\xe2\x80\xae");
+    lbx_sanitize_text(buf, sizeof(buf), buf, LBX_TEXT_MULTILINE); /* in place */
+    assert_string_equal(buf, "a\n\tb????");
+    snprintf(buf, sizeof(buf), "a\n\tb");
+    assert_string_equal(lbx_sanitize_text(buf, sizeof(buf), buf, 0), "a??b");
+}
+
 static void test_invalid_utf8(void **state)
 {
     expect_clean("\x80", "?");                /* lone continuation */
@@ -135,6 +167,8 @@ int main(void)
         cmocka_unit_test(test_escape_sequences),
         cmocka_unit_test(test_c1_controls),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_bidi_and_separators),
+        cmocka_unit_test(test_unsafe_at_and_multiline),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_stderr_sink),
         cmocka_unit_test(test_structured_sink_cannot_be_forged),

@@ -44,14 +44,24 @@ lbx_err api_str(struct api_req *ar, const char *key, int required, size_t max, c
 lbx_err api_query_int(struct api_req *ar, const char *key, int64_t min, int64_t max, int64_t dflt,
                       int64_t *out, struct lbx_error *e);
 const char *api_query(struct api_req *ar, const char *key);
+/* Refuses (LBX_ERR_ARG) a path, query parameter or body string (member names included) with a
+ * character lbx_text_unsafe_at finds: tab and newline pass only in "reason" and "comment".
+ * Runs before any handler, so nothing a handler stores or audits can carry one. */
+lbx_err api_check_text(struct api_req *ar, struct lbx_error *e);
 
 /* auth.c */
 lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e);
 /* hex SHA-256 of an API token, as stored. */
 void auth_token_hash(const char *token, char out[65]);
-/* Creates a token for identity: *secret (shown once, wipe it), *id. Inside a transaction. */
-lbx_err auth_token_create(struct store *st, const char *identity, const char *label, char **secret,
-                          char **id, struct lbx_error *e);
+/* API tokens live API_TOKEN_LIFETIME_DEFAULT unless their creation says otherwise (at most
+ * API_TOKEN_LIFETIME_MAX). */
+#define API_TOKEN_LIFETIME_DEFAULT (90 * 24 * 3600)
+#define API_TOKEN_LIFETIME_MIN 60
+#define API_TOKEN_LIFETIME_MAX (366 * 24 * 3600)
+/* Creates a token for identity that works until `expires`: *secret (shown once, wipe it),
+ * *id. Inside a transaction. */
+lbx_err auth_token_create(struct store *st, const char *identity, const char *label,
+                          int64_t expires, char **secret, char **id, struct lbx_error *e);
 
 /* Handlers (api_*.c). */
 int api_health(struct api_req *ar);

@@ -87,14 +87,41 @@ int api_identities(struct api_req *ar)
         json_pack("{s:s, s:s*}", "name", name, "login", login));
 }
 
+/* Disabling takes the access with it, in the one transaction: the identity's API tokens and
+ * certificate stop working, its open requests are cancelled and its grants revoked. */
 int api_identity_delete(struct api_req *ar)
 {
+    const char *name = ar->params[0];
+    int64_t now = (int64_t)time(NULL);
+    struct lbx_error e = {0};
+    struct audit_event ev = {.action = "identity_disabled", .actor = ar->caller.name};
+    int withdrawn = 0;
+    lbx_err r;
+
     if (!admin_only(ar))
         return 0;
-    struct admin_audit aa = {"identity_disabled", NULL,
-                             json_pack("{s:s}", "identity", ar->params[0]), "",
-                             "no such enabled identity"};
-    return admin_change(ar, Q_IDENTITY_DISABLE, SV_PARAMS(SV_TEXT(ar->params[0])), &aa, NULL);
+    if (!lbx_valid_name(name))
+        return api_fail_msg(ar, 404, "not_found", "no such enabled identity");
+    if ((r = store_begin(ar->b->store, &e)) != LBX_OK)
+        return api_fail(ar, r, &e);
+    r = store_change_one(ar->b->store, Q_IDENTITY_DISABLE, SV_PARAMS(SV_TEXT(name)), &e);
+    if (r == LBX_ERR_CONFLICT)
+        r = lbx_error_set(&e, LBX_ERR_NOT_FOUND, "no such enabled identity");
+    if (r == LBX_OK)
+        r = requests_withdraw(ar->b, name, ar->caller.name, now, &withdrawn, &e);
+    if (r == LBX_OK) {
+        ev.detail = json_pack("{s:s, s:i}", "identity", name, "withdrawn", withdrawn);
+        r = audit_append(ar->b->store, &ev, &e);
+    }
+    if (r != LBX_OK) {
+        store_rollback(ar->b->store);
+        return api_fail(ar, r, &e);
+    }
+    if ((r = store_commit(ar->b->store, &e)) != LBX_OK)
+        return api_fail(ar, r, &e);
+    if (withdrawn > 0)
+        waiters_wake(ar->b);
+    return api_reply(ar, 204, NULL);
 }
 
 static int scope_exists(struct api_req *ar, enum lbx_scope_type type, const char *id)

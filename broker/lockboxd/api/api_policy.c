@@ -8,6 +8,7 @@
 #include "api_admin.h"
 #include "audit.h"
 #include "buf.h"
+#include "duration.h"
 #include "json.h"
 #include "requests.h"
 
@@ -97,12 +98,32 @@ int api_policy_put(struct api_req *ar)
     return r;
 }
 
+/* "expires_in": seconds or a duration ("30d"); absent: the default. */
+static lbx_err token_lifetime(struct api_req *ar, int64_t *out, struct lbx_error *e)
+{
+    json_t *v = json_object_get(ar->body, "expires_in");
+
+    *out = API_TOKEN_LIFETIME_DEFAULT;
+    if (v == NULL)
+        return LBX_OK;
+    if (json_is_integer(v))
+        *out = json_integer_value(v);
+    else if (!json_is_string(v) || lbx_duration_parse(json_string_value(v), out) != LBX_OK)
+        *out = -1;
+    if (*out < API_TOKEN_LIFETIME_MIN || *out > API_TOKEN_LIFETIME_MAX)
+        return lbx_error_set(e, LBX_ERR_ARG,
+                             "'expires_in' must be %d s .. %d days (seconds or like \"30d\")",
+                             API_TOKEN_LIFETIME_MIN, API_TOKEN_LIFETIME_MAX / 86400);
+    return LBX_OK;
+}
+
 int api_tokens(struct api_req *ar)
 {
-    static const char *const keys[] = {"identity", "label", NULL};
+    static const char *const keys[] = {"identity", "label", "expires_in", NULL};
     const char *identity, *label;
     struct lbx_error e = {0};
     char *secret = NULL, *id = NULL;
+    int64_t lifetime, expires;
     json_t *who;
     lbx_err r;
 
@@ -111,18 +132,21 @@ int api_tokens(struct api_req *ar)
     if (ar->method == EVHTTP_REQ_GET)
         return admin_list(ar, Q_TOKEN_LIST, "api_tokens");
     if ((r = api_only_keys(ar, keys, &e)) || (r = admin_name(ar, "identity", 1, &identity, &e)) ||
-        (r = api_str(ar, "label", 0, 128, &label, &e)))
+        (r = api_str(ar, "label", 0, 128, &label, &e)) || (r = token_lifetime(ar, &lifetime, &e)))
         return api_fail(ar, r, &e);
     if ((who = admin_must_exist(ar, Q_IDENTITY_GET, "identity", identity)) == NULL)
         return 0;
     json_decref(who);
     if ((r = store_begin(ar->b->store, &e)) != LBX_OK)
         return api_fail(ar, r, &e);
-    if ((r = auth_token_create(ar->b->store, identity, label, &secret, &id, &e)) == LBX_OK) {
+    expires = (int64_t)time(NULL) + lifetime;
+    if ((r = auth_token_create(ar->b->store, identity, label, expires, &secret, &id, &e)) ==
+        LBX_OK) {
         struct audit_event ev = {.action = "api_token_created",
                                  .actor = ar->caller.name,
-                                 .detail = json_pack("{s:s, s:s, s:s*}", "token_id", id, "identity",
-                                                     identity, "label", label)};
+                                 .detail = json_pack("{s:s, s:s, s:s*, s:I}", "token_id", id,
+                                                     "identity", identity, "label", label,
+                                                     "expires", (json_int_t)expires)};
         if ((r = audit_append(ar->b->store, &ev, &e)) == LBX_OK)
             r = store_commit(ar->b->store, &e);
     }
@@ -131,7 +155,8 @@ int api_tokens(struct api_req *ar)
         api_fail(ar, r, &e);
     } else {
         api_reply(ar, 201,
-                  json_pack("{s:s, s:s, s:s}", "id", id, "identity", identity, "token", secret));
+                  json_pack("{s:s, s:s, s:s, s:I}", "id", id, "identity", identity, "token", secret,
+                            "expires", (json_int_t)expires));
     }
     lbx_free_secret(secret);
     free(id);

@@ -1,6 +1,7 @@
 /* Answering requests, and reading their JSON bodies and query strings strictly. */
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,73 @@ int api_fail(struct api_req *ar, lbx_err r, const struct lbx_error *e)
     return api_fail_msg(ar, status, code, "%s",
                         status >= 500 ? lbx_strerror(r)
                                       : (e && e->detail[0] ? e->detail : lbx_strerror(r)));
+}
+
+/* Members whose text may span lines: a justification, a decision's comment. */
+static int multiline_member(const char *key)
+{
+    return key != NULL && (!strcmp(key, "reason") || !strcmp(key, "comment"));
+}
+
+static lbx_err text_refused(const char *what, size_t at, struct lbx_error *e)
+{
+    return lbx_error_set(e, LBX_ERR_ARG,
+                         "%s has a control character or invalid UTF-8 at byte %zu: only "
+                         "printable text is accepted (tab and newline only in a reason or comment)",
+                         what, at);
+}
+
+/* Every string of a body, member names included, at any depth. */
+static lbx_err body_text(const json_t *v, const char *member, struct lbx_error *e)
+{
+    const char *key;
+    char what[96];
+    json_t *m;
+    size_t i, at;
+    lbx_err r;
+
+    if (json_is_string(v)) {
+        at = lbx_text_unsafe_at(json_string_value(v),
+                                multiline_member(member) ? LBX_TEXT_MULTILINE : 0);
+        if (at == (size_t)-1)
+            return LBX_OK;
+        /* member names reach here only once checked themselves */
+        snprintf(what, sizeof(what), "'%.64s'", member ? member : "");
+        return text_refused(member ? what : "a value", at, e);
+    }
+    json_object_foreach((json_t *)v, key, m)
+    {
+        if ((at = lbx_text_unsafe_at(key, 0)) != (size_t)-1)
+            return text_refused("a member name", at, e);
+        if ((r = body_text(m, key, e)) != LBX_OK)
+            return r;
+    }
+    json_array_foreach(v, i, m)
+    {
+        if ((r = body_text(m, member, e)) != LBX_OK)
+            return r;
+    }
+    return LBX_OK;
+}
+
+lbx_err api_check_text(struct api_req *ar, struct lbx_error *e)
+{
+    const struct evkeyval *kv;
+    char what[96];
+    size_t at;
+
+    if ((at = lbx_text_unsafe_at(ar->path, 0)) != (size_t)-1)
+        return text_refused("the path", at, e);
+    for (kv = ar->query.tqh_first; kv != NULL; kv = kv->next.tqe_next)
+    {
+        if ((at = lbx_text_unsafe_at(kv->key, 0)) != (size_t)-1)
+            return text_refused("a query parameter name", at, e);
+        if ((at = lbx_text_unsafe_at(kv->value, 0)) != (size_t)-1) {
+            snprintf(what, sizeof(what), "query parameter '%.32s'", kv->key);
+            return text_refused(what, at, e);
+        }
+    }
+    return ar->body != NULL ? body_text(ar->body, NULL, e) : LBX_OK;
 }
 
 lbx_err api_only_keys(struct api_req *ar, const char *const *allowed, struct lbx_error *e)

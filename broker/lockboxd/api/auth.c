@@ -16,10 +16,12 @@
 #include "api.h"
 #include "audit.h"
 #include "buf.h"
+#include "log.h"
 #include "random.h"
 #include "tls_ticket.h"
 
 #define BEARER_MAX 256
+#define TOKEN_TOUCH_EVERY 60 /* seconds: last_used is kept to the minute */
 
 /* The verified client certificate's single CN when the certificate is of kind `want` (a host's
  * from client_ca, a person's from people_ca); -1 when none, unverified, of the other kind or
@@ -133,6 +135,46 @@ static lbx_err person_by_certificate(struct api_req *ar, char *name, size_t len,
     return r;
 }
 
+/* Records a token's use, to the minute (not a write per call). Only informational: a failed
+ * write is logged, the call goes on. */
+static void token_touch(struct api_req *ar, const json_t *row, int64_t now)
+{
+    struct lbx_error e = {0};
+    struct store *st = ar->b->store;
+
+    if (row_int(row, "last_used") > now - TOKEN_TOUCH_EVERY)
+        return;
+    if (store_begin(st, &e) != LBX_OK)
+        goto fail;
+    if (store_exec(st, Q_TOKEN_TOUCH, SV_PARAMS(SV_INT(now), SV_TEXT(row_str(row, "id"))), NULL,
+                   NULL, &e) != LBX_OK) {
+        store_rollback(st);
+        goto fail;
+    }
+    if (store_commit(st, &e) == LBX_OK)
+        return;
+fail:
+    lbx_warn_f("last use of API token %s not recorded: %s", row_str(row, "id"), e.detail);
+}
+
+/* An API token works until its expiry (a token without one, which only a hand-edited store
+ * can hold, never). */
+static lbx_err token_in_date(struct api_req *ar, const json_t *row, struct lbx_error *e)
+{
+    int64_t now = (int64_t)time(NULL), expires = row_int(row, "expires");
+    char why[96];
+
+    if (expires > now) {
+        token_touch(ar, row, now);
+        return LBX_OK;
+    }
+    snprintf(why, sizeof(why), "API token %s has expired", row_str(row, "id"));
+    audit_refusal(ar, row_str(row, "identity"), why);
+    return lbx_error_set(e, LBX_ERR_AUTH,
+                         "API token %s expired at %lld: ask an administrator for a new one",
+                         row_str(row, "id"), (long long)expires);
+}
+
 /* Bearer token -> identity name; or a person's client certificate. */
 static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lbx_error *e)
 {
@@ -140,6 +182,7 @@ static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lb
     struct lbx_error ignore = {0};
     char hash[65];
     json_t *row = NULL;
+    lbx_err r;
 
     name[0] = '\0';
     if (h == NULL)
@@ -154,9 +197,11 @@ static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lb
         audit_refusal(ar, NULL, "unknown or revoked API token");
         return lbx_error_set(e, LBX_ERR_AUTH, "unknown or revoked API token");
     }
-    snprintf(name, len, "%s", row_str(row, "identity"));
+    r = token_in_date(ar, row, e);
+    if (r == LBX_OK)
+        snprintf(name, len, "%s", row_str(row, "identity"));
     json_decref(row);
-    return LBX_OK;
+    return r;
 }
 
 static lbx_err resolve_person(struct api_req *ar, struct lbx_error *e)
@@ -192,8 +237,8 @@ lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e)
     return want_host ? resolve_host(ar, e) : resolve_person(ar, e);
 }
 
-lbx_err auth_token_create(struct store *st, const char *identity, const char *label, char **secret,
-                          char **id, struct lbx_error *e)
+lbx_err auth_token_create(struct store *st, const char *identity, const char *label,
+                          int64_t expires, char **secret, char **id, struct lbx_error *e)
 {
     char hash[65], *rnd = NULL, *tok = NULL, *tid = NULL;
     struct lbx_buf b;
@@ -213,7 +258,7 @@ lbx_err auth_token_create(struct store *st, const char *identity, const char *la
     auth_token_hash(tok, hash);
     r = store_exec(st, Q_TOKEN_INSERT,
                    SV_PARAMS(SV_TEXT(tid), SV_TEXT(identity), SV_TEXT(hash), SV_TEXT(label),
-                             SV_INT(time(NULL))),
+                             SV_INT(time(NULL)), SV_INT(expires)),
                    NULL, NULL, e);
 out:
     lbx_free_secret(rnd);

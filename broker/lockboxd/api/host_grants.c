@@ -122,6 +122,8 @@ static void refuse_for(const json_t *row, int64_t now, struct decision *d)
         refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s", id, by ? by : "?");
     } else if (!strcmp(st, "expired")) {
         refuse(d, "expired", row, NULL, "LBX-%lld expired unanswered", id);
+    } else if (!strcmp(st, "cancelled")) {
+        refuse(d, "cancelled", row, NULL, "LBX-%lld was cancelled: its requester was disabled", id);
     } else if (!strcmp(st, "revoked")) {
         refuse(d, "revoked", row, NULL, "LBX-%lld was revoked by %s", id,
                row_str(row, "revoked_by") ? row_str(row, "revoked_by") : "?");
@@ -131,21 +133,51 @@ static void refuse_for(const json_t *row, int64_t now, struct decision *d)
     (void)now;
 }
 
-/* Lockbox off: no consent needed, but the login still gets a capped grant of its own. */
+/* The engineer assignment that lets `who` into the host's tenant ("global" or "tenant:ID"), or
+ * NULL: lockbox off spares the consent, never the role. */
+static const char *engineer_scope(const json_t *roles, const char *tenant)
+{
+    char scope[LBX_NAME_MAX + 16];
+    const json_t *a;
+    size_t i;
+
+    snprintf(scope, sizeof(scope), "tenant:%s", tenant);
+    json_array_foreach(roles, i, a)
+    {
+        if (!strcmp(row_str(a, "role"), "engineer") &&
+            (!strcmp(row_str(a, "scope"), "global") || !strcmp(row_str(a, "scope"), scope)))
+            return row_str(a, "scope");
+    }
+    return NULL;
+}
+
+/* Lockbox off: no consent needed, but only for an engineer of the host's tenant (or global),
+ * and the login still gets a capped grant of its own, created as that engineer's request. */
 static lbx_err auto_grant(struct broker *b, const json_t *host_row, const json_t *who,
-                          const struct policy_eff *p, json_t **row, struct lbx_error *e)
+                          const struct policy_eff *p, struct decision *d, json_t **row,
+                          struct lbx_error *e)
 {
     struct caller c = {.kind = CALLER_PERSON, .roles = 1u << LBX_ROLE_ENGINEER};
     struct request_input in = {.host = row_str(host_row, "id"),
                                .ticket = "lockbox-off",
                                .reason = "lockbox is off for this scope: consent not required",
                                .duration = p->access_duration};
+    const char *tenant = row_str(host_row, "tenant");
     lbx_err r;
 
-    snprintf(c.name, sizeof(c.name), "%s", row_str(who, "name"));
-    snprintf(c.login, sizeof(c.login), "%s", row_str(who, "login"));
-    c.assignments = json_pack("[{s:s, s:s}]", "role", "engineer", "scope", "global");
-    r = request_create(b, &c, &in, row, e);
+    if ((r = store_exec(b->store, Q_ROLES_OF_IDENTITY, SV_PARAMS(SV_TEXT(row_str(who, "name"))),
+                        &c.assignments, NULL, e)) != LBX_OK)
+        return r;
+    if (engineer_scope(c.assignments, tenant) == NULL) {
+        refuse(d, "not_eligible", NULL, NULL,
+               "lockbox is off for %s, but %s holds no engineer role on global or tenant:%s",
+               in.host, row_str(who, "name"), tenant);
+        r = LBX_OK;
+    } else {
+        snprintf(c.name, sizeof(c.name), "%s", row_str(who, "name"));
+        snprintf(c.login, sizeof(c.login), "%s", row_str(who, "login"));
+        r = request_create(b, &c, &in, row, e);
+    }
     json_decref(c.assignments);
     return r;
 }
@@ -173,7 +205,7 @@ static lbx_err decide(struct broker *b, const char *host, const char *login, jso
     if (!p.lockbox) {
         if ((r = store_row(b->store, Q_IDENTITY_BY_LOGIN, SV_PARAMS(SV_TEXT(login)), &who, e)) ==
                 LBX_OK &&
-            (r = auto_grant(b, hrow, who, &p, made, e)) == LBX_OK) {
+            (r = auto_grant(b, hrow, who, &p, d, made, e)) == LBX_OK && *made != NULL) {
             d->row = *made;
             r = mint(b, host, login, *made, now, d, e);
         }

@@ -127,6 +127,11 @@ static void dispatch(struct api_req *ar)
         if (r->method & ar->method)
             break;
     }
+    /* Before authentication: its refusals are audited with the path. */
+    if ((err = api_check_text(ar, &e)) != LBX_OK) {
+        api_fail(ar, err, &e);
+        return;
+    }
     if (path_match == NULL) {
         api_fail_msg(ar, 404, "not_found", "no such endpoint");
         return;
@@ -139,7 +144,7 @@ static void dispatch(struct api_req *ar)
         api_fail(ar, err, &e);
         return;
     }
-    if ((err = read_body(ar, &e)) != LBX_OK) {
+    if ((err = read_body(ar, &e)) != LBX_OK || (err = api_check_text(ar, &e)) != LBX_OK) {
         api_fail(ar, err, &e);
         return;
     }

@@ -55,5 +55,11 @@ const char *const store_sqlite_migrations[] = {
     /* 2: request lists filter by status in SQL, newest first (api_request_list pages through
      * this index instead of reading every recent request) */
     "CREATE INDEX requests_by_status ON requests (status, id);",
+    /* 3: API tokens expire (a token made before this gets the default 90 days from the
+     * upgrade) and show their last use */
+    "ALTER TABLE api_tokens ADD COLUMN expires INTEGER;"
+    "ALTER TABLE api_tokens ADD COLUMN last_used INTEGER;"
+    "UPDATE api_tokens SET expires = CAST(strftime('%s', 'now') AS INTEGER) + 7776000"
+    " WHERE expires IS NULL;",
     NULL,
 };

@@ -67,14 +67,17 @@ const char *const store_sql[Q__COUNT] = {
                      "ON CONFLICT (scope) DO UPDATE SET body = excluded.body, "
                      "updated = excluded.updated",
     [Q_POLICY_LIST] = "SELECT scope, body, updated FROM policies ORDER BY scope",
-    [Q_TOKEN_INSERT] = "INSERT INTO api_tokens (id, identity, hash, label, created) "
-                       "VALUES (?, ?, ?, ?, ?)",
-    [Q_TOKEN_LIST] =
-        "SELECT id, identity, label, created, revoked FROM api_tokens ORDER BY created",
-    [Q_TOKEN_GET] = "SELECT id, identity, label, created, revoked FROM api_tokens WHERE id = ?",
-    [Q_TOKEN_BY_HASH] = "SELECT t.id, t.identity, i.login FROM api_tokens t "
-                        "JOIN identities i ON i.name = t.identity "
+    [Q_TOKEN_INSERT] = "INSERT INTO api_tokens (id, identity, hash, label, created, expires) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+    [Q_TOKEN_LIST] = "SELECT id, identity, label, created, expires, last_used, revoked "
+                     "FROM api_tokens ORDER BY created",
+    [Q_TOKEN_GET] = "SELECT id, identity, label, created, expires, last_used, revoked "
+                    "FROM api_tokens WHERE id = ?",
+    /* expires is checked by the caller, which tells an expired token from an unknown one. */
+    [Q_TOKEN_BY_HASH] = "SELECT t.id, t.identity, t.expires, t.last_used, i.login "
+                        "FROM api_tokens t JOIN identities i ON i.name = t.identity "
                         "WHERE t.hash = ? AND t.revoked IS NULL AND i.disabled = 0",
+    [Q_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used = ? WHERE id = ?",
     [Q_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked IS NULL",
     [Q_REQ_INSERT] = "INSERT INTO requests (status, requester, login, host, host_group, tenant, "
                      "subscription, ticket, reason, duration, created, request_expiry, "
@@ -114,6 +117,10 @@ const char *const store_sql[Q__COUNT] = {
                          "AND request_expiry <= ? ORDER BY id LIMIT 100",
     [Q_REQ_DUE_END] = "SELECT id FROM requests WHERE status = 'approved' AND access_end <= ? "
                       "ORDER BY id LIMIT 100",
+    /* What an identity's disabling withdraws: its open requests and unexpired grants. */
+    [Q_REQ_LIVE_OF_REQUESTER] = "SELECT id FROM requests WHERE requester = ? AND "
+                                "(status IN ('pending', 'internal-review') OR "
+                                "(status = 'approved' AND access_end > ?)) ORDER BY id",
     [Q_APPROVER_INSERT] = "INSERT INTO request_approvers (request, identity, stage) "
                           "VALUES (?, ?, ?)",
     [Q_APPROVERS_OF] = "SELECT identity, stage FROM request_approvers WHERE request = ? "

@@ -95,8 +95,11 @@ static lbx_err apply_scope(struct store *st, struct policy_eff *p, const char *k
     if (r != LBX_OK)
         return r;
     text = row_str(row, "body");
-    if (text != NULL && lbx_json_parse_object(text, strlen(text), 65536, 4, &body, e) == LBX_OK)
+    if (text != NULL && lbx_json_parse_object(text, strlen(text), 65536, 4, &body, e) == LBX_OK) {
         apply(p, body);
+        if (json_object_get(body, "lockbox") != NULL)
+            snprintf(p->lockbox_from, sizeof(p->lockbox_from), "%s", scope);
+    }
     else
         r = lbx_error_set(e, LBX_ERR_STORE, "stored policy for %s is unreadable", scope);
     json_decref(body);
@@ -118,6 +121,7 @@ lbx_err policy_effective(struct broker *b, struct store *st, const char *tenant,
     snprintf(out->webhook, sizeof(out->webhook), "%s",
              b->cfg.notify_webhook ? b->cfg.notify_webhook : "");
     out->notify_email = b->cfg.notify_command != NULL;
+    snprintf(out->lockbox_from, sizeof(out->lockbox_from), "broker-config");
     if ((r = apply_scope(st, out, "tenant", tenant, e)) != LBX_OK ||
         (r = apply_scope(st, out, "subscription", subscription, e)) != LBX_OK)
         return r;

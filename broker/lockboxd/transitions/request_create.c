@@ -18,7 +18,8 @@ struct target {
 };
 
 static lbx_err resolve_target(struct broker *b, const struct caller *c,
-                              const struct request_input *in, struct target *t, struct lbx_error *e)
+                              const struct request_input *in, struct target *t,
+                              char engineer_scope[LBX_NAME_MAX + 16], struct lbx_error *e)
 {
     const char *name = in->host ? in->host : in->host_group;
     char scope[LBX_NAME_MAX + 16];
@@ -36,8 +37,11 @@ static lbx_err resolve_target(struct broker *b, const struct caller *c,
         snprintf(scope, sizeof(scope), "tenant:%s", t->tenant);
         /* An engineer scoped to one tenant does not learn that other tenants' hosts exist. */
         if (caller_has_on(c, LBX_ROLE_ENGINEER, "global") ||
-            caller_has_on(c, LBX_ROLE_ENGINEER, scope))
+            caller_has_on(c, LBX_ROLE_ENGINEER, scope)) {
+            snprintf(engineer_scope, LBX_NAME_MAX + 16, "%s",
+                     caller_has_on(c, LBX_ROLE_ENGINEER, "global") ? "global" : scope);
             return LBX_OK;
+        }
         r = LBX_ERR_NOT_FOUND;
     }
     if (r == LBX_ERR_NOT_FOUND)
@@ -114,6 +118,7 @@ static lbx_err insert_people(struct store *st, int64_t id, const json_t *names, 
 
 struct creation {
     struct target t;
+    char engineer_scope[LBX_NAME_MAX + 16]; /* the requester's role that reaches the target */
     struct policy_eff p;
     json_t *approvers, *reviewers;
     int64_t now, id;
@@ -206,9 +211,13 @@ static lbx_err record_creation(struct broker *b, const struct caller *c, struct 
                           "lockbox", cr->p.lockbox);
     if ((r = audit_append(b->store, &ev, e)) != LBX_OK)
         return r;
-    if (!cr->p.lockbox) {
+    if (!cr->p.lockbox) { /* which policy let it through, and on which engineer role */
         ev = (struct audit_event){
-            .action = "request_auto_approved", .actor = "policy:lockbox-off", .request = *out};
+            .action = "request_auto_approved",
+            .actor = "policy:lockbox-off",
+            .request = *out,
+            .detail = json_pack("{s:s, s:s}", "policy", cr->p.lockbox_from, "engineer_scope",
+                                cr->engineer_scope)};
         return audit_append(b->store, &ev, e);
     }
     return notify_enqueue(b, b->store, &cr->p,
@@ -223,7 +232,7 @@ lbx_err request_create(struct broker *b, const struct caller *c, const struct re
     lbx_err r;
 
     *out = NULL;
-    if ((r = check_input(c, in, e)) != LBX_OK || (r = resolve_target(b, c, in, &cr.t, e)) != LBX_OK)
+    if ((r = check_input(c, in, e)) != LBX_OK || (r = resolve_target(b, c, in, &cr.t, cr.engineer_scope, e)) != LBX_OK)
         goto out;
     if ((r = store_begin(b->store, e)) != LBX_OK)
         goto out;

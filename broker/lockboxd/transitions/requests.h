@@ -21,6 +21,8 @@ struct policy_eff {
     int internal_review;
     char webhook[512]; /* "" = none */
     int notify_email;  /* mail approvers/requester through notify_command */
+    /* Whose setting `lockbox` is: "broker-config", "tenant:ID" or "subscription:ID". */
+    char lockbox_from[LBX_NAME_MAX + 32];
 };
 
 lbx_err policy_effective(struct broker *b, struct store *st, const char *tenant,
@@ -67,6 +69,11 @@ const char *grant_status(const json_t *row, int64_t now);
 /* approve / deny / revoke by a person: e says why when refused. */
 lbx_err request_decide(struct broker *b, const struct caller *c, int64_t id, enum lbx_event ev,
                        const char *comment, json_t **out, struct lbx_error *e);
+/* Inside the caller's write transaction: every open request of `identity` cancelled and
+ * every unexpired grant revoked, each audited with `actor`; *count says how many. The caller
+ * commits, then wakes the waiters (a host's reaper long-polls the grant). */
+lbx_err requests_withdraw(struct broker *b, const char *identity, const char *actor, int64_t now,
+                          int *count, struct lbx_error *e);
 /* expire / end by the broker's timer: LBX_ERR_CONFLICT when no longer due. */
 lbx_err request_timer_event(struct broker *b, int64_t id, enum lbx_event ev, int64_t now,
                             struct lbx_error *e);

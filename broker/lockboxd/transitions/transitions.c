@@ -14,7 +14,8 @@
 
 struct transition {
     struct broker *b;
-    const struct caller *c; /* NULL for timers */
+    const struct caller *c; /* NULL for timers and withdrawals */
+    const char *actor;      /* a withdrawal's: who disabled the identity */
     json_t *row;            /* loaded inside the transaction */
     enum lbx_status from, to;
     int64_t id, now;
@@ -64,7 +65,7 @@ static lbx_err audit_and_notify(struct transition *t, const char *action, const 
                                 json_t *recipients, json_t *detail, struct lbx_error *e)
 {
     struct audit_event ev = {.action = action,
-                             .actor = t->c ? t->c->name : "broker",
+                             .actor = t->c ? t->c->name : t->actor ? t->actor : "broker",
                              .request = t->row,
                              .detail = detail};
     lbx_err r;
@@ -94,6 +95,43 @@ static int approvals_in_stage(const json_t *row, const char *stage)
     return n;
 }
 
+/* Whether the caller holds the stage's approving role now, read inside the transaction: an
+ * approver whose role was removed (or who was disabled) since the snapshot decides nothing. */
+static lbx_err holds_role_now(struct transition *t, const char *stage, struct lbx_error *e)
+{
+    const char *sub = row_str(t->row, "subscription");
+    enum lbx_role role = !strcmp(stage, "review") ? LBX_ROLE_SUPPORT_MANAGER
+                         : sub                    ? lbx_approver_role(LBX_SCOPE_SUBSCRIPTION)
+                                                  : lbx_approver_role(LBX_SCOPE_TENANT);
+    char scope[LBX_NAME_MAX + 32];
+    json_t *rows = NULL, *row;
+    size_t i;
+    int found = 0;
+    lbx_err r;
+
+    if (!strcmp(stage, "review"))
+        snprintf(scope, sizeof(scope), "global");
+    else if (sub != NULL)
+        snprintf(scope, sizeof(scope), "subscription:%s", sub);
+    else
+        snprintf(scope, sizeof(scope), "tenant:%s", row_str(t->row, "tenant"));
+    if ((r = store_exec(t->b->store, Q_ROLE_HOLDERS,
+                        SV_PARAMS(SV_TEXT(lbx_role_name(role)), SV_TEXT(scope)), &rows, NULL, e)) !=
+        LBX_OK)
+        return r;
+    json_array_foreach(rows, i, row)
+    {
+        found |= strcmp(row_str(row, "identity"), t->c->name) == 0;
+    }
+    json_decref(rows);
+    return found ? LBX_OK
+                 : lbx_error_set(e, LBX_ERR_FORBIDDEN,
+                                 "%s no longer holds the %s role on %s: only approvers "
+                                 "who still hold it may decide LBX-%lld",
+                                 t->c->name, lbx_role_name(role), scope, (long long)t->id);
+}
+
+/* Snapshot ∩ current holders: named when the request was made, and holding the role now. */
 static lbx_err may_act(struct transition *t, const char *stage, struct lbx_error *e)
 {
     json_t *names = stage_names(t->row, stage);
@@ -105,7 +143,7 @@ static lbx_err may_act(struct transition *t, const char *stage, struct lbx_error
         list[n++] = json_string_value(json_array_get(names, i));
     r = lbx_may_approve(list, n, t->c->name, row_str(t->row, "requester"), e);
     json_decref(names);
-    return r;
+    return r != LBX_OK ? r : holds_role_now(t, stage, e);
 }
 
 static lbx_err record_approval(struct transition *t, const char *stage, struct lbx_error *e)
@@ -246,6 +284,60 @@ static lbx_err start(struct transition *t, enum lbx_event ev, struct lbx_error *
     if (t->c != NULL && lbx_status_is_open(t->from) && t->now >= row_int(t->row, "request_expiry"))
         return lbx_error_set(e, LBX_ERR_CONFLICT, "LBX-%lld expired unanswered", (long long)t->id);
     return LBX_OK;
+}
+
+/* One of a disabled identity's requests, inside the disabling's transaction: an open request
+ * is cancelled, an active grant revoked (the host's reaper sees "revoked" at its next poll). */
+static lbx_err withdraw_one(struct transition *t, const char *identity, struct lbx_error *e)
+{
+    char why[LBX_NAME_MAX + 32];
+    json_t *detail;
+    lbx_err r;
+
+    if ((r = request_load(t->b->store, t->id, &t->row, e)) != LBX_OK ||
+        (r = lbx_status_parse(row_str(t->row, "status"), &t->from)) != LBX_OK ||
+        (r = lbx_lifecycle_next(t->from, t->from == LBX_ST_APPROVED ? LBX_EV_REVOKE : LBX_EV_CANCEL,
+                                &t->to)) != LBX_OK ||
+        (r = move(t, e)) != LBX_OK)
+        return r == LBX_ERR_CONFLICT ? lbx_error_set(e, r, "LBX-%lld changed meanwhile",
+                                                     (long long)t->id)
+                                     : r;
+    snprintf(why, sizeof(why), "identity %s disabled", identity);
+    detail = json_pack("{s:s, s:s}", "reason", "identity_disabled", "identity", identity);
+    if (t->to == LBX_ST_REVOKED &&
+        (r = store_exec(t->b->store, Q_REQ_SET_REVOKED,
+                        SV_PARAMS(SV_TEXT(t->actor), SV_INT(t->now), SV_TEXT(why), SV_INT(t->id)),
+                        NULL, NULL, e)) != LBX_OK) {
+        json_decref(detail);
+        return r;
+    }
+    return audit_and_notify(t, t->to == LBX_ST_REVOKED ? "grant_revoked" : "request_cancelled",
+                            NULL, NULL, detail, e);
+}
+
+lbx_err requests_withdraw(struct broker *b, const char *identity, const char *actor, int64_t now,
+                          int *count, struct lbx_error *e)
+{
+    json_t *ids = NULL, *row;
+    size_t i;
+    lbx_err r;
+
+    *count = 0;
+    if ((r = store_exec(b->store, Q_REQ_LIVE_OF_REQUESTER, SV_PARAMS(SV_TEXT(identity), SV_INT(now)),
+                        &ids, NULL, e)) != LBX_OK)
+        return r;
+    json_array_foreach(ids, i, row)
+    {
+        struct transition t = {.b = b, .actor = actor, .id = row_int(row, "id"), .now = now};
+
+        r = withdraw_one(&t, identity, e);
+        json_decref(t.row);
+        if (r != LBX_OK)
+            break;
+        (*count)++;
+    }
+    json_decref(ids);
+    return r;
 }
 
 static lbx_err finish(struct transition *t, lbx_err r, struct lbx_error *e)
