@@ -35,6 +35,7 @@ sd_sh "while [ \$(date +%s) -lt $((cron_exp - 1)) ]; do sleep 0.2; done
 cron_watch=$!
 (while [ "$(date +%s)" -lt "$cron_exp" ]; do sleep 0.05; done; sd_wait_gone $A 10 >"$SD_RUN/cron.gone") &
 cron_gone=$!
+tap_cleanup "kill $cron_watch $cron_gone 2>/dev/null"
 
 # -- expiry: ROUNDS rounds of one session per account, each with every escape
 stats() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "median %d ms, max %d ms (n=%d)", v[int((NR + 1) / 2)], v[NR], NR }'; }
@@ -44,11 +45,12 @@ left_behind=""
 r=0
 while [ $r -lt $ROUNDS ]; do
     r=$((r + 1))
+    # The accounts' grants are asked for and approved at once, their sessions started at once.
     for u in $LAG_USERS; do
-        sd_grant "$u" 16s || fail "round $r: grant for $u"
-        echo "$SD_GRANT_EXP" >"$SD_RUN/exp.$u"
-        sd_ssh "$u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$u" 2>&1 </dev/null &
+        (sd_grant "$u" 20s && echo "$SD_GRANT_EXP" >"$SD_RUN/exp.$u" &&
+            sd_ssh "$u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$u" 2>&1 </dev/null) &
     done
+    sd_sh "sleep 4"
     for u in $LAG_USERS; do
         sd_sh "until [ \$(ps -u $u -o args= | grep -c 'sleep 10') -ge 8 ]; do sleep 0.1; done" &
         _w=$!
@@ -56,12 +58,14 @@ while [ $r -lt $ROUNDS ]; do
         wait $_w 2>/dev/null
         [ $r -eq 1 ] && diag "escapes of $u running before the end: $(sd_escapes_running $u)"
     done
+    lags=""
     for u in $LAG_USERS; do
         (exp=$(cat "$SD_RUN/exp.$u")
             while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.05; done
             g=$(sd_wait_gone "$u" 10) && echo $((g - exp * 1000)) || echo never) >"$SD_RUN/lag.$u" &
+        lags="$lags $!"
     done
-    wait
+    wait $lags
     for u in $LAG_USERS; do
         lag=$(cat "$SD_RUN/lag.$u")
         if [ "$lag" = never ]; then left_behind="$left_behind $u"; sd_procs "$u" | head -5 | sed 's/^/# left: /'
@@ -87,19 +91,21 @@ r=0
 while [ $r -lt $ROUNDS ]; do
     r=$((r + 1))
     for u in $LAG_USERS; do
-        sd_grant "$u" 1h || fail "round $r: grant for $u"
-        echo "$SD_REQ" >"$SD_RUN/req.$u"
-        sd_ssh "$u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$u" 2>&1 </dev/null &
+        (sd_grant "$u" 1h && echo "$SD_REQ" >"$SD_RUN/req.$u" &&
+            sd_ssh "$u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$u" 2>&1 </dev/null) &
     done
+    sd_sh "sleep 4"
     for u in $LAG_USERS; do
         sd_sh "i=0; until [ \$(ps -u $u -o args= | grep -c 'sleep 10') -ge 8 ] || [ \$i -ge 100 ]; do sleep 0.1; i=\$((i+1)); done"
     done
+    lags=""
     for u in $LAG_USERS; do
         t0=$(sd_now_ms)
         SD_REQ=$(cat "$SD_RUN/req.$u") sd_revoke
         (g=$(sd_wait_gone "$u" 15) && echo $((g - t0)) || echo never) >"$SD_RUN/lag.$u" &
+        lags="$lags $!"
     done
-    wait
+    wait $lags
     for u in $LAG_USERS; do
         lag=$(cat "$SD_RUN/lag.$u")
         if [ "$lag" = never ]; then left_behind="$left_behind $u"; sd_procs "$u" | head -5 | sed 's/^/# left: /'
