@@ -47,7 +47,7 @@ while [ $r -lt $ROUNDS ]; do
     r=$((r + 1))
     # The accounts' grants are asked for and approved at once, their sessions started at once.
     for u in $LAG_USERS; do
-        (sd_grant "$u" 20s && echo "$SD_GRANT_EXP" >"$SD_RUN/exp.$u" &&
+        (sd_grant "$u" 30s && echo "$SD_GRANT_EXP" >"$SD_RUN/exp.$u" &&
             sd_ssh "$u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$u" 2>&1 </dev/null) &
     done
     sd_sh "sleep 4"
