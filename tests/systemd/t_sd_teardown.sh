@@ -46,24 +46,25 @@ r=0
 while [ $r -lt $ROUNDS ]; do
     r=$((r + 1))
     # The accounts' grants are asked for and approved at once, their sessions started at once.
+    rm -f "$SD_RUN"/exp.*
     for u in $LAG_USERS; do
         (sd_grant "$u" 30s && echo "$SD_GRANT_EXP" >"$SD_RUN/exp.$u" &&
             sd_ssh "$u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$u" 2>&1 </dev/null) &
     done
-    sd_sh "sleep 4"
+    lags=""
+    for u in $LAG_USERS; do
+        (while [ ! -s "$SD_RUN/exp.$u" ]; do sleep 0.1; done
+            exp=$(cat "$SD_RUN/exp.$u")
+            while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.05; done
+            g=$(sd_wait_gone "$u" 10) && echo $((g - exp * 1000)) || echo never) >"$SD_RUN/lag.$u" &
+        lags="$lags $!"
+    done
     for u in $LAG_USERS; do
         sd_sh "until [ \$(ps -u $u -o args= | grep -c 'sleep 10') -ge 8 ]; do sleep 0.1; done" &
         _w=$!
         (sleep 10; kill $_w 2>/dev/null) &
         wait $_w 2>/dev/null
         [ $r -eq 1 ] && diag "escapes of $u running before the end: $(sd_escapes_running $u)"
-    done
-    lags=""
-    for u in $LAG_USERS; do
-        (exp=$(cat "$SD_RUN/exp.$u")
-            while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.05; done
-            g=$(sd_wait_gone "$u" 10) && echo $((g - exp * 1000)) || echo never) >"$SD_RUN/lag.$u" &
-        lags="$lags $!"
     done
     wait $lags
     for u in $LAG_USERS; do
