@@ -174,21 +174,23 @@ static int count_except(uid_t uid, pid_t except)
 int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
 {
     struct timespec tick = {0, 2000000};
-    int waited = 0, status, left;
+    int waited, status, left;
     pid_t child = -1, none = -1;
 
     if (uid == 0)
         return -1;
-    while (waited <= timeout_ms) {
+    for (waited = 0; waited <= timeout_ms; waited += 2) {
         /* A process of the uid may kill the killer before the killer kills it: start another. */
         if (child <= 0 && (child = fork()) == 0)
             kill_as(uid);
-        if ((left = count_except(uid, child)) == 0)
+        if (count_except(uid, child) == 0)
             break;
-        if (child > 0 && waitpid(child, &status, WNOHANG) == child)
+        if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
             child = -1;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                break; /* nothing the uid may signal is left: the rest is root's to kill */
+        }
         nanosleep(&tick, NULL);
-        waited += 2;
     }
     if (child > 0) {
         kill(child, SIGKILL);
@@ -198,5 +200,5 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
      * not reach them): one by one, as root. */
     for (waited = 0; waited < 20 && (left = lbx_proc_for_uid(uid, kill_pid, &none)) > 0; waited++)
         nanosleep(&tick, NULL);
-    return left;
+    return lbx_proc_for_uid(uid, NULL, NULL);
 }

@@ -162,6 +162,75 @@ static void test_kill_freezer(void **state)
     run_kill(LBX_CGROUP_FREEZER, m.freezer);
 }
 
+/* The logind case: the "monitor" stays in the cgroup and must be the one survivor, whether the
+ * caller is outside (the reaper: frozen kill) or inside it (sshd's close: round by round). */
+static void run_kill_except(const char *mount, int caller_inside)
+{
+    struct lbx_cgroup cg = {LBX_CGROUP_V2, "", ""}, home = cg;
+    char origin[LBX_CGROUP_PATH_MAX];
+    pid_t child, monitor, pids[ESCAPEES];
+    int fds[2], i, status;
+
+    strcpy(cg.mount, mount);
+    home = cg;
+    snprintf(cg.path, sizeof(cg.path), "/lockbox-unit-%d/s-except", (int)getpid());
+    assert_int_equal(lbx_cgroup_create(&cg, NULL), LBX_OK);
+    assert_int_equal(lbx_cgroup_of_pid(getpid(), LBX_CGROUP_V2, origin, sizeof(origin)), LBX_OK);
+    assert_int_equal(pipe(fds), 0);
+    if ((monitor = fork()) == 0) {
+        for (;;)
+            pause();
+    }
+    assert_int_equal(lbx_cgroup_attach(&cg, monitor, NULL), LBX_OK);
+    if ((child = fork()) == 0) {
+        if (lbx_cgroup_attach(&cg, getpid(), NULL) != LBX_OK)
+            _exit(1);
+        close(fds[0]);
+        escape_artist(fds[1]);
+    }
+    close(fds[1]);
+    for (i = 0; i < ESCAPEES; i++)
+        assert_int_equal(read(fds[0], &pids[i], sizeof(pids[i])), sizeof(pids[i]));
+    if (caller_inside)
+        assert_int_equal(lbx_cgroup_attach(&cg, getpid(), NULL), LBX_OK);
+    pid_t keep[2] = {monitor, getpid()};
+    assert_int_equal(lbx_cgroup_kill_except(&cg, keep, 2, 2000, NULL), LBX_OK);
+    waitpid(child, &status, 0);
+    for (i = 0; i < ESCAPEES; i++) {
+        char st = lbx_proc_state(pids[i]);
+        assert_true(st == 0 || st == 'Z' || st == 'X');
+    }
+    assert_true(lbx_proc_state(monitor) != 0 && lbx_proc_state(monitor) != 'Z');
+    assert_int_equal(lbx_cgroup_procs(&cg, NULL, 0), caller_inside ? 2 : 1);
+    /* Not left frozen. */
+    assert_int_equal(lbx_cgroup_attach_path(&home, origin, getpid(), NULL), LBX_OK);
+    kill(monitor, SIGKILL);
+    waitpid(monitor, &status, 0);
+    assert_int_equal(lbx_cgroup_procs(&cg, NULL, 0), 0);
+    assert_int_equal(lbx_cgroup_remove(&cg, NULL), LBX_OK);
+    snprintf(origin, sizeof(origin), "%s/lockbox-unit-%d", mount, (int)getpid());
+    rmdir(origin);
+    close(fds[0]);
+}
+
+static void test_kill_except_outside(void **state)
+{
+    struct lbx_cgroup_mounts m;
+
+    if (lbx_cgroup_find_mounts(&m, NULL) != LBX_OK || m.v2[0] == '\0' || geteuid() != 0)
+        skip();
+    run_kill_except(m.v2, 0);
+}
+
+static void test_kill_except_inside(void **state)
+{
+    struct lbx_cgroup_mounts m;
+
+    if (lbx_cgroup_find_mounts(&m, NULL) != LBX_OK || m.v2[0] == '\0' || geteuid() != 0)
+        skip();
+    run_kill_except(m.v2, 1);
+}
+
 static void test_plan(void **state)
 {
     struct lbx_cgroup cg;
@@ -179,7 +248,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_mountinfo), cmocka_unit_test(test_parse_proc),
         cmocka_unit_test(test_plan),            cmocka_unit_test(test_kill_v2),
-        cmocka_unit_test(test_kill_freezer),
+        cmocka_unit_test(test_kill_freezer),    cmocka_unit_test(test_kill_except_outside),
+        cmocka_unit_test(test_kill_except_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
