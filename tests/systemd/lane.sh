@@ -15,6 +15,9 @@
 #   sd_revoke             the approver revokes SD_REQ
 #   sd_procs USER         live (non-zombie) processes of USER inside the container
 #   sd_wait_gone USER SECS  waits until USER has no process; prints the ms epoch it saw that at
+#   sd_markers_running USER / sd_wait_markers USER SECS MARKER...  which "sleep 10NN" markers
+#                         (tests/systemd/escape.sh) run for USER / wait until all of them do
+#   /opt/lane/gone.sh     (inside) the teardown lag of several accounts, measured at once
 #   sd_audit ACTION       the broker's audit events of ACTION (JSON lines) through lockboxctl
 #
 # Nothing is left behind: the container's root is an overlay (mounted in a private mount
@@ -127,14 +130,15 @@ sd_cgroup_roots() {
 }
 
 # sd_boot: a fresh overlay over the cached root, booted; sets SD_PID1 (the container's PID 1
-# as this machine sees it), SD_NSPAWN_PID, SD_SSH_PORT.
+# as this machine sees it), SD_NSPAWN_PID, SD_SSH_PORT. $SD_RUN/share is the container's
+# /opt/lane/share (what a script hands to the programs it runs inside, while they run).
 sd_boot() {
     SD_ID=$(sd_rand)
     SD_NAME=lbx-lane-$SD_ID
     SD_RUN=$(mktemp -d "$SD_CACHE/run.XXXXXX") || return 1
     tap_cleanup sd_teardown
     mkdir -p "$SD_RUN/upper" "$SD_RUN/work" "$SD_RUN/merged" "$SD_RUN/upper/opt/lane/debs" \
-        "$SD_RUN/upper/etc/ssh/sshd_config.d" || return 1
+        "$SD_RUN/upper/etc/ssh/sshd_config.d" "$SD_RUN/share" || return 1
     SD_SSH_PORT=$(sd_free_port)
     # The container shares this machine's network: its sshd on a port of its own, loopback only.
     printf 'Port %s\nListenAddress 127.0.0.1\n' "$SD_SSH_PORT" \
@@ -142,7 +146,8 @@ sd_boot() {
     cp "$SD_DEBS"/*.deb "$SD_RUN/upper/opt/lane/debs/"
     ssh-keygen -q -t ed25519 -N '' -f "$SD_RUN/id_user" || return 1
     cp "$SD_RUN/id_user.pub" "$SD_RUN/upper/opt/lane/id_user.pub"
-    install -m 0755 "$SD_TOP/tests/systemd/escape.sh" "$SD_RUN/upper/opt/lane/escape.sh"
+    install -m 0755 "$SD_TOP/tests/systemd/escape.sh" "$SD_TOP/tests/systemd/gone.sh" \
+        "$SD_RUN/upper/opt/lane/"
     SD_CGROUPS=""
     for _r in $(sd_cgroup_roots); do
         mkdir "$_r/$SD_NAME" && SD_CGROUPS="$SD_CGROUPS $_r/$SD_NAME" || return 1
@@ -154,7 +159,7 @@ sd_boot() {
         mount -t overlay overlay -o "lowerdir=$root,upperdir=$run/upper,workdir=$run/work" \
             "$run/merged" || exit 1
         exec systemd-nspawn -q -D "$run/merged" -M "$name" -b --register=no --keep-unit \
-            --console=passive' sh "$SD_RUN" "$SD_ROOT" "$SD_NAME" $SD_CGROUPS \
+            --console=passive --bind="$run/share:/opt/lane/share"' sh "$SD_RUN" "$SD_ROOT" "$SD_NAME" $SD_CGROUPS \
         </dev/null >"$SD_RUN/nspawn.log" 2>&1 &
     SD_NSPAWN_PID=$!
     SD_PID1=""
@@ -275,9 +280,25 @@ print(r.get("access_expiry") or r.get("access_end") or r["expires"])' 2>/dev/nul
 # SD_ESCAPES: the markers of tests/systemd/escape.sh (nohup, setsid, double fork, tmux, screen,
 # systemd-run --user service and scope, D-Bus activation, a stopped process, a fork loop).
 SD_ESCAPES="1001 1002 1003 1004 1005 1006 1007 1008 1009 1010"
-# sd_escapes_running USER: the markers of USER's escapes now running.
-sd_escapes_running() {
-    sd_procs "$1" | awk '$3 == "sleep" && $4 ~ /^10[0-9][0-9]$/ { print $4 }' | sort -u | tr '\n' ' '
+# sd_markers_running USER: the markers ("sleep 10NN", whichever path started sleep) of USER's
+# processes now running, sorted, on one line.
+sd_markers_running() {
+    sd_procs "$1" | awk '$3 ~ /(^|\/)sleep$/ && $4 ~ /^10[0-9][0-9]$/ { print $4 }' |
+        sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# sd_wait_markers USER SECS MARKER...: waits until every MARKER runs for USER (1 when SECS pass).
+sd_wait_markers() {
+    _u=$1
+    _end=$(($(date +%s) + $2))
+    shift 2
+    while :; do
+        _run=" $(sd_markers_running "$_u") "
+        _missing=""
+        for _m; do case "$_run" in *" $_m "*) ;; *) _missing="$_missing $_m" ;; esac; done
+        [ -z "$_missing" ] && return 0
+        [ "$(date +%s)" -lt "$_end" ] || { diag "$_u: not running:$_missing"; return 1; }
+        sleep 0.2
+    done
 }
 
 sd_revoke() { sd_ctl appr revoke "$SD_REQ" --comment "systemd lane" >/dev/null; }
