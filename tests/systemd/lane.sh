@@ -17,7 +17,7 @@
 #   sd_wait_gone USER SECS  waits until USER has no process; prints the ms epoch it saw that at
 #   sd_markers_running USER / sd_wait_markers USER SECS MARKER...  which "sleep 10NN" markers
 #                         (tests/systemd/escape.sh) run for USER / wait until all of them do
-#   /opt/lane/gone.sh     (inside) the teardown lag of several accounts, measured at once
+#   /opt/lane/gone        (inside; tests/systemd/gone.c) the teardown lag of several accounts
 #   sd_audit ACTION       the broker's audit events of ACTION (JSON lines) through lockboxctl
 #
 # Nothing is left behind: the container's root is an overlay (mounted in a private mount
@@ -31,6 +31,7 @@ SD_TOP=$(pwd)
 BUILD_ABS=$(cd "$BUILD" && pwd)
 SD_CACHE=$BUILD_ABS/systemd-lane
 SD_SSH_CLIENT=$BUILD_ABS/tests/e2e/ssh_client
+SD_GONE=$BUILD_ABS/tests/systemd/gone
 
 # The root's recipe: its hash names the cached root, so any change here builds a new one.
 SD_SUITE=bookworm
@@ -140,14 +141,14 @@ sd_boot() {
     mkdir -p "$SD_RUN/upper" "$SD_RUN/work" "$SD_RUN/merged" "$SD_RUN/upper/opt/lane/debs" \
         "$SD_RUN/upper/etc/ssh/sshd_config.d" "$SD_RUN/share" || return 1
     SD_SSH_PORT=$(sd_free_port)
-    # The container shares this machine's network: its sshd on a port of its own, loopback only.
-    printf 'Port %s\nListenAddress 127.0.0.1\n' "$SD_SSH_PORT" \
+    # The container shares this machine's network: its sshd on a port of its own, loopback only,
+    # and not dropping some of the ten logins a script starts at once (MaxStartups 10:30:100).
+    printf 'Port %s\nListenAddress 127.0.0.1\nMaxStartups 50\n' "$SD_SSH_PORT" \
         >"$SD_RUN/upper/etc/ssh/sshd_config.d/00-lane.conf"
     cp "$SD_DEBS"/*.deb "$SD_RUN/upper/opt/lane/debs/"
     ssh-keygen -q -t ed25519 -N '' -f "$SD_RUN/id_user" || return 1
     cp "$SD_RUN/id_user.pub" "$SD_RUN/upper/opt/lane/id_user.pub"
-    install -m 0755 "$SD_TOP/tests/systemd/escape.sh" "$SD_TOP/tests/systemd/gone.sh" \
-        "$SD_RUN/upper/opt/lane/"
+    install -m 0755 "$SD_TOP/tests/systemd/escape.sh" "$SD_GONE" "$SD_RUN/upper/opt/lane/"
     SD_CGROUPS=""
     for _r in $(sd_cgroup_roots); do
         mkdir "$_r/$SD_NAME" && SD_CGROUPS="$SD_CGROUPS $_r/$SD_NAME" || return 1
@@ -311,7 +312,7 @@ sd_setup() {
     for _c in debootstrap systemd-nspawn nsenter unshare flock; do
         command -v "$_c" >/dev/null || sd_bail "$_c missing (make deps installs it)"
     done
-    [ -x "$SD_SSH_CLIENT" ] || sd_bail "$SD_SSH_CLIENT not built"
+    for _p in "$SD_SSH_CLIENT" "$SD_GONE"; do [ -x "$_p" ] || sd_bail "$_p not built"; done
     sd_root || sd_bail "the lane's Debian root (debootstrap from $SD_MIRROR)"
     sd_debs || sd_bail "make deb"
     _t0=$(sd_now_ms)
