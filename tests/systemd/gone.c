@@ -8,13 +8,14 @@
  *   UID none   AT is "none": that end never came (the test could not start the session)
  * AT is the moment the end is due, in ms since the epoch, or the path of a file that will
  * hold it (written when the end is asked for). Looks start half a second before the first
- * known AT, one pass over /proc each 10 ms: one process that forks nothing, so that the
- * watching takes little from the teardowns it measures on a small machine (ps in a shell loop,
- * one per account, did). */
+ * known AT, one pass over /proc each 10 ms (a stat per process): one process that forks
+ * nothing, so that the watching takes little from the teardowns it measures on a small
+ * machine (ps in a shell loop, one per account, did). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define MAX_WATCHED 64
@@ -63,39 +64,54 @@ static long long due(const struct watched *w)
     return buf[0] >= '0' && buf[0] <= '9' ? atoll(buf) : -1;
 }
 
-/* Marks w[i].alive for every watched uid some live process holds. */
-static void look(struct watched *w, int n)
+/* 1 when the process of /proc/NAME holds uid as real, effective, saved or filesystem uid and is
+ * not a zombie. */
+static int holds(const char *name, unsigned uid)
 {
     char path[300], line[256];
     unsigned ids[4];
-    struct dirent *d;
-    int i, k, zombie, got_uid;
-    DIR *proc;
+    int zombie = 0, got_uid = 0, k;
     FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%s/status", name);
+    if ((f = fopen(path, "re")) == NULL)
+        return 0; /* gone meanwhile */
+    while (!got_uid && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "State:", 6) == 0)
+            zombie = line[6 + strspn(line + 6, " \t")] == 'Z' ||
+                     line[6 + strspn(line + 6, " \t")] == 'X';
+        else if (strncmp(line, "Uid:", 4) == 0)
+            got_uid = sscanf(line + 4, "%u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) == 4;
+    }
+    fclose(f);
+    for (k = 0; got_uid && !zombie && k < 4; k++)
+        if (ids[k] == uid)
+            return 1;
+    return 0;
+}
+
+/* Marks w[i].alive for every watched uid some live process holds. One fstatat per process
+ * (its /proc directory belongs to its effective uid, or to root when it is not dumpable); its
+ * status is read only for an owner that is watched or root. */
+static void look(struct watched *w, int n)
+{
+    struct dirent *d;
+    struct stat st;
+    int i, fd;
+    DIR *proc;
 
     for (i = 0; i < n; i++)
         w[i].alive = 0;
     if ((proc = opendir("/proc")) == NULL)
         return;
+    fd = dirfd(proc);
     while ((d = readdir(proc)) != NULL) {
-        if (d->d_name[0] < '1' || d->d_name[0] > '9')
+        if (d->d_name[0] < '1' || d->d_name[0] > '9' || fstatat(fd, d->d_name, &st, 0) != 0)
             continue;
-        snprintf(path, sizeof(path), "/proc/%s/status", d->d_name);
-        if ((f = fopen(path, "re")) == NULL)
-            continue; /* gone meanwhile */
-        zombie = got_uid = 0;
-        while (!got_uid && fgets(line, sizeof(line), f) != NULL) {
-            if (strncmp(line, "State:", 6) == 0)
-                zombie = line[6 + strspn(line + 6, " \t")] == 'Z' ||
-                         line[6 + strspn(line + 6, " \t")] == 'X';
-            else if (strncmp(line, "Uid:", 4) == 0)
-                got_uid = sscanf(line + 4, "%u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) == 4;
-        }
-        fclose(f);
-        for (i = 0; got_uid && !zombie && i < n; i++)
-            for (k = 0; k < 4; k++)
-                if (ids[k] == w[i].uid)
-                    w[i].alive = 1;
+        for (i = 0; i < n; i++)
+            if (!w[i].alive && (st.st_uid == 0 || st.st_uid == w[i].uid) &&
+                holds(d->d_name, w[i].uid))
+                w[i].alive = 1;
     }
     closedir(proc);
 }

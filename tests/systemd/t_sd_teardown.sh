@@ -16,7 +16,7 @@ REV_USERS="support-r1 support-r2 support-r3 support-r4 support-r5"
 ROUNDS=${SD_ROUNDS:-4} # fewer to try a change quickly; the figures need 4 (20 sessions of each)
 # Ten logins at once take several seconds on a loaded two-core machine: the grant leaves room
 # for them and for the escapes to be planted before it ends.
-GRANT=30
+GRANT=45
 SD_LOGINS="$EXP_USERS $REV_USERS"
 sd_setup
 A=support-alice
@@ -55,15 +55,19 @@ b1=$(((now / 60 + 1) * 60))
 [ $((b1 - now)) -ge 15 ] || b1=$((b1 + 60))
 sd_grant $A "$((b1 + 30 - now))s" || sd_bail "grant for the cron and at jobs"
 cron_exp=$SD_GRANT_EXP
+# The session ends once the at job runs: a logout that finds no other session of the uid holding
+# a grant also drops the tokens of logins between their account and session phases, and the
+# at job's would be one (lib/session_end.c, sweep_uid: the pending handoffs swept at a logout).
 out=$(sd_ssh $A 'crontab /opt/lane/crontab &&
     echo "touch \$HOME/at-ran; sleep 1012" | at now 2>/dev/null &&
     echo "touch \$HOME/at-late" | at -t "$(date -d @'$((b1 + 60))' +%Y%m%d%H%M)" 2>/dev/null &&
+    i=0; until pgrep -u "$USER" -x sleep >/dev/null || [ $i -ge 150 ]; do sleep 0.1; i=$((i + 1)); done
     echo planted' 2>&1 </dev/null)
 check "cron and at: jobs planted by the support user" sh -c "echo '$out' | grep -qx planted"
 # Watched in the background while the sessions below come and go (other accounts): which of
-# the jobs run shortly before the end (a look at the process table can take a second or two on
-# a loaded machine), and the end itself.
-(while [ "$(date +%s)" -lt $((cron_exp - 5)) ]; do sleep 0.2; done
+# the jobs run in the second half of the grant (cron's run began at its half; a look at the
+# process table can take seconds on a loaded machine), and the end itself.
+(while [ "$(date +%s)" -lt $((cron_exp - 15)) ]; do sleep 0.2; done
     sd_markers_running $A >"$SD_RUN/cron.before" 2>&1
     echo "looked at $(sd_now_ms) ms" >>"$SD_RUN/cron.before") &
 cron_watch=$!
@@ -76,43 +80,69 @@ tap_cleanup "kill $cron_watch $cron_gone 2>/dev/null"
 # lags to $SD_RUN/lag.expiry and lag.revocation; the accounts whose sessions did not start,
 # whose escapes did not all run, or that kept a process, to bad.expiry and bad.revocation.
 lag_round() {
-    rm -f "$SD_RUN"/share/at.*
+    rm -f "$SD_RUN"/share/at.* "$SD_RUN"/req.* "$SD_RUN"/done.*
     _watch=""
     for _u in $SD_LOGINS; do _watch="$_watch $(uid $_u):/opt/lane/share/at.$(uid $_u)"; done
     # shellcheck disable=SC2086
     sd_exec /opt/lane/gone 10 $_watch >"$SD_RUN/gone.out" 2>&1 &
     _gone=$!
-    for _u in $EXP_USERS; do
-        _at=$SD_RUN/share/at.$(uid $_u)
-        (sd_grant "$_u" "${GRANT}s" && echo $((SD_GRANT_EXP * 1000)) >"$_at.tmp" &&
-            mv "$_at.tmp" "$_at" && sd_ssh "$_u" '/opt/lane/escape.sh; sleep 1000' \
-            >"$SD_RUN/s.$_u" 2>&1 </dev/null) &
+    # The requests first: a grant's clock starts at its approval, and from there only the login
+    # stands between it and the session.
+    _reqs=""
+    for _u in $SD_LOGINS; do
+        _dur=1h
+        case " $EXP_USERS " in *" $_u "*) _dur=${GRANT}s ;; esac
+        (sd_request "$_u" "$_dur" && echo "$SD_REQ" >"$SD_RUN/req.$_u") &
+        _reqs="$_reqs $!"
+    done
+    wait $_reqs
+    _approvals=""
+    for _u in $SD_LOGINS; do
+        [ -s "$SD_RUN/req.$_u" ] || continue
+        (SD_REQ=$(cat "$SD_RUN/req.$_u") && sd_approve || exit 1
+            SD_SSH_TIMEOUT=600 sd_ssh "$_u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$_u" 2>&1 \
+                </dev/null &
+            case " $EXP_USERS " in
+                *" $_u "*) _at=$SD_RUN/share/at.$(uid $_u)
+                    _exp=$(sd_grant_exp "$SD_REQ") && echo $((_exp * 1000)) >"$_at.tmp" &&
+                        mv "$_at.tmp" "$_at" ;;
+            esac) &
+        _approvals="$_approvals $!"
+    done
+    # Every escape of every session running (one look at all accounts each time), until the
+    # first exp is two seconds away.
+    _end=$(($(date +%s) + GRANT - 2))
+    _t0=$(sd_now_ms)
+    while :; do
+        sd_markers_all >"$SD_RUN/markers"
+        _missing=""
+        for _u in $SD_LOGINS; do
+            [ -e "$SD_RUN/done.$_u" ] && continue
+            # shellcheck disable=SC2086
+            if [ "$(awk -v u="$_u" '$1 == u { print $2 }' "$SD_RUN/markers" | tr '\n' ' ')" = \
+                "$(echo 1000 $SD_ESCAPES) " ]; then touch "$SD_RUN/done.$_u"; else _missing="$_missing $_u"; fi
+        done
+        [ -n "$_missing" ] && [ "$(date +%s)" -lt $_end ] || break
+        sleep 0.5
+    done
+    [ "$1" -eq 1 ] && diag "round 1: every escape of every session running $(($(sd_now_ms) - _t0)) ms after the logins began"
+    for _u in $_missing; do
+        case " $EXP_USERS " in *" $_u "*) _kind=expiry ;; *) _kind=revocation ;; esac
+        echo "$_u (escapes: $(awk -v u="$_u" '$1 == u { print $2 }' "$SD_RUN/markers" | tr '\n' ' '))" \
+            >>"$SD_RUN/bad.$_kind"
+        sed 's/^/# session: /' "$SD_RUN/s.$_u"
     done
     for _u in $REV_USERS; do
-        (sd_grant "$_u" 1h && echo "$SD_REQ" >"$SD_RUN/req.$_u" &&
-            sd_ssh "$_u" '/opt/lane/escape.sh; sleep 1000' >"$SD_RUN/s.$_u" 2>&1 </dev/null) &
+        _at=$SD_RUN/share/at.$(uid $_u)
+        [ -s "$SD_RUN/req.$_u" ] || continue
+        sd_now_ms >"$_at.tmp" && mv "$_at.tmp" "$_at"
+        SD_REQ=$(cat "$SD_RUN/req.$_u") sd_revoke
     done
-    for _u in $SD_LOGINS; do
-        case " $EXP_USERS " in *" $_u "*) _kind=expiry ;; *) _kind=revocation ;; esac
-        # shellcheck disable=SC2086
-        if sd_wait_markers "$_u" $((GRANT - 5)) 1000 $SD_ESCAPES; then
-            [ "$1" -eq 1 ] && diag "$_kind: $_u runs every escape before the end: $(sd_markers_running "$_u")"
-        else
-            echo "$_u (escapes: $(sd_markers_running "$_u"))" >>"$SD_RUN/bad.$_kind"
-            sed 's/^/# session: /' "$SD_RUN/s.$_u"
-        fi
-    done
-    _margin=$(($(cat "$SD_RUN"/share/at.* 2>/dev/null | sort -n | head -1) - $(sd_now_ms)))
-    [ "$1" -eq 1 ] && diag "every escape of round 1 running $_margin ms before the first exp"
+    wait $_approvals
     for _u in $SD_LOGINS; do
         _at=$SD_RUN/share/at.$(uid $_u)
-        if [ -s "$SD_RUN/req.$_u" ]; then
-            sd_now_ms >"$_at.tmp" && mv "$_at.tmp" "$_at"
-            SD_REQ=$(cat "$SD_RUN/req.$_u") sd_revoke
-        fi
         [ -s "$_at" ] || echo none >"$_at" # no grant: nothing to watch
     done
-    rm -f "$SD_RUN"/req.*
     wait $_gone
     for _u in $SD_LOGINS; do
         case " $EXP_USERS " in *" $_u "*) _kind=expiry ;; *) _kind=revocation ;; esac
@@ -166,7 +196,7 @@ sd_exec systemctl --failed --no-legend --plain | sed 's/^/# failed: /'
 
 # -- cron and at, after the grant of their account ended
 wait $cron_watch $cron_gone
-check "cron and at: their jobs were running shortly before the grant ended ($(cat "$SD_RUN/cron.before" | tr '\n' ' ')exp $cron_exp s)" \
+check "cron and at: their jobs were running in the grant's last 15 s ($(cat "$SD_RUN/cron.before" | tr '\n' ' ')exp $cron_exp s)" \
     sh -c "grep -q 1011 '$SD_RUN/cron.before' && grep -q 1012 '$SD_RUN/cron.before'"
 lag=$(awk '{ print $2 }' "$SD_RUN/cron.gone")
 check "cron and at: every process of $A gone within 1 s of exp (${lag:-no answer} ms)" \
@@ -183,4 +213,4 @@ check "cron and at: refused by pam_lockbox after the grant (journal)" \
     sd_sh "journalctl --no-pager -o cat | grep -q 'pam_lockbox(\\(cron\\|atd\\):account).*$A'"
 check "cron and at: nothing of $A running" gone_now $A
 [ "$TAP_FAILED" -eq 0 ] || journal_of "$A\|$(uid $A)" 400
-tap_done
+sd_finish
