@@ -15,6 +15,7 @@
 
 #define CGROUP_MAX_PIDS 4096
 #define CGROUP_FILE_MAX (256 * 1024)
+#define KILL_RETRY_MS 50
 
 const char *lbx_cgroup_kind_name(enum lbx_cgroup_kind kind)
 {
@@ -348,7 +349,8 @@ static lbx_err freeze_and_kill(const struct lbx_cgroup *cg, struct lbx_error *e)
 
 lbx_err lbx_cgroup_kill(const struct lbx_cgroup *cg, int timeout_ms, struct lbx_error *e)
 {
-    char p[LBX_CGROUP_PATH_MAX * 2 + 32];
+    char p[LBX_CGROUP_PATH_MAX * 2 + 32] = "";
+    int waited;
     lbx_err r;
 
     if (lbx_cgroup_procs(cg, NULL, 0) < 0)
@@ -360,10 +362,20 @@ lbx_err lbx_cgroup_kill(const struct lbx_cgroup *cg, int timeout_ms, struct lbx_
         r = freeze_and_kill(cg, e);
     if (r != LBX_OK)
         return r;
-    if (!wait_empty(cg, timeout_ms))
-        return lbx_error_set(e, LBX_ERR_SYSTEM, "%s%s: processes left after kill", cg->mount,
-                             cg->path);
-    return LBX_OK;
+    /* One pass kills what is in the cgroup and what forks there meanwhile, not a process moved
+     * in after it: kill again until the cgroup stays empty. */
+    for (waited = 0; waited < timeout_ms; waited += KILL_RETRY_MS) {
+        if (wait_empty(cg, KILL_RETRY_MS))
+            return LBX_OK;
+        if (cg->kind != LBX_CGROUP_FREEZER && access(p, W_OK) == 0)
+            write_file(cg, cg->path, "cgroup.kill", "1", NULL);
+        else
+            freeze_and_kill(cg, NULL);
+    }
+    if (wait_empty(cg, 0))
+        return LBX_OK;
+    return lbx_error_set(e, LBX_ERR_SYSTEM, "%s%s: processes left after kill", cg->mount,
+                         cg->path);
 }
 
 static int kept(pid_t pid, const pid_t *keep, int nkeep)

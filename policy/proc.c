@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,13 +120,14 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
     return count;
 }
 
-/* In the forked child only (async-signal-safe): with all three uids set to uid it may signal
- * exactly the processes whose real or saved uid is uid, and kill(-1) reaches them all in one
- * pass the kernel makes atomic against fork (a parent with a pending SIGKILL cannot finish a
- * fork). Raw syscalls: the child of a threaded process has one thread, and glibc's setresuid
- * would try to signal the others. */
-static void kill_as(uid_t uid)
+/* In the killer only (a copy of the caller, raw syscalls): with all three uids set to uid it
+ * may signal exactly the processes whose real or saved uid is uid, and kill(-1) reaches them all
+ * in one pass the kernel makes atomic against fork (a parent with a pending SIGKILL cannot
+ * finish a fork). Raw syscalls: glibc's setresuid would try to signal threads the copy does
+ * not have. */
+__attribute__((no_sanitize_address)) static int kill_as(void *arg)
 {
+    uid_t uid = *(const uid_t *)arg;
     struct timespec pause = {0, 1000000};
     int round;
 
@@ -139,6 +141,13 @@ static void kill_as(uid_t uid)
             nanosleep(&pause, NULL);
     }
     _exit(1);
+}
+
+/* A copy of this process that raises no SIGCHLD when it ends (the caller may be sshd, whose
+ * handler must never see a child of ours), waited for with __WCLONE. */
+static pid_t start_killer(uid_t *uid, char *stack, size_t len)
+{
+    return clone(kill_as, stack + len, 0, uid);
 }
 
 static void kill_pid(pid_t pid, void *arg)
@@ -174,6 +183,7 @@ static int count_except(uid_t uid, pid_t except)
 int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
 {
     struct timespec tick = {0, 2000000};
+    char stack[16384] __attribute__((aligned(16)));
     int waited, status, left;
     pid_t child = -1, none = -1;
 
@@ -181,11 +191,11 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
         return -1;
     for (waited = 0; waited <= timeout_ms; waited += 2) {
         /* A process of the uid may kill the killer before the killer kills it: start another. */
-        if (child <= 0 && (child = fork()) == 0)
-            kill_as(uid);
+        if (child <= 0)
+            child = start_killer(&uid, stack, sizeof(stack));
         if (count_except(uid, child) == 0)
             break;
-        if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+        if (child > 0 && waitpid(child, &status, WNOHANG | __WCLONE) == child) {
             child = -1;
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 break; /* nothing the uid may signal is left: the rest is root's to kill */
@@ -194,7 +204,7 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
     }
     if (child > 0) {
         kill(child, SIGKILL);
-        waitpid(child, &status, 0);
+        waitpid(child, &status, __WCLONE);
     }
     /* Processes that hold the uid only as effective or filesystem uid (kill(-1) as the uid does
      * not reach them): one by one, as root. */

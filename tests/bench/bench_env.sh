@@ -69,7 +69,8 @@ be_grant() {
 #   be_pam_service CONF      $HG/pam/lbx: pam_permit + pam_lockbox (account, session) with CONF
 #   be_session USER TAG      starts a monitor; sets MON, SID, CG, RPID (0 when it failed)
 #   be_escapees UID          in $CG, as UID: nohup, setsid, double fork, a TERM-ignoring loop,
-#                            disown; prints the session's pids except the monitor's
+#                            disown; prints the session's pids except the monitor's; fails
+#                            (starting nothing) when the session's cgroup is already gone
 #   be_watch FILE SECS OUT   proc_watch.py in the background (BE_WATCH_PID), waits until armed
 be_pam_service() {
     mkdir -p "$HG/pam"
@@ -77,7 +78,7 @@ be_pam_service() {
         "$BUILD_ABS/pam_lockbox.so" "$1" "$BUILD_ABS/pam_lockbox.so" "$1" >"$HG/pam/lbx"
 }
 
-be__field() { $PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+be__field() { $PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2" 2>/dev/null; }
 
 be_session() {
     MON=0
@@ -93,15 +94,15 @@ be_session() {
 }
 
 be_escapees() {
-    sh -c "echo \$\$ >'$CG/cgroup.procs'; exec setpriv --reuid=$1 --regid=$1 --init-groups sh -c '
+    sh -c "echo \$\$ >'$CG/cgroup.procs' || exit 1; exec setpriv --reuid=$1 --regid=$1 --init-groups sh -c '
         nohup sleep 1000 >/dev/null 2>&1 &
         setsid sleep 1000 &
         (sleep 1000 &) &
         sh -c \"trap \\\"\\\" HUP TERM; while :; do sleep 1; done\" &
         sleep 1000 & disown 2>/dev/null
         exec sleep 1000'" >/dev/null 2>&1 &
-    hg_wait "[ \$(grep -cv '^$MON\$' '$CG/cgroup.procs') -ge 6 ]" 3
-    grep -v "^$MON\$" "$CG/cgroup.procs" | tr '\n' ' '
+    hg_wait "[ \"\$(grep -cv '^$MON\$' '$CG/cgroup.procs' 2>/dev/null)\" -ge 6 ] 2>/dev/null" 3 || return 1
+    grep -v "^$MON\$" "$CG/cgroup.procs" 2>/dev/null | tr '\n' ' '
 }
 
 be_watch() {

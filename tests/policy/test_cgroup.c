@@ -93,28 +93,21 @@ static void escape_artist(int report)
         pause();
 }
 
-static void run_kill(enum lbx_cgroup_kind kind, const char *mount)
+/* A "sshd monitor" (pauses) and a session (every kind of escapee) in cg; pids[] gets the
+ * escapees, *monitor and *child (the session's first process); returns the read end of the pipe
+ * the escapees reported on. */
+static int populate(const struct lbx_cgroup *cg, pid_t *monitor, pid_t *child, pid_t *pids)
 {
-    struct lbx_cgroup cg = {kind, "", ""}, keeper;
-    pid_t child, pids[ESCAPEES + 1], monitor;
-    int fds[2], i, status;
-    char origin[LBX_CGROUP_PATH_MAX];
+    int fds[2], i;
 
-    strcpy(cg.mount, mount);
-    snprintf(cg.path, sizeof(cg.path), "/lockbox-unit-%d/s-test", (int)getpid());
-    assert_int_equal(lbx_cgroup_create(&cg, NULL), LBX_OK);
-    assert_int_not_equal(lbx_cgroup_create(&cg, NULL), LBX_OK); /* a session id is never reused */
-    assert_int_equal(lbx_cgroup_of_pid(getpid(), kind, origin, sizeof(origin)), LBX_OK);
     assert_int_equal(pipe(fds), 0);
-    /* The "sshd monitor": in the cgroup, moved out before the kill, must survive it. */
-    if ((monitor = fork()) == 0) {
+    if ((*monitor = fork()) == 0) {
         for (;;)
             pause();
     }
-    assert_int_equal(lbx_cgroup_attach(&cg, monitor, NULL), LBX_OK);
-    if ((child = fork()) == 0) {
-        struct lbx_cgroup self = cg;
-        if (lbx_cgroup_attach(&self, getpid(), NULL) != LBX_OK)
+    assert_int_equal(lbx_cgroup_attach(cg, *monitor, NULL), LBX_OK);
+    if ((*child = fork()) == 0) {
+        if (lbx_cgroup_attach(cg, getpid(), NULL) != LBX_OK)
             _exit(1);
         close(fds[0]);
         escape_artist(fds[1]);
@@ -122,6 +115,23 @@ static void run_kill(enum lbx_cgroup_kind kind, const char *mount)
     close(fds[1]);
     for (i = 0; i < ESCAPEES; i++)
         assert_int_equal(read(fds[0], &pids[i], sizeof(pids[i])), sizeof(pids[i]));
+    return fds[0];
+}
+
+static void run_kill(enum lbx_cgroup_kind kind, const char *mount)
+{
+    struct lbx_cgroup cg = {kind, "", ""}, keeper;
+    pid_t child, pids[ESCAPEES + 1], monitor;
+    int fd, i, status;
+    char origin[LBX_CGROUP_PATH_MAX];
+
+    strcpy(cg.mount, mount);
+    snprintf(cg.path, sizeof(cg.path), "/lockbox-unit-%d/s-test", (int)getpid());
+    assert_int_equal(lbx_cgroup_create(&cg, NULL), LBX_OK);
+    assert_int_not_equal(lbx_cgroup_create(&cg, NULL), LBX_OK); /* a session id is never reused */
+    assert_int_equal(lbx_cgroup_of_pid(getpid(), kind, origin, sizeof(origin)), LBX_OK);
+    /* The "sshd monitor": in the cgroup, moved out before the kill, must survive it. */
+    fd = populate(&cg, &monitor, &child, pids);
     pids[ESCAPEES] = child;
     assert_true(lbx_cgroup_procs(&cg, NULL, 0) >= ESCAPEES + 2);
     keeper = cg;
@@ -141,7 +151,7 @@ static void run_kill(enum lbx_cgroup_kind kind, const char *mount)
     waitpid(monitor, &status, 0);
     snprintf(origin, sizeof(origin), "%s/lockbox-unit-%d", mount, (int)getpid());
     rmdir(origin);
-    close(fds[0]);
+    close(fd);
 }
 
 static void test_kill_v2(void **state)
@@ -169,28 +179,14 @@ static void run_kill_except(const char *mount, int caller_inside)
     struct lbx_cgroup cg = {LBX_CGROUP_V2, "", ""}, home = cg;
     char origin[LBX_CGROUP_PATH_MAX];
     pid_t child, monitor, pids[ESCAPEES];
-    int fds[2], i, status;
+    int fd, i, status;
 
     strcpy(cg.mount, mount);
     home = cg;
     snprintf(cg.path, sizeof(cg.path), "/lockbox-unit-%d/s-except", (int)getpid());
     assert_int_equal(lbx_cgroup_create(&cg, NULL), LBX_OK);
     assert_int_equal(lbx_cgroup_of_pid(getpid(), LBX_CGROUP_V2, origin, sizeof(origin)), LBX_OK);
-    assert_int_equal(pipe(fds), 0);
-    if ((monitor = fork()) == 0) {
-        for (;;)
-            pause();
-    }
-    assert_int_equal(lbx_cgroup_attach(&cg, monitor, NULL), LBX_OK);
-    if ((child = fork()) == 0) {
-        if (lbx_cgroup_attach(&cg, getpid(), NULL) != LBX_OK)
-            _exit(1);
-        close(fds[0]);
-        escape_artist(fds[1]);
-    }
-    close(fds[1]);
-    for (i = 0; i < ESCAPEES; i++)
-        assert_int_equal(read(fds[0], &pids[i], sizeof(pids[i])), sizeof(pids[i]));
+    fd = populate(&cg, &monitor, &child, pids);
     if (caller_inside)
         assert_int_equal(lbx_cgroup_attach(&cg, getpid(), NULL), LBX_OK);
     pid_t keep[2] = {monitor, getpid()};
@@ -210,7 +206,7 @@ static void run_kill_except(const char *mount, int caller_inside)
     assert_int_equal(lbx_cgroup_remove(&cg, NULL), LBX_OK);
     snprintf(origin, sizeof(origin), "%s/lockbox-unit-%d", mount, (int)getpid());
     rmdir(origin);
-    close(fds[0]);
+    close(fd);
 }
 
 static void test_kill_except_outside(void **state)

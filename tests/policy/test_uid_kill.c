@@ -134,6 +134,39 @@ static void test_nothing_to_kill_and_root(void **state)
     reap_all();
 }
 
+static volatile sig_atomic_t sigchld_seen;
+
+static void on_sigchld(int sig)
+{
+    sigchld_seen++;
+}
+
+/* Inside sshd a SIGCHLD of ours would reach sshd's handler: the killer raises none. */
+static void test_no_sigchld(void **state)
+{
+    uid_t uid = test_uid() + 4;
+    pid_t middle;
+
+    if (geteuid() != 0)
+        skip();
+    if ((middle = fork()) == 0) {
+        if (fork() == 0) {
+            become(uid, uid, uid);
+            for (;;)
+                pause();
+        }
+        _exit(0);
+    }
+    waitpid(middle, NULL, 0);
+    wait_for(uid, 1);
+    signal(SIGCHLD, on_sigchld);
+    sigchld_seen = 0;
+    assert_int_equal(lbx_proc_kill_uid(uid, 1000), 0);
+    usleep(50000);
+    signal(SIGCHLD, SIG_DFL);
+    assert_int_equal(sigchld_seen, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_killer_of_its_own_uid),
         cmocka_unit_test(test_effective_uid_only),
         cmocka_unit_test(test_nothing_to_kill_and_root),
+        cmocka_unit_test(test_no_sigchld),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,10 +19,11 @@ printf 'account required pam_permit.so\naccount required %s config=%s\nsession r
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 field() { $PYTHON -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
-# start_session TTL: the "monitor" (driver) in its session; sets SID, CG, RPID, MON, EXP
+# start_session TTL TAG: the "monitor" (driver) in its session, which it closes (pam_close_session)
+# after SESSION_MS (default 30 s); TTL "-": under the current grant; sets SID, CG, RPID, MON, EXP
 start_session() {
-    grant_approve "$S" "$1" || return 1
-    "$DRIVER" "$HG/pam" lbx "$S" account open sleep:30000 close >"$HG/driver.$2" 2>&1 &
+    [ "$1" = - ] || grant_approve "$S" "$1" || return 1
+    "$DRIVER" "$HG/pam" lbx "$S" account open "sleep:${SESSION_MS:-30000}" close >"$HG/driver.$2" 2>&1 &
     MON=$!
     # this monitor's record, not one a previous session is still leaving behind
     hg_wait "grep -l '\"monitor_pid\":$MON,' '$HG/run/sessions/'*.json >/dev/null 2>&1" 5 || return 1
@@ -37,7 +38,7 @@ start_session() {
 # escapees: as the support user, inside the session cgroup, every way of leaving we know;
 # plus one process outside the cgroup (what systemd-run --user or lingering would leave).
 escapees() {
-    sh -c "echo \$\$ >'$CG/cgroup.procs'; exec setpriv --reuid=$U --regid=$U --init-groups sh -c '
+    sh -c "echo \$\$ >'$CG/cgroup.procs' || exit 1; exec setpriv --reuid=$U --regid=$U --init-groups sh -c '
         nohup sleep 1000 >/dev/null 2>&1 &
         setsid sleep 1000 &
         (sleep 1000 &) &
@@ -52,7 +53,7 @@ end_monitor() { kill "$MON" 2>/dev/null; wait "$MON" 2>/dev/null; }
 
 for mode in v2 freezer; do
     hg_config cgroup_mode=$mode poll_interval=1s
-    start_session 4s "$mode" || { fail "$mode: session did not start"; continue; }
+    start_session 8s "$mode" || { fail "$mode: session did not start"; continue; }
     check "$mode: session cgroup exists" test -d "$CG"
     check "$mode: sshd's monitor inside it, the reaper outside" sh -c "grep -q '$SID' /proc/$MON/cgroup && ! grep -q '$SID' /proc/$RPID/cgroup"
     escapees
@@ -74,7 +75,7 @@ done
 # clock_settime, even one that sets the clock to its own reading (a jump of microseconds, which
 # disturbs nothing else): the reaper must re-arm, neither ending the session early nor late.
 hg_config poll_interval=60s
-if start_session 4s clockset; then
+if start_session 8s clockset; then
     escapees
     if date -s "@$(date +%s.%N)" >/dev/null 2>&1; then
         sleep 0.5
@@ -105,6 +106,52 @@ check "revoked: no process of the uid after poll interval + 1 s ($(($(now_ms) - 
 check "revoked: end reported as revoked" hg_wait "grant_reported $SID revoked" 3
 end_monitor
 
+# ends_reported SID: how many end reports the broker holds for session SID (any reason)
+ends_reported() {
+    benv_api admin GET "/v1/audit?action=session_ended" | $PYTHON -c 'import json,sys
+print(sum(1 for l in sys.stdin if json.loads(json.loads(l)["body"])["detail"]["session"] == sys.argv[1]))' "$1"
+}
+
+# -- a normal logout (sshd's pam_close_session) ends the session as an expiry does: what it left
+# in its cgroup and, no other session of the uid holding a grant, what runs as the uid outside it
+hg_config poll_interval=1s
+SESSION_MS=2500; start_session 1h logout
+escapees
+LOGOUT_RPID=$RPID
+wait "$MON"
+t0=$(now_ms)
+hg_wait "hg_no_procs $U" 3
+check "logout: every process of the uid gone, outside the cgroup too ($(($(now_ms) - t0)) ms)" hg_no_procs "$U"
+check "logout: end reported as exited" hg_wait "grant_reported $SID exited" 5
+check "logout: reported once" test "$(ends_reported "$SID")" = 1
+check "logout: record, marks and cgroup removed" hg_wait "! ls '$HG/run/sessions/' | grep -q '$SID' && test ! -d '$CG'" 3
+check "logout: the reaper left" hg_wait "hg_gone $LOGOUT_RPID" 3
+
+# -- one of two sessions of the uid logs out: the other still holds a grant, so nothing of the
+# uid outside the first session's cgroup is touched; the second one's end sweeps it
+SESSION_MS=2500; start_session 1h first
+FIRST_SID=$SID FIRST_MON=$MON FIRST_CG=$CG
+SESSION_MS=30000; start_session - second
+escapees
+wait "$FIRST_MON"
+sleep 1
+check "first of two logs out: the other session and the uid's processes live on" \
+    test "$(hg_uid_procs "$U" | wc -l)" -ge 7
+check "first of two logs out: its own end reported" hg_wait "grant_reported $FIRST_SID exited" 5
+kill -0 "$RPID" && end_monitor
+check "second ends (sshd gone): every process of the uid gone" hg_wait "hg_no_procs $U" 3
+
+# -- logout and expiry at the same moment: exactly one of them ends it, one end report
+grant_approve "$S" 10s
+SESSION_MS=$((GRANT_EXP * 1000 - $(now_ms) - 200)); start_session - race
+escapees
+wait "$MON"
+check "logout racing expiry: every process of the uid gone" hg_wait "hg_no_procs $U" 3
+check "logout racing expiry: one end report" hg_wait "[ \"\$(ends_reported $SID)\" = 1 ]" 5
+sleep 1
+check "logout racing expiry: still one" test "$(ends_reported "$SID")" = 1
+SESSION_MS=30000
+
 # -- long-poll: the broker answers the moment the grant is revoked, whatever the poll interval
 hg_config poll_interval=60s long_poll=30s
 start_session 1h longpoll
@@ -122,7 +169,7 @@ end_monitor
 
 # -- broker away mid-session: the session lives to exp, never longer; the end is spooled
 hg_config poll_interval=1s timeout=1s
-start_session 4s away
+start_session 8s away
 escapees
 AWAY_SID=$SID
 grants_stop
@@ -158,7 +205,7 @@ EOF
 chmod 0755 "$HG/reaper-nonet"
 rm -f "$HG/spool/"*
 hg_config poll_interval=1s timeout=1s reaper_path="$HG/reaper-nonet"
-if start_session 4s nonet; then
+if start_session 8s nonet; then
     escapees
     check "no network: reaper armed, no libcurl in it" sh -c "! grep -q libcurl /proc/$RPID/maps"
     hg_wait "hg_no_procs $U" $((EXP - $(date +%s) + 3))
