@@ -7,7 +7,7 @@ BROKERD_OBJS := $(BROKERD_SRCS:%.c=$(BUILD)/%.o)
 BROKERD_BIN  := $(BUILD)/lockboxd
 BROKERD_LIBS := $(call pkg_libs,libevent libevent_openssl sqlite3 libpq) -lpthread
 PROGRAMS += $(CTL_BIN) $(BROKERD_BIN)
-CFLAGS_broker := $(call pkg_cflags,openssl jansson libevent libevent_openssl sqlite3 libpq)
+CFLAGS_broker := $(call pkg_cflags,openssl jansson libevent libevent_openssl sqlite3 libpq libsystemd)
 
 $(CTL_BIN): $(CTL_OBJS) $(NET_LIB) $(POLICY_LIB)
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $(CTL_OBJS) $(NET_LIB) $(POLICY_LIB) $(NET_LIBS) $(POLICY_LIBS) $(call pkg_libs,sqlite3)

@@ -30,3 +30,9 @@ $(CONFIG_DEFAULTS): $(BUILD)/tests/packaging/config_defaults.o $(BUILD)/broker/b
 # The HTTP client driven from the command line (tests/lib/t_http_client.sh).
 HTTP_PROBE := $(BUILD)/tests/lib/http_probe
 TEST_PROGRAMS += $(HTTP_PROBE)
+
+# The systemd lane's teardown watcher, run inside its container (tests/systemd/lane.sh).
+LANE_GONE := $(BUILD)/tests/systemd/gone
+TEST_PROGRAMS += $(LANE_GONE)
+$(LANE_GONE): $(BUILD)/tests/systemd/gone.o
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $<
