@@ -3,11 +3,27 @@
 # The source tree's top layout is fixed, so the debian/ directory lives in packaging/debian and
 # is copied into a staged copy of the tree under $BUILD/deb; the .debs land there too.
 # Then runs lintian (overrides with reasons in packaging/debian/*.lintian-overrides).
+#
+# build-deb.sh --source-id prints what names the packages' sources (a hash of every tracked and
+# new file but tests and Markdown), or nothing outside git; a build writes it to
+# $BUILD/deb/source-id, so that a caller can tell whether the .debs there are of this tree.
 set -eu
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 out="$top/$BUILD/deb"
+
+source_id() {
+    git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+    git ls-files -z --cached --others --exclude-standard -- . ':!tests' ':!*.md' |
+        xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh |
+        xargs -0 sha256sum | sha256sum | cut -c1-16
+}
+if [ "${1:-}" = --source-id ]; then
+    source_id
+    exit 0
+fi
+id=$(source_id)
 version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 stage="$out/lockbox-$version"
 
@@ -42,3 +58,4 @@ if command -v lintian >/dev/null 2>&1; then
     # Errors fail the build; warnings and below are shown (each has an override or a fix).
     lintian --fail-on error --info --display-info "$changes" | tee lintian.log
 fi
+[ -z "$id" ] || echo "$id" >source-id

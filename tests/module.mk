@@ -64,3 +64,9 @@ $(NSS_SHIM): tests/pam_lockbox/nss_shim.c
 
 $(PAM_DRIVER): $(BUILD)/tests/pam_lockbox/pam_driver.o
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< -lpam -lpam_misc
+
+# The systemd lane's teardown watcher, run inside its container (tests/systemd/lane.sh).
+LANE_GONE := $(BUILD)/tests/systemd/gone
+TEST_PROGRAMS += $(LANE_GONE)
+$(LANE_GONE): $(BUILD)/tests/systemd/gone.o
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $<

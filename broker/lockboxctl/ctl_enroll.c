@@ -7,7 +7,8 @@
  *   DIR/keys/      the broker's public token keys, one <kid>.pub each
  * and prints the matching host.conf lines. Everything is checked before anything is written:
  * the CA key must match the CA certificate, the CA must be a CA and outlive the new
- * certificate, and the CA key file must be readable by its owner only. */
+ * certificate, the CA key file must be readable by its owner only, and no existing file may
+ * get other content without --force. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -181,32 +182,122 @@ fail:
     return NULL;
 }
 
-/* Serializes with `write` into a memory BIO and stores the bytes atomically at dir/name. */
-static int store_pem(const char *dir, const char *name, unsigned mode, int (*write)(BIO *, void *),
-                     void *obj)
+/* Everything enrolling writes, prepared in full before the first byte is written: a refusal
+ * (an existing file it would change) leaves the directory as it was. */
+struct enroll_file {
+    char path[PATH_MAX];
+    char *data;
+    size_t len;
+    unsigned mode;
+    char kid[LBX_KID_LEN + 1]; /* a broker key: named when stored */
+};
+
+struct enroll_out {
+    struct enroll_file *files;
+    size_t n;
+};
+
+/* Serializes obj with `write` into a memory BIO and adds the bytes as dir/name. */
+static int out_add(struct enroll_out *out, const char *dir, const char *name, unsigned mode,
+                   int (*write)(BIO *, void *), void *obj)
 {
-    struct lbx_error e = {0};
-    char path[PATH_MAX], msg[300];
+    struct enroll_file *f, *grown;
     BIO *bio;
     char *data;
     long len;
-    int rc;
+    int rc = CTL_EXIT_OK;
 
-    if (join_path(path, sizeof(path), dir, name) != CTL_EXIT_OK)
+    if ((grown = realloc(out->files, (out->n + 1) * sizeof(*grown))) == NULL)
+        return ctl_fail(CTL_EXIT_FAIL, "out of memory");
+    out->files = grown;
+    f = memset(&out->files[out->n], 0, sizeof(*f));
+    if (join_path(f->path, sizeof(f->path), dir, name) != CTL_EXIT_OK)
         return CTL_EXIT_FAIL;
     if ((bio = BIO_new(BIO_s_mem())) == NULL)
         return ssl_fail("out of memory");
     if (write(bio, obj) != 1 || (len = BIO_get_mem_data(bio, &data)) <= 0)
         rc = ssl_fail("PEM encoding failed");
-    else if (lbx_file_write_atomic(path, data, (size_t)len, mode, &e) != LBX_OK)
-        rc = ctl_fail(CTL_EXIT_FAIL, "%s", lbx_error_text(&e, msg, sizeof(msg)));
-    else
-        rc = CTL_EXIT_OK;
+    else if ((f->data = malloc((size_t)len)) == NULL)
+        rc = ctl_fail(CTL_EXIT_FAIL, "out of memory");
+    else {
+        memcpy(f->data, data, (size_t)len);
+        f->len = (size_t)len;
+        f->mode = mode;
+        out->n++;
+    }
     /* The same buffer may hold the host's private key. */
     if ((len = BIO_get_mem_data(bio, &data)) > 0)
         OPENSSL_cleanse(data, (size_t)len);
     BIO_free(bio);
     return rc;
+}
+
+static void out_free(struct enroll_out *out)
+{
+    size_t i;
+
+    for (i = 0; i < out->n; i++) {
+        OPENSSL_cleanse(out->files[i].data, out->files[i].len);
+        free(out->files[i].data);
+    }
+    free(out->files);
+}
+
+/* 1 when path holds exactly len bytes of data (writing it again changes nothing). */
+static int same_content(const char *path, const char *data, size_t len)
+{
+    struct lbx_error e = {0};
+    char *old = NULL;
+    size_t oldlen = 0;
+    int same;
+
+    if (lbx_file_read(path, LBX_FILE_ANY, PEM_MAX, &old, &oldlen, &e) != LBX_OK)
+        return 0;
+    same = oldlen == len && memcmp(old, data, len) == 0;
+    OPENSSL_cleanse(old, oldlen);
+    free(old);
+    return same;
+}
+
+/* No existing file is replaced by other content without --force: enrolling into the broker's
+ * own /etc/lockbox would swap its client_ca for the CA the host pins, and a second enroll
+ * would take a working host's key. The same content again (the CA already there) is fine. */
+static int out_check(const struct enroll_out *out, int force)
+{
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < out->n && !force; i++) {
+        if (lstat(out->files[i].path, &st) != 0) {
+            if (errno == ENOENT)
+                continue;
+            return ctl_fail(CTL_EXIT_FAIL, "%s: %s", out->files[i].path, strerror(errno));
+        }
+        if (!same_content(out->files[i].path, out->files[i].data, out->files[i].len))
+            return ctl_fail(CTL_EXIT_FAIL,
+                            "%s exists with other content; nothing written (--force replaces it,"
+                            " or enroll into a directory of its own)",
+                            out->files[i].path);
+    }
+    return CTL_EXIT_OK;
+}
+
+/* In the order they were added: public material first, so a run that fails midway leaves no
+ * key without its certificate. */
+static int out_write(const struct enroll_out *out)
+{
+    struct lbx_error e = {0};
+    char msg[300];
+    size_t i;
+
+    for (i = 0; i < out->n; i++) {
+        if (lbx_file_write_atomic(out->files[i].path, out->files[i].data, out->files[i].len,
+                                  out->files[i].mode, &e) != LBX_OK)
+            return ctl_fail(CTL_EXIT_FAIL, "%s", lbx_error_text(&e, msg, sizeof(msg)));
+        if (out->files[i].kid[0] != '\0')
+            fprintf(stderr, "lockboxctl: trusted broker key %s\n", out->files[i].kid);
+    }
+    return CTL_EXIT_OK;
 }
 
 static int write_key(BIO *b, void *k)
@@ -222,8 +313,8 @@ static int write_text(BIO *b, void *text)
     return BIO_puts(b, text) > 0;
 }
 
-/* One broker public key, checked (P-256, trusted owner and mode), stored as keydir/<kid>.pub. */
-static int copy_key(const char *path, const char *keydir)
+/* One broker public key, checked (P-256, trusted owner and mode), added as keydir/<kid>.pub. */
+static int add_key(struct enroll_out *out, const char *path, const char *keydir)
 {
     struct lbx_error e = {0};
     struct lbx_key *key = NULL;
@@ -235,27 +326,25 @@ static int copy_key(const char *path, const char *keydir)
     snprintf(name, sizeof(name), "%s.pub", lbx_key_kid(key));
     if (lbx_key_public_pem(key, &pem) != LBX_OK)
         rc = ctl_fail(CTL_EXIT_FAIL, "%s: cannot encode key", path);
-    else if ((rc = store_pem(keydir, name, 0644, write_text, pem)) == CTL_EXIT_OK)
-        fprintf(stderr, "lockboxctl: trusted broker key %s\n", lbx_key_kid(key));
+    else if ((rc = out_add(out, keydir, name, 0644, write_text, pem)) == CTL_EXIT_OK)
+        snprintf(out->files[out->n - 1].kid, sizeof(out->files[0].kid), "%s", lbx_key_kid(key));
     free(pem);
     lbx_key_free(key);
     return rc;
 }
 
 /* --broker-keys: one public key file, or every *.pub of a directory (at least one). */
-static int copy_keys(const char *src, const char *keydir)
+static int add_keys(struct enroll_out *out, const char *src, const char *keydir)
 {
     char path[PATH_MAX];
     struct dirent *d;
     struct stat st;
-    size_t n, copied = 0;
+    size_t n, added = 0;
     DIR *dir;
     int rc = CTL_EXIT_OK;
 
-    if (mkdir(keydir, 0755) != 0 && errno != EEXIST)
-        return ctl_fail(CTL_EXIT_FAIL, "%s: %s", keydir, strerror(errno));
     if (stat(src, &st) == 0 && !S_ISDIR(st.st_mode))
-        return copy_key(src, keydir);
+        return add_key(out, src, keydir);
     if ((dir = opendir(src)) == NULL)
         return ctl_fail(CTL_EXIT_FAIL, "%s: %s", src, strerror(errno));
     while (rc == CTL_EXIT_OK && (d = readdir(dir)) != NULL) {
@@ -263,18 +352,18 @@ static int copy_keys(const char *src, const char *keydir)
         if (n <= 4 || strcmp(d->d_name + n - 4, ".pub") != 0)
             continue;
         if ((rc = join_path(path, sizeof(path), src, d->d_name)) == CTL_EXIT_OK &&
-            (rc = copy_key(path, keydir)) == CTL_EXIT_OK)
-            copied++;
+            (rc = add_key(out, path, keydir)) == CTL_EXIT_OK)
+            added++;
     }
     closedir(dir);
-    if (rc == CTL_EXIT_OK && copied == 0)
+    if (rc == CTL_EXIT_OK && added == 0)
         rc = ctl_fail(CTL_EXIT_FAIL, "%s holds no *.pub key", src);
     return rc;
 }
 
 /* The CA a host pins for the broker's server certificate: --broker-ca, else the customer's CA
  * (the common case of one CA for both sides). */
-static int write_ca(const struct enroll_opts *o)
+static int add_ca(struct enroll_out *out, const struct enroll_opts *o)
 {
     const char *src = o->broker_ca ? o->broker_ca : o->ca_cert;
     char *text = NULL;
@@ -292,7 +381,7 @@ static int write_ca(const struct enroll_opts *o)
         return ssl_fail("broker CA certificate unreadable");
     }
     X509_free(x);
-    rc = store_pem(o->out, "ca.pem", 0644, write_text, text);
+    rc = out_add(out, o->out, "ca.pem", 0644, write_text, text);
     free(text);
     return rc;
 }
@@ -317,7 +406,6 @@ static int check_days(struct enroll_opts *o, const struct enroll_ca *ca)
 
 static int check_opts(struct enroll_opts *o, const struct enroll_ca *ca)
 {
-    char path[PATH_MAX];
     struct stat st;
     int rc;
 
@@ -329,16 +417,13 @@ static int check_opts(struct enroll_opts *o, const struct enroll_ca *ca)
         return rc;
     if (stat(o->out, &st) != 0 || !S_ISDIR(st.st_mode))
         return ctl_fail(CTL_EXIT_FAIL, "%s is not a directory", o->out);
-    if (join_path(path, sizeof(path), o->out, "host.key") != CTL_EXIT_OK)
-        return CTL_EXIT_FAIL;
-    if (!o->force && access(path, F_OK) == 0)
-        return ctl_fail(CTL_EXIT_FAIL, "%s exists; --force replaces it", path);
     return CTL_EXIT_OK;
 }
 
 static int enroll(struct enroll_opts *o)
 {
     struct enroll_ca ca = {NULL, NULL};
+    struct enroll_out out = {NULL, 0};
     EVP_PKEY *hostkey = NULL;
     X509 *cert = NULL;
     char keydir[PATH_MAX];
@@ -357,17 +442,24 @@ static int enroll(struct enroll_opts *o)
         ssl_fail("certificate signing failed");
         goto out;
     }
-    /* Public material first: a run that fails midway leaves no key without its certificate. */
-    if ((rc = write_ca(o)) != CTL_EXIT_OK ||
-        (o->broker_keys && (rc = copy_keys(o->broker_keys, keydir)) != CTL_EXIT_OK) ||
-        (rc = store_pem(o->out, "host.crt", 0644, write_cert, cert)) != CTL_EXIT_OK ||
-        (rc = store_pem(o->out, "host.key", 0600, write_key, hostkey)) != CTL_EXIT_OK)
+    if ((rc = add_ca(&out, o)) != CTL_EXIT_OK ||
+        (o->broker_keys && (rc = add_keys(&out, o->broker_keys, keydir)) != CTL_EXIT_OK) ||
+        (rc = out_add(&out, o->out, "host.crt", 0644, write_cert, cert)) != CTL_EXIT_OK ||
+        (rc = out_add(&out, o->out, "host.key", 0600, write_key, hostkey)) != CTL_EXIT_OK ||
+        (rc = out_check(&out, o->force)) != CTL_EXIT_OK)
+        goto out;
+    if (o->broker_keys && mkdir(keydir, 0755) != 0 && errno != EEXIST) {
+        rc = ctl_fail(CTL_EXIT_FAIL, "%s: %s", keydir, strerror(errno));
+        goto out;
+    }
+    if ((rc = out_write(&out)) != CTL_EXIT_OK)
         goto out;
     printf("host_id = %s\ncert_file = %s/host.crt\nkey_file = %s/host.key\nca_file = %s/ca.pem\n",
            o->host, o->out, o->out, o->out);
     if (o->broker_keys)
         printf("trusted_keys = %s\n", keydir);
 out:
+    out_free(&out);
     X509_free(cert);
     EVP_PKEY_free(hostkey);
     X509_free(ca.cert);

@@ -55,6 +55,8 @@ struct broker {
 /* server.c */
 lbx_err server_tls_context(const struct broker_config *cfg, SSL_CTX **out, struct lbx_error *e);
 lbx_err server_start(struct broker *b, struct lbx_error *e);
+/* Serving: writes ready_file (the bound port) and tells systemd (Type=notify) it is ready. */
+lbx_err server_ready(struct broker *b, struct lbx_error *e);
 /* n listening sockets on the one address (SO_REUSEPORT); *port the port bound (listen's, or
  * the one the kernel picked for port 0). */
 lbx_err server_bind(const char *listen, int n, int *fds, int *port, struct lbx_error *e);

@@ -339,7 +339,7 @@ int main(int argc, char **argv)
         rc = run_workers(&b, &e);
         goto out;
     }
-    if (start(&b, &e) != LBX_OK)
+    if (start(&b, &e) != LBX_OK || server_ready(&b, &e) != LBX_OK)
         goto out;
     lbx_info_f("lockboxd ready (signing key %s)", lbx_key_kid(b.signing_key));
     event_base_dispatch(b.base);

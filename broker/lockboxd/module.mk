@@ -12,9 +12,9 @@ BROKERD_DIRS := broker/lockboxd broker/lockboxd/http broker/lockboxd/api \
 BROKERD_SRCS := $(foreach d,$(BROKERD_DIRS),$(wildcard $(d)/*.c))
 BROKERD_OBJS := $(BROKERD_SRCS:%.c=$(BUILD)/%.o)
 BROKERD_BIN  := $(BUILD)/lockboxd
-BROKERD_LIBS := $(call pkg_libs,libevent libevent_openssl sqlite3 libpq) -lpthread
+BROKERD_LIBS := $(call pkg_libs,libevent libevent_openssl sqlite3 libpq libsystemd) -lpthread
 PROGRAMS += $(BROKERD_BIN)
-CFLAGS_broker := $(call pkg_cflags,openssl jansson libevent libevent_openssl sqlite3 libpq) \
+CFLAGS_broker := $(call pkg_cflags,openssl jansson libevent libevent_openssl sqlite3 libpq libsystemd) \
                  $(BROKERD_DIRS:%=-I%) -Ibroker/lockboxctl
 # Everything of the daemon but its main(): what the broker's unit tests link.
 BROKERD_CORE_OBJS := $(filter-out $(BUILD)/broker/lockboxd/lockboxd.o,$(BROKERD_OBJS))

@@ -183,16 +183,6 @@ static int await_ready(struct supervisor *s)
     return got == s->n ? 0 : -1;
 }
 
-static lbx_err write_ready_file(struct broker *b, struct lbx_error *e)
-{
-    char portbuf[16];
-
-    if (b->cfg.ready_file == NULL)
-        return LBX_OK;
-    snprintf(portbuf, sizeof(portbuf), "%d\n", b->port);
-    return lbx_file_write_atomic(b->cfg.ready_file, portbuf, strlen(portbuf), 0644, e);
-}
-
 /* Stops every worker: SIGTERM, then SIGKILL after STOP_GRACE seconds. */
 static void stop_all(struct supervisor *s)
 {
@@ -256,7 +246,7 @@ int workers_run(struct broker *b, int (*serve)(struct broker *b), void (*reload)
     for (i = 0; i < s.n; i++)
         if (spawn(&s, i) != 0)
             goto stop;
-    if (await_ready(&s) != 0 || write_ready_file(b, &e) != LBX_OK)
+    if (await_ready(&s) != 0 || server_ready(b, &e) != LBX_OK)
         goto stop;
     lbx_info_f("lockboxd ready: %d workers on port %d (signing key %s)", s.n, b->port,
                lbx_key_kid(b->signing_key));

@@ -1,7 +1,9 @@
 #!/bin/sh
 # lockboxctl host enroll: a host certificate from the customer's CA that really works for
 # mutual TLS (checked against openssl s_server demanding client certificates), the broker's
-# keys copied under their kid, and every bad input refused without writing a host key.
+# keys copied under their kid, every bad input refused without writing a host key, and no
+# existing file (another CA's ca.pem, a host.crt, a key, a symlink) given other content
+# without --force.
 . tests/support/tap.sh
 BUILD=${BUILD:-build}
 CTL=$(cd "$BUILD" && pwd)/lockboxctl
@@ -109,6 +111,37 @@ check_fails "existing host.key kept without --force" sh -c "'$CTL' host enroll -
 check "host.key unchanged" cmp -s before.key out/host.key
 check "--force re-enrolls" sh -c "'$CTL' host enroll --ca-cert ca.pem --ca-key ca.key \
     --host node-7 --out out --force >/dev/null 2>&1 && ! cmp -s before.key out/host.key"
+# --- existing files: none gets other content without --force (the broker's own ca.pem) -------
+# exists_refused DIR DESCRIPTION: enroll into DIR fails naming the file, and changes nothing.
+exists_refused() {
+    find "$1" -type f -exec sha256sum {} + | sort >before.sum
+    "$CTL" host enroll --ca-cert ca.pem --ca-key ca.key --host node-7 --out "$1" \
+        --broker-keys keys >/dev/null 2>refused.err
+    rc=$?
+    find "$1" -type f -exec sha256sum {} + | sort >after.sum
+    if [ $rc -eq 1 ] && grep -q "$3 exists with other content; nothing written (--force" refused.err &&
+        cmp -s before.sum after.sum; then ok "$2"; else
+        fail "$2 (exit $rc: $(cat refused.err))"; fi
+}
+mkdir broker-etc && cp otherca.pem broker-etc/ca.pem
+exists_refused broker-etc "another CA's ca.pem (the broker's client_ca) refused, nothing written" \
+    "$work/broker-etc/ca.pem"
+check "no keys directory made by the refused run" test ! -e broker-etc/keys
+mkdir crt-only && touch crt-only/host.crt
+exists_refused crt-only "an existing host.crt refused" "$work/crt-only/host.crt"
+mkdir badkid && mkdir badkid/keys && cp ca.pem "badkid/keys/$kid.pub"
+exists_refused badkid "a broker key file of that kid with other content refused" \
+    "$work/badkid/keys/$kid.pub"
+mkdir link && ln -s /etc/hostname link/ca.pem
+exists_refused link "a symlink where ca.pem goes refused" "$work/link/ca.pem"
+check "the symlink's target untouched" test -L link/ca.pem
+mkdir same && cp ca.pem same/ca.pem && mkdir same/keys && cp "out/keys/$kid.pub" same/keys/
+check "the same ca.pem and key already there: enrolled" sh -c "'$CTL' host enroll \
+    --ca-cert ca.pem --ca-key ca.key --host node-7 --out same --broker-keys keys >/dev/null 2>&1 &&
+    test -s same/host.key && cmp -s ca.pem same/ca.pem"
+check "--force replaces another CA's ca.pem" sh -c "'$CTL' host enroll --ca-cert ca.pem \
+    --ca-key ca.key --host node-7 --out broker-etc --force >/dev/null 2>&1 &&
+    cmp -s ca.pem broker-etc/ca.pem"
 enddate() { date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s; }
 check "without --days the certificate ends no later than the CA" \
     test "$(enddate out/host.crt)" -le "$(enddate ca.pem)"

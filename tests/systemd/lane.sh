@@ -1,19 +1,26 @@
 # The systemd lane (source it after tests/support/tap.sh): a Debian 12 host booted with systemd
 # as PID 1 in a systemd-nspawn container, lockbox's own .deb packages installed in it with apt,
-# and the broker and the host set up exactly as docs/install.md tells an administrator. Every tests/systemd/t_*.sh script boots one throwaway container and drives it
-# with nsenter (as root inside) and SSH over 127.0.0.1 (as the engineer).
+# and the broker and the host set up exactly as docs/install.md tells an administrator. Every
+# tests/systemd/t_*.sh script boots one throwaway container and drives it with nsenter (as root
+# inside) and SSH over 127.0.0.1 (as the engineer).
 #
 #   sd_setup              the cached root, the packages, a booted container with
-#                         docs/install.md's installation done (a failure ends the script with a TAP failure)
+#                         docs/install.md's installation done (a failure ends the script with
+#                         a TAP failure)
 #   sd_exec CMD...        CMD as root inside the container (its namespaces, a clean environment)
 #   sd_sh 'SCRIPT'        the same through sh -c
 #   sd_user NAME [support] an account inside, logging in with the lane's key
 #   sd_ssh USER ARGS...   the libssh client (build/tests/e2e/ssh_client) against the container's sshd
 #   sd_ctl WHO ARGS...    the installed lockboxctl as admin, eng-LOGIN or appr (their ctl.conf)
 #   sd_grant LOGIN DUR    a request by LOGIN's engineer, approved: SD_REQ, SD_GRANT_EXP (epoch s)
+#                         (the steps apart: sd_request, sd_approve, sd_grant_exp)
 #   sd_revoke             the approver revokes SD_REQ
 #   sd_procs USER         live (non-zombie) processes of USER inside the container
 #   sd_wait_gone USER SECS  waits until USER has no process; prints the ms epoch it saw that at
+#   sd_markers_running USER / sd_wait_markers USER SECS MARKER... / sd_markers_all
+#                         which "sleep 10NN" markers (tests/systemd/escape.sh) run for USER /
+#                         wait until all of them do / "USER MARKER" lines for every account
+#   /opt/lane/gone        (inside; tests/systemd/gone.c) the teardown lag of several accounts
 #   sd_audit ACTION       the broker's audit events of ACTION (JSON lines) through lockboxctl
 #
 # Nothing is left behind: the container's root is an overlay (mounted in a private mount
@@ -28,6 +35,7 @@ SD_TOP=$(pwd)
 BUILD_ABS=$(cd "$BUILD" && pwd)
 SD_CACHE=$BUILD_ABS/systemd-lane
 SD_SSH_CLIENT=$BUILD_ABS/tests/e2e/ssh_client
+SD_GONE=$BUILD_ABS/tests/systemd/gone
 
 # The root's recipe: its hash names the cached root, so any change here builds a new one.
 SD_SUITE=bookworm
@@ -90,17 +98,18 @@ sd__build_root() {
     mv "$_tmp" "$SD_ROOT"
 }
 
-# sd_debs: `make deb` of this tree, kept in build/systemd-lane/debs-<hash of the packaged
-# files> so the lane's scripts build the packages once per source state.
+# sd_debs: the .debs of this tree (packaging/build-deb.sh --source-id names its sources): the
+# ones in $BUILD/deb when they are of this tree (tests/packaging/t_deb_install.sh made them),
+# else `make deb`; kept in build/systemd-lane/debs-<id> for the lane's other scripts.
 sd_debs() {
-    _fp=$(git ls-files -z --cached --others --exclude-standard -- . ':!tests' ':!*.md' |
-        xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh |
-        xargs -0 sha256sum | sha256sum | cut -c1-16)
-    SD_DEBS=$SD_CACHE/debs-$_fp
+    _id=$(sh "$SD_TOP/packaging/build-deb.sh" --source-id)
+    [ -n "$_id" ] || _id=untracked-$(date +%s%N)
+    SD_DEBS=$SD_CACHE/debs-$_id
     exec 7>"$SD_CACHE/debs.lock"
     flock -w 900 7 || return 1
     if [ ! -f "$SD_DEBS/.complete" ]; then
-        if ! make --no-print-directory -s deb BUILD="$BUILD" >"$SD_CACHE/deb.log" 2>&1; then
+        if [ "$(cat "$BUILD_ABS/deb/source-id" 2>/dev/null)" != "$_id" ] &&
+            ! make --no-print-directory -s deb BUILD="$BUILD" >"$SD_CACHE/deb.log" 2>&1; then
             tail -10 "$SD_CACHE/deb.log" | sed 's/^/# make deb: /'
             flock -u 7
             return 1
@@ -120,22 +129,24 @@ sd_cgroup_roots() {
 }
 
 # sd_boot: a fresh overlay over the cached root, booted; sets SD_PID1 (the container's PID 1
-# as this machine sees it), SD_NSPAWN_PID, SD_SSH_PORT.
+# as this machine sees it), SD_NSPAWN_PID, SD_SSH_PORT. $SD_RUN/share is the container's
+# /opt/lane/share (what a script hands to the programs it runs inside, while they run).
 sd_boot() {
     SD_ID=$(sd_rand)
     SD_NAME=lbx-lane-$SD_ID
     SD_RUN=$(mktemp -d "$SD_CACHE/run.XXXXXX") || return 1
     tap_cleanup sd_teardown
     mkdir -p "$SD_RUN/upper" "$SD_RUN/work" "$SD_RUN/merged" "$SD_RUN/upper/opt/lane/debs" \
-        "$SD_RUN/upper/etc/ssh/sshd_config.d" || return 1
+        "$SD_RUN/upper/etc/ssh/sshd_config.d" "$SD_RUN/share" || return 1
     SD_SSH_PORT=$(free_port)
-    # The container shares this machine's network: its sshd on a port of its own, loopback only.
-    printf 'Port %s\nListenAddress 127.0.0.1\n' "$SD_SSH_PORT" \
+    # The container shares this machine's network: its sshd on a port of its own, loopback only,
+    # and not dropping some of the ten logins a script starts at once (MaxStartups 10:30:100).
+    printf 'Port %s\nListenAddress 127.0.0.1\nMaxStartups 50\n' "$SD_SSH_PORT" \
         >"$SD_RUN/upper/etc/ssh/sshd_config.d/00-lane.conf"
     cp "$SD_DEBS"/*.deb "$SD_RUN/upper/opt/lane/debs/"
     ssh-keygen -q -t ed25519 -N '' -f "$SD_RUN/id_user" || return 1
     cp "$SD_RUN/id_user.pub" "$SD_RUN/upper/opt/lane/id_user.pub"
-    install -m 0755 "$SD_TOP/tests/systemd/escape.sh" "$SD_RUN/upper/opt/lane/escape.sh"
+    install -m 0755 "$SD_TOP/tests/systemd/escape.sh" "$SD_GONE" "$SD_RUN/upper/opt/lane/"
     SD_CGROUPS=""
     for _r in $(sd_cgroup_roots); do
         mkdir "$_r/$SD_NAME" && SD_CGROUPS="$SD_CGROUPS $_r/$SD_NAME" || return 1
@@ -146,8 +157,10 @@ sd_boot() {
         for cg; do echo $$ >"$cg/cgroup.procs" || exit 1; done
         mount -t overlay overlay -o "lowerdir=$root,upperdir=$run/upper,workdir=$run/work" \
             "$run/merged" || exit 1
+        # the name of the lock systemd-nspawn takes on the directory it boots
+        stat -c "inode-%d:%i" "$run/merged" >"$run/nspawn-lock"
         exec systemd-nspawn -q -D "$run/merged" -M "$name" -b --register=no --keep-unit \
-            --console=passive' sh "$SD_RUN" "$SD_ROOT" "$SD_NAME" $SD_CGROUPS \
+            --console=passive --bind="$run/share:/opt/lane/share"' sh "$SD_RUN" "$SD_ROOT" "$SD_NAME" $SD_CGROUPS \
         </dev/null >"$SD_RUN/nspawn.log" 2>&1 &
     SD_NSPAWN_PID=$!
     SD_PID1=""
@@ -180,10 +193,11 @@ sd_boot() {
 
 sd_teardown() {
     if [ -n "${SD_NSPAWN_PID:-}" ]; then
-        # SIGTERM: systemd-nspawn asks the container's systemd to power off (about 2 s).
+        # SIGTERM: systemd-nspawn asks the container's systemd to power off (about 2 s; more
+        # with many sessions on a loaded machine).
         kill -TERM "$SD_NSPAWN_PID" 2>/dev/null
         _i=0
-        while kill -0 "$SD_NSPAWN_PID" 2>/dev/null && [ $_i -lt 150 ]; do
+        while kill -0 "$SD_NSPAWN_PID" 2>/dev/null && [ $_i -lt 300 ]; do
             sleep 0.1
             _i=$((_i + 1))
         done
@@ -193,6 +207,10 @@ sd_teardown() {
         fi
         wait "$SD_NSPAWN_PID" 2>/dev/null
         SD_NSPAWN_PID=""
+        # What systemd-nspawn removes itself when it can end normally; not a lock someone holds.
+        rmdir "/run/systemd/nspawn/propagate/$SD_NAME" 2>/dev/null
+        _lock=/run/systemd/nspawn/locks/$(cat "$SD_RUN/nspawn-lock" 2>/dev/null)
+        [ -f "$_lock" ] && flock -n -x "$_lock" rm -f "$_lock"
     fi
     for _cg in ${SD_CGROUPS:-}; do
         [ -d "$_cg" ] && find "$_cg" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -254,36 +272,103 @@ sd_wait_gone() {
 }
 
 # sd_grant LOGIN DURATION: the engineer of LOGIN asks, the approver approves.
-sd_grant() {
+sd_grant() { sd_request "$1" "$2" && sd_approve && SD_GRANT_EXP=$(sd_grant_exp "$SD_REQ"); }
+# sd_request LOGIN DURATION: the request alone (SD_REQ); its grant's clock starts at sd_approve.
+sd_request() {
     SD_REQ=$(sd_ctl "eng-$1" request create --host "$SD_HOST" --ticket "T-$SD_ID" \
         --reason "systemd lane" --duration "$2" | awk 'NR == 1 { print $1 }')
-    [ -n "$SD_REQ" ] && sd_ctl appr approve "$SD_REQ" >/dev/null || return 1
-    SD_GRANT_EXP=$(sd_ctl appr --json show "$SD_REQ" | python3 -c '
+    [ -n "$SD_REQ" ]
+}
+sd_approve() { sd_ctl appr approve "$SD_REQ" >/dev/null; }
+# sd_grant_exp REQ: the end of REQ's approved grant (epoch s)
+sd_grant_exp() {
+    sd_ctl appr --json show "$1" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-print(r.get("access_expiry") or r.get("access_end") or r["expires"])' 2>/dev/null)
-    [ -n "$SD_GRANT_EXP" ]
+print(r.get("access_expiry") or r.get("access_end") or r["expires"])' 2>/dev/null | grep .
 }
 
 # SD_ESCAPES: the markers of tests/systemd/escape.sh (nohup, setsid, double fork, tmux, screen,
 # systemd-run --user service and scope, D-Bus activation, a stopped process, a fork loop).
 SD_ESCAPES="1001 1002 1003 1004 1005 1006 1007 1008 1009 1010"
-# sd_escapes_running USER: the markers of USER's escapes now running.
-sd_escapes_running() {
-    sd_procs "$1" | awk '$3 == "sleep" && $4 ~ /^10[0-9][0-9]$/ { print $4 }' | sort -u | tr '\n' ' '
+# sd_markers_running USER: the markers ("sleep 10NN", whichever path started sleep) of USER's
+# processes now running, sorted, on one line.
+sd_markers_running() {
+    sd_procs "$1" | awk '$3 ~ /(^|\/)sleep$/ && $4 ~ /^10[0-9][0-9]$/ { print $4 }' |
+        sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# sd_markers_all: "USER MARKER" for each marker running, every account at once (one ps).
+sd_markers_all() {
+    sd_exec ps -e -o user:32=,stat=,args= 2>/dev/null |
+        awk '$2 !~ /^Z/ && $3 ~ /(^|\/)sleep$/ && $4 ~ /^10[0-9][0-9]$/ { print $1, $4 }' | sort -u
+}
+# sd_wait_markers USER SECS MARKER...: waits until every MARKER runs for USER (1 when SECS pass).
+sd_wait_markers() {
+    _u=$1
+    _end=$(($(date +%s) + $2))
+    shift 2
+    while :; do
+        _run=" $(sd_markers_running "$_u") "
+        _missing=""
+        for _m; do case "$_run" in *" $_m "*) ;; *) _missing="$_missing $_m" ;; esac; done
+        [ -z "$_missing" ] && return 0
+        [ "$(date +%s)" -lt "$_end" ] || { diag "$_u: not running:$_missing"; return 1; }
+        sleep 0.2
+    done
 }
 
 sd_revoke() { sd_ctl appr revoke "$SD_REQ" --comment "systemd lane" >/dev/null; }
 
 sd_audit() { sd_ctl admin --json audit export --action "$1"; }
 
+# sd_preflight: why this machine cannot run the lane's container (nothing when it can): not
+# root, a tool missing, no cgroup2, no overlayfs in a mount namespace, no cgroup of our own.
+sd_preflight() {
+    [ "$(id -u)" -eq 0 ] || { echo "needs root"; return; }
+    for _c in debootstrap systemd-nspawn nsenter unshare flock; do
+        command -v "$_c" >/dev/null || { echo "$_c missing (make deps-test installs it)"; return; }
+    done
+    [ -n "$(sd_cgroup_roots)" ] || { echo "no cgroup2 mounted"; return; }
+    mkdir -p "$SD_CACHE" && _d=$(mktemp -d "$SD_CACHE/preflight.XXXXXX") ||
+        { echo "cannot write $SD_CACHE"; return; }
+    _why=""
+    mkdir "$_d/l" "$_d/u" "$_d/w" "$_d/m"
+    # The mount lives in unshare's namespace and goes with it.
+    unshare -m --propagation private mount -t overlay overlay \
+        -o "lowerdir=$_d/l,upperdir=$_d/u,workdir=$_d/w" "$_d/m" 2>/dev/null ||
+        _why="no overlayfs in a mount namespace of its own"
+    for _r in $(sd_cgroup_roots); do
+        mkdir "$_r/lbx-lane-preflight-$$" 2>/dev/null && rmdir "$_r/lbx-lane-preflight-$$" ||
+            _why="${_why:-cannot make a cgroup in $_r}"
+    done
+    rm -rf --one-file-system "$_d"
+    echo "$_why"
+}
+
+# sd_finish: the container stopped now rather than at exit, a last test that nothing of it is
+# left on this machine (processes, mounts, cgroups, systemd-nspawn's runtime files, its
+# directory), then the TAP plan.
+sd_finish() {
+    _name=$SD_NAME _run=$SD_RUN _cgs=$SD_CGROUPS _pid=$SD_NSPAWN_PID
+    sd_teardown
+    _left=""
+    kill -0 "$_pid" 2>/dev/null && _left="$_left systemd-nspawn($_pid)"
+    for _p in /proc/[0-9]*; do
+        case "$(readlink "$_p/root" 2>/dev/null)" in "$_run"*) _left="$_left process(${_p#/proc/})" ;; esac
+    done
+    for _cg in $_cgs; do [ -d "$_cg" ] && _left="$_left $_cg"; done
+    grep -q " $_run" /proc/self/mountinfo && _left="$_left mounts-under-$_run"
+    [ -e "$_run" ] && _left="$_left $_run"
+    for _f in /run/systemd/nspawn/*/"$_name"*; do [ -e "$_f" ] && _left="$_left $_f"; done
+    check "nothing of the container left on this machine (${_left:-none})" test -z "$_left"
+    tap_done
+}
+
 # sd_setup: everything a lane script starts from, or a TAP failure and the end of the script.
 sd_setup() {
-    [ "$(id -u)" -eq 0 ] || sd_skip_all "needs root"
-    for _c in debootstrap systemd-nspawn nsenter unshare flock; do
-        command -v "$_c" >/dev/null || sd_bail "$_c missing (make deps-test installs it)"
-    done
-    [ -x "$SD_SSH_CLIENT" ] || sd_bail "$SD_SSH_CLIENT not built"
+    _why=$(sd_preflight)
+    [ -z "$_why" ] || sd_skip_all "systemd lane: $_why"
+    for _p in "$SD_SSH_CLIENT" "$SD_GONE"; do [ -x "$_p" ] || sd_bail "$_p not built"; done
     sd_root || sd_bail "the lane's Debian root (debootstrap from $SD_MIRROR)"
     sd_debs || sd_bail "make deb"
     _t0=$(sd_now_ms)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 #include "api.h"
 #include "buf.h"
@@ -356,7 +357,7 @@ lbx_err server_bind(const char *listen, int n, int *fds, int *port, struct lbx_e
 static lbx_err listen_here(struct broker *b, struct lbx_error *e)
 {
     struct evhttp_bound_socket *sock;
-    char host[256], portbuf[16];
+    char host[256];
     int port = 0;
     lbx_err r;
 
@@ -367,12 +368,25 @@ static lbx_err listen_here(struct broker *b, struct lbx_error *e)
     set_nodelay(evhttp_bound_socket_get_fd(sock));
     b->port = bound_port(sock);
     lbx_info_f("listening on %s port %d", host, b->port);
+    return LBX_OK;
+}
+
+lbx_err server_ready(struct broker *b, struct lbx_error *e)
+{
+    char portbuf[16];
+    lbx_err r;
+    int n;
+
     if (b->cfg.ready_file != NULL) {
         snprintf(portbuf, sizeof(portbuf), "%d\n", b->port);
         if ((r = lbx_file_write_atomic(b->cfg.ready_file, portbuf, strlen(portbuf), 0644, e)) !=
             LBX_OK)
             return r;
     }
+    /* Without NOTIFY_SOCKET (not started by systemd as Type=notify) this does nothing. The
+     * environment is left alone: other threads run by now, and unsetenv is not safe beside them. */
+    if ((n = sd_notifyf(0, "READY=1\nSTATUS=serving on port %d", b->port)) < 0)
+        lbx_warn_f("systemd readiness notification failed: %s", strerror(-n));
     return LBX_OK;
 }
 
