@@ -183,6 +183,10 @@ while [ "$(date +%s)" -lt $((last_end + 10)) ]; do sleep 0.5; done
 still=""
 for u in $SD_LOGINS; do gone_now "$u" || still="$still $u"; done
 check "expiry and revocation: still nothing of the accounts ten seconds later (${still:-none})" test -z "$still"
+for u in $still; do
+    sd_procs "$u" | head -10 | sed "s/^/# back for $u: /"
+    journal_of "$u\|user@$(uid "$u")" 60
+done
 
 # -- the ends reported, the records gone, the system healthy
 ended=$(sd_audit session_ended | grep -c '"support-[er][0-9]"')
