@@ -192,8 +192,6 @@ done
 ended=$(sd_audit session_ended | grep -c '"support-[er][0-9]"')
 check "every end reported: $ended of $((sessions * 2)) sessions ended in the audit chain" \
     test "$ended" -ge $((sessions * 2))
-check "no session record left in /run/lockbox" sd_sh 'test -z "$(ls /run/lockbox/sessions)"'
-sd_exec ls /run/lockbox/sessions | sed 's/^/# record: /'
 state=$(sd_exec systemctl is-system-running)
 check "the system is not degraded after $((sessions * 2)) support sessions ($state)" test "$state" = running
 sd_exec systemctl --failed --no-legend --plain | sed 's/^/# failed: /'
@@ -216,5 +214,7 @@ check "at: the job for after the grant did not run" sd_exec test ! -e /home/$A/a
 check "cron and at: refused by pam_lockbox after the grant (journal)" \
     sd_sh "journalctl --no-pager -o cat | grep -q 'pam_lockbox(\\(cron\\|atd\\):account).*$A'"
 check "cron and at: nothing of $A running" gone_now $A
+check "no session record left in /run/lockbox" sd_sh 'test -z "$(ls /run/lockbox/sessions)"'
+sd_exec ls /run/lockbox/sessions | sed 's/^/# record: /'
 [ "$TAP_FAILED" -eq 0 ] || journal_of "$A\|$(uid $A)" 400
 sd_finish
