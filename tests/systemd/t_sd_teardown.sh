@@ -73,7 +73,9 @@ check "cron and at: jobs planted by the support user" sh -c "echo '$out' | grep 
 cron_watch=$!
 sd_exec /opt/lane/gone 10 "$(uid $A):$((cron_exp * 1000))" >"$SD_RUN/cron.gone" 2>&1 &
 cron_gone=$!
-tap_cleanup "kill $cron_watch $cron_gone 2>/dev/null"
+# At exit only while they run: once waited for, their pids may belong to anyone.
+stop_cron_watchers() { [ -z "$cron_watch$cron_gone" ] || kill $cron_watch $cron_gone 2>/dev/null; }
+tap_cleanup stop_cron_watchers
 
 # lag_round ROUND: one session per account at once, each with every escape; EXP_USERS' end at
 # their grant's exp (GRANT seconds), REV_USERS' are revoked once every escape runs. Appends the
@@ -198,6 +200,7 @@ sd_exec systemctl --failed --no-legend --plain | sed 's/^/# failed: /'
 
 # -- cron and at, after the grant of their account ended
 wait $cron_watch $cron_gone
+cron_watch="" cron_gone=""
 check "cron and at: their jobs were running in the grant's last 15 s ($(cat "$SD_RUN/cron.before" | tr '\n' ' ')exp $cron_exp s)" \
     sh -c "grep -q 1011 '$SD_RUN/cron.before' && grep -q 1012 '$SD_RUN/cron.before'"
 lag=$(awk '{ print $2 }' "$SD_RUN/cron.gone")
