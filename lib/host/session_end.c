@@ -81,21 +81,33 @@ static void notify_hooks(const struct lbx_cgroup *cg)
         sleep_ms(HOOK_NOTICE_MS);
 }
 
-/* sshd's monitor survives the kill: out of a cgroup of ours, or spared in logind's scope. */
-static void kill_session(struct lbx_session_end *s)
+/* sshd's monitor survives the kill: out of a cgroup of ours, or spared in logind's scope. The
+ * hooks are told first, so that the engineer sees a last line. */
+static int prepare_kill(struct lbx_session_end *s)
 {
     struct lbx_session_record *rec = s->rec;
     struct lbx_cgroup *cg = &rec->cgroup;
     int monitor_alive = lbx_proc_is(rec->monitor_pid, rec->monitor_start);
     struct lbx_error e = {0};
-    lbx_err r;
 
     if (cg->kind == LBX_CGROUP_NONE)
-        return;
+        return monitor_alive;
     if (cg->kind != LBX_CGROUP_LOGIND && monitor_alive &&
         lbx_cgroup_attach_path(cg, rec->monitor_cgroup, rec->monitor_pid, &e) != LBX_OK)
         say(s, LOG_WARNING, "session %s: cannot move sshd out: %s", rec->sid, e.detail);
     notify_hooks(cg);
+    return monitor_alive;
+}
+
+static void kill_session(struct lbx_session_end *s, int monitor_alive)
+{
+    struct lbx_session_record *rec = s->rec;
+    struct lbx_cgroup *cg = &rec->cgroup;
+    struct lbx_error e = {0};
+    lbx_err r;
+
+    if (cg->kind == LBX_CGROUP_NONE)
+        return;
     if (cg->kind == LBX_CGROUP_LOGIND)
         r = lbx_cgroup_kill_except(cg, &rec->monitor_pid, monitor_alive ? 1 : 0, KILL_TIMEOUT_MS,
                                    &e);
@@ -105,29 +117,37 @@ static void kill_session(struct lbx_session_end *s)
         say(s, LOG_ERR, "session %s: %s", rec->sid, e.detail);
 }
 
-/* Returns 1 when the uid was swept. */
-static int sweep_uid(struct lbx_session_end *s, const char *reason)
+/* 1 when everything of the uid is to go: no other live session of it holds a grant. */
+static int uid_to_sweep(struct lbx_session_end *s, const char *reason)
 {
     /* A revoked grant is revoked in every session that holds it. */
     const char *revoked = strcmp(reason, "revoked") == 0 ? s->rec->grant_id : NULL;
-    char path[4352];
-    int left, holding;
+    int holding;
 
     if (s->rec->uid == 0)
         return 0; /* never, whatever a record says */
     holding = lbx_session_grants_held(s->sessions_dir, s->rec->uid, s->rec->sid, revoked);
-    if (holding > 0) {
+    if (holding > 0)
         say(s, LOG_INFO, "uid %u: %d other session(s) hold a grant; no sweep",
             (unsigned)s->rec->uid, holding);
-        return 0;
-    }
-    /* No grant left for this uid: tokens accepted by account phases whose sessions have not
-     * opened yet must not open one now (the session phase checks signature and exp only). */
-    if (lbx_run_path(s->cfg, LBX_RUN_PENDING, path, sizeof(path)) != NULL)
+    return holding == 0;
+}
+
+/* One kill(-1) as the uid ends every process of it in the session and outside at once: done
+ * before the session's cgroup, which then holds at most what does not run as the uid. */
+static void sweep_uid(struct lbx_session_end *s, const char *reason)
+{
+    char path[4352];
+    int left;
+
+    /* The grant itself ended: tokens accepted by account phases whose sessions have not opened
+     * yet must not open one now (the session phase checks signature and exp only). A logout
+     * ends no grant: another login of the uid under way keeps its token. */
+    if (strcmp(reason, "exited") != 0 &&
+        lbx_run_path(s->cfg, LBX_RUN_PENDING, path, sizeof(path)) != NULL)
         lbx_handoff_sweep(path, s->rec->uid);
     if ((left = lbx_proc_kill_uid(s->rec->uid, SWEEP_TIMEOUT_MS)) > 0)
         say(s, LOG_ERR, "uid %u: %d process(es) survived the sweep", (unsigned)s->rec->uid, left);
-    return 1;
 }
 
 static void report_end(struct lbx_session_end *s, const char *reason)
@@ -148,12 +168,15 @@ void lbx_session_end(struct lbx_session_end *s, const char *reason)
 {
     struct lbx_session_record *rec = s->rec;
     struct lbx_error e = {0};
-    int swept;
+    int swept, monitor_alive;
 
     say(s, LOG_INFO, "session %s of %s: %s, ending it", rec->sid, rec->user, reason);
     mark_ended(s, reason);
-    kill_session(s);
-    swept = sweep_uid(s, reason);
+    swept = uid_to_sweep(s, reason);
+    monitor_alive = prepare_kill(s);
+    if (swept)
+        sweep_uid(s, reason);
+    kill_session(s, monitor_alive);
     if (lbx_cgroup_remove(&rec->cgroup, &e) != LBX_OK)
         say(s, LOG_WARNING, "session %s: %s", rec->sid, e.detail);
     report_end(s, reason);

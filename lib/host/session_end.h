@@ -6,9 +6,10 @@
  *   2. take sshd's monitor out of a cgroup of ours (logind scope: it is spared instead), so it
  *      survives, runs pam_close_session and closes the connection cleanly;
  *   3. tell lockbox-session (SIGUSR1) so the engineer sees a last line, give it a moment;
- *   4. kill every other process of the session's cgroup, however it was daemonized;
- *   5. when no other live session of the uid holds a grant, kill everything of the uid, outside
- *      the cgroup too (systemd-run --user, lingering, cron and at jobs, the user manager);
+ *   4. when no other live session of the uid holds a grant, kill everything of the uid, in the
+ *      session and outside it (systemd-run --user, lingering, cron and at jobs, the user
+ *      manager): one kill(-1) as the uid, the quickest way to end many processes at once;
+ *   5. kill every other process of the session's cgroup, however it was daemonized;
  *   6. remove the cgroup, report the end (spooled while the broker is away), remove the record;
  *   7. on systemd, clear the failed state of the user manager the sweep killed. */
 #ifndef LBX_SESSION_END_H

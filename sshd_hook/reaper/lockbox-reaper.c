@@ -240,7 +240,12 @@ static int leave_session_scope(const char *sid)
 
     if (!lbx_systemd_booted())
         return 1;
-    snprintf(unit, sizeof(unit), "lockbox-reaper-%s.scope", sid);
+    size_t n = strlen(sid);
+
+    /* On logind's path the session id is its scope's name: "session-N.scope". */
+    if (n > 6 && strcmp(sid + n - 6, ".scope") == 0)
+        n -= 6;
+    snprintf(unit, sizeof(unit), "lockbox-reaper-%.*s.scope", (int)n, sid);
     if (lbx_systemd_enter_scope(unit, "lockbox reaper of one support session", SCOPE_TIMEOUT_MS,
                                 &e) == LBX_OK)
         return 1;

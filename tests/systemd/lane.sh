@@ -191,7 +191,25 @@ sd_boot() {
     esac
 }
 
+# sd__tree PID: PID's descendants, children first
+sd__tree() {
+    for _c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        sd__tree "$_c"
+        echo "$_c"
+    done
+}
+
 sd_teardown() {
+    # The script's background work still running (a script stopped midway): its watchers and
+    # their nsenter, which stays stopped for good once a command it runs was stopped by the
+    # container's poweroff. By pid, the lane's own processes only.
+    if [ -n "${SD_RUN:-}" ] && jobs -p >"$SD_RUN/jobs" 2>/dev/null; then
+        for _j in $(cat "$SD_RUN/jobs"); do
+            [ "$_j" = "${SD_NSPAWN_PID:-}" ] && continue # the container: powered off below
+            # shellcheck disable=SC2046
+            kill -KILL $(sd__tree "$_j") "$_j" 2>/dev/null
+        done
+    fi
     if [ -n "${SD_NSPAWN_PID:-}" ]; then
         # SIGTERM: systemd-nspawn asks the container's systemd to power off (about 2 s; more
         # with many sessions on a loaded machine).

@@ -73,7 +73,9 @@ check "cron and at: jobs planted by the support user" sh -c "echo '$out' | grep 
 cron_watch=$!
 sd_exec /opt/lane/gone 10 "$(uid $A):$((cron_exp * 1000))" >"$SD_RUN/cron.gone" 2>&1 &
 cron_gone=$!
-tap_cleanup "kill $cron_watch $cron_gone 2>/dev/null"
+# At exit only while they run: once waited for, their pids may belong to anyone.
+stop_cron_watchers() { [ -z "$cron_watch$cron_gone" ] || kill $cron_watch $cron_gone 2>/dev/null; }
+tap_cleanup stop_cron_watchers
 
 # lag_round ROUND: one session per account at once, each with every escape; EXP_USERS' end at
 # their grant's exp (GRANT seconds), REV_USERS' are revoked once every escape runs. Appends the
@@ -183,19 +185,22 @@ while [ "$(date +%s)" -lt $((last_end + 10)) ]; do sleep 0.5; done
 still=""
 for u in $SD_LOGINS; do gone_now "$u" || still="$still $u"; done
 check "expiry and revocation: still nothing of the accounts ten seconds later (${still:-none})" test -z "$still"
+for u in $still; do
+    sd_procs "$u" | head -10 | sed "s/^/# back for $u: /"
+    journal_of "$u\|user@$(uid "$u")" 60
+done
 
 # -- the ends reported, the records gone, the system healthy
 ended=$(sd_audit session_ended | grep -c '"support-[er][0-9]"')
 check "every end reported: $ended of $((sessions * 2)) sessions ended in the audit chain" \
     test "$ended" -ge $((sessions * 2))
-check "no session record left in /run/lockbox" sd_sh 'test -z "$(ls /run/lockbox/sessions)"'
-sd_exec ls /run/lockbox/sessions | sed 's/^/# record: /'
 state=$(sd_exec systemctl is-system-running)
 check "the system is not degraded after $((sessions * 2)) support sessions ($state)" test "$state" = running
 sd_exec systemctl --failed --no-legend --plain | sed 's/^/# failed: /'
 
 # -- cron and at, after the grant of their account ended
 wait $cron_watch $cron_gone
+cron_watch="" cron_gone=""
 check "cron and at: their jobs were running in the grant's last 15 s ($(cat "$SD_RUN/cron.before" | tr '\n' ' ')exp $cron_exp s)" \
     sh -c "grep -q 1011 '$SD_RUN/cron.before' && grep -q 1012 '$SD_RUN/cron.before'"
 lag=$(awk '{ print $2 }' "$SD_RUN/cron.gone")
@@ -212,5 +217,7 @@ check "at: the job for after the grant did not run" sd_exec test ! -e /home/$A/a
 check "cron and at: refused by pam_lockbox after the grant (journal)" \
     sd_sh "journalctl --no-pager -o cat | grep -q 'pam_lockbox(\\(cron\\|atd\\):account).*$A'"
 check "cron and at: nothing of $A running" gone_now $A
+check "no session record left in /run/lockbox" sd_sh 'test -z "$(ls /run/lockbox/sessions)"'
+sd_exec ls /run/lockbox/sessions | sed 's/^/# record: /'
 [ "$TAP_FAILED" -eq 0 ] || journal_of "$A\|$(uid $A)" 400
 sd_finish
