@@ -128,17 +128,18 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
 __attribute__((no_sanitize_address)) static int kill_as(void *arg)
 {
     uid_t uid = *(const uid_t *)arg;
-    struct timespec pause = {0, 1000000};
+    struct timespec pause = {0, 2000000};
     int round;
 
     if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0)
         _exit(2);
-    for (round = 0; round < 100000; round++) {
+    /* One pass does it; more only for what a non-uid parent starts meanwhile. Zombies of the uid
+     * answer kill(-1) until their parents reap them: a pause between passes, and the parent
+     * stops this process once nothing of the uid lives. */
+    for (round = 0; round < 5000; round++) {
         if (kill(-1, SIGKILL) != 0 && errno == ESRCH)
             _exit(0);
-        /* Only zombies left answer kill(-1) too: the parent sees that and stops us. */
-        if (round % 16 == 15)
-            nanosleep(&pause, NULL);
+        nanosleep(&pause, NULL);
     }
     _exit(1);
 }
@@ -182,14 +183,14 @@ static int count_except(uid_t uid, pid_t except)
 
 int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
 {
-    struct timespec tick = {0, 2000000};
+    struct timespec tick = {0, 2000000}, look = {0, 5000000};
     char stack[16384] __attribute__((aligned(16)));
     int waited, status, left;
     pid_t child = -1, none = -1;
 
     if (uid == 0)
         return -1;
-    for (waited = 0; waited <= timeout_ms; waited += 2) {
+    for (waited = 0; waited <= timeout_ms; waited += 5) {
         /* A process of the uid may kill the killer before the killer kills it: start another. */
         if (child <= 0)
             child = start_killer(&uid, stack, sizeof(stack));
@@ -200,7 +201,7 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 break; /* nothing the uid may signal is left: the rest is root's to kill */
         }
-        nanosleep(&tick, NULL);
+        nanosleep(&look, NULL);
     }
     if (child > 0) {
         kill(child, SIGKILL);

@@ -7,6 +7,8 @@
 . tests/support/hostgate_env.sh
 
 hg_setup || { fail "setup"; tap_done; exit 1; }
+# No broker is asked here; the configuration still needs one (an empty value is refused).
+HG_BROKER_URL=https://127.0.0.1:9
 hg_config
 N=lbxe2e${HG_ID}n
 hg_user "$N"

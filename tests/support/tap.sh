@@ -8,6 +8,12 @@ ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 fail() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
 # check "description" command args...: ok when the command succeeds
 check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+# check_todo "why" "description" command args...: a known gap (TAP TODO): reported, visible in
+# the log either way, not counted as a failure until the product meets it
+check_todo() {
+    _why=$1 d=$2; shift 2; TAP_N=$((TAP_N + 1))
+    if "$@"; then echo "ok $TAP_N - $d # TODO $_why"; else echo "not ok $TAP_N - $d # TODO $_why"; fi
+}
 # check_fails "description" command args...: ok when the command fails
 check_fails() { d=$1; shift; if "$@"; then fail "$d"; else ok "$d"; fi; }
 diag() { echo "# $*"; }
