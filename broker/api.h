@@ -62,6 +62,8 @@ int api_valid_name(const char *s);
 /* auth.c */
 lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e);
 void auth_caller_free(struct caller *c);
+/* A refused authentication, audited as access_refused within the source's budget. */
+void auth_audit_refusal(struct api_req *ar, const char *who, const char *why);
 int caller_has(const struct caller *c, enum lbx_role role);
 /* Holds role on exactly this scope string ("tenant:x", "subscription:y", "global"). */
 int caller_has_on(const struct caller *c, enum lbx_role role, const char *scope);

@@ -16,6 +16,7 @@
 #include "api.h"
 #include "audit.h"
 #include "buf.h"
+#include "console.h"
 #include "random.h"
 #include "tls_trust.h"
 
@@ -140,8 +141,11 @@ static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lb
     struct lbx_error ignore = {0};
     char hash[65];
     json_t *row = NULL;
+    lbx_err r;
 
     name[0] = '\0';
+    if (h == NULL && console_authenticate(ar, name, len, &r, e))
+        return r;
     if (h == NULL)
         return person_by_certificate(ar, name, len, e);
     if (strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) == 0 || strlen(h + 7) > BEARER_MAX) {
@@ -185,6 +189,11 @@ static lbx_err resolve_person(struct api_req *ar, struct lbx_error *e)
     }
     c->kind = CALLER_PERSON;
     return LBX_OK;
+}
+
+void auth_audit_refusal(struct api_req *ar, const char *who, const char *why)
+{
+    audit_refusal(ar, who, why);
 }
 
 lbx_err auth_resolve(struct api_req *ar, int want_host, struct lbx_error *e)

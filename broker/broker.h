@@ -21,6 +21,8 @@ struct refusal_limiter;
 struct group_commit;
 struct evhttp_request;
 struct evbuffer;
+struct console_table;
+struct console_oidc;
 
 /* Event priorities (event_base_priority_init(base, BROKER_PRIO_COUNT)): I/O and timers run at
  * the default, the middle one; the group commit waits for idle unless it is overdue. */
@@ -46,6 +48,9 @@ struct broker {
     int worker, nworkers, listen_fd;
     int *wake_wr, wake_rd;
     struct event *wake_ev;
+    /* The web console (console.h): sessions shared by all workers, NULL when it is off. */
+    struct console_table *console_table;
+    struct console_oidc *console_oidc;
 };
 
 /* server.c */

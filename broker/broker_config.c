@@ -41,6 +41,15 @@ static const struct lbx_opt broker_opts[] = {
     {"notify_backoff", LBX_OPT_DURATION, C(notify_backoff), 1, 3600},
     {"notify_timeout", LBX_OPT_DURATION, C(notify_timeout), 1, 120},
     {"workers", LBX_OPT_INT, C(workers), 1, BROKER_WORKERS_MAX},
+    {"console_url", LBX_OPT_STRING, C(console_url), 0, 0},
+    {"console_web_dir", LBX_OPT_STRING, C(console_web_dir), 0, 0},
+    {"console_idle_timeout", LBX_OPT_DURATION, C(console_idle_timeout), 60, 24 * 3600},
+    {"console_session_lifetime", LBX_OPT_DURATION, C(console_session_lifetime), 300, 7 * 24 * 3600},
+    {"oidc_issuer", LBX_OPT_STRING, C(oidc_issuer), 0, 0},
+    {"oidc_client_id", LBX_OPT_STRING, C(oidc_client_id), 0, 0},
+    {"oidc_client_secret", LBX_OPT_STRING, C(oidc_client_secret), 0, 0},
+    {"oidc_ca", LBX_OPT_STRING, C(oidc_ca), 0, 0},
+    {"oidc_identity_claim", LBX_OPT_STRING, C(oidc_identity_claim), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 #undef C
@@ -62,6 +71,8 @@ static void set_defaults(struct broker_config *cfg)
     cfg->notify_timeout = 5;
     cfg->workers = 1;
     cfg->tls_session_lifetime = 2 * 3600;
+    cfg->console_idle_timeout = 30 * 60;
+    cfg->console_session_lifetime = 8 * 3600;
 }
 
 int broker_config_log_level(const struct broker_config *cfg)
@@ -79,6 +90,31 @@ int broker_config_log_level(const struct broker_config *cfg)
         if (strcasecmp(cfg->log_level, levels[i].name) == 0)
             return levels[i].level;
     return -1;
+}
+
+/* The console's keys belong together; its URL is an origin (links and the Origin check). */
+static lbx_err check_console(const struct broker_config *cfg, const char *path,
+                             struct lbx_error *e)
+{
+    const char *u = cfg->console_url, *claim = cfg->oidc_identity_claim;
+
+    if (u == NULL)
+        return LBX_OK;
+    if (strncmp(u, "https://", 8) != 0 || u[8] == '\0' || strpbrk(u + 8, "/?#@ \"'<>\\") != NULL)
+        return lbx_error_set(e, LBX_ERR_CONFIG,
+                             "%s: console_url must be an https origin (https://host[:port])", path);
+    if (cfg->oidc_issuer == NULL || cfg->oidc_client_id == NULL ||
+        cfg->oidc_client_secret == NULL || cfg->oidc_ca == NULL)
+        return lbx_error_set(e, LBX_ERR_CONFIG,
+                             "%s: console_url needs oidc_issuer, oidc_client_id, "
+                             "oidc_client_secret and oidc_ca",
+                             path);
+    if (strncmp(cfg->oidc_issuer, "https://", 8) != 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: oidc_issuer must be an https URL", path);
+    if (claim != NULL && strcmp(claim, "email") != 0 && strcmp(claim, "sub") != 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: oidc_identity_claim must be email or sub",
+                             path);
+    return LBX_OK;
 }
 
 static lbx_err check_required(const struct broker_config *cfg, const char *path,
@@ -106,7 +142,7 @@ static lbx_err check_required(const struct broker_config *cfg, const char *path,
                              path);
     if (cfg->notify_webhook != NULL && cfg->notify_ca == NULL)
         return lbx_error_set(e, LBX_ERR_CONFIG, "%s: notify_webhook needs notify_ca", path);
-    return LBX_OK;
+    return check_console(cfg, path, e);
 }
 
 lbx_err broker_config_load(const char *path, struct broker_config *cfg, struct lbx_error *e)

@@ -46,6 +46,15 @@ struct broker_config {
     /* Processes serving HTTPS (1: one process, no fork; 2..64: a supervising parent and that
      * many prefork workers, see workers.c). */
     long workers;
+    /* The web console (console.h): on when console_url is set. */
+    char *console_url;      /* its public https origin, e.g. https://lockbox.example.com */
+    char *console_web_dir;  /* its pages (default /usr/share/lockbox/web) */
+    int64_t console_idle_timeout, console_session_lifetime;
+    char *oidc_issuer;        /* the customer's OpenID provider */
+    char *oidc_client_id;
+    char *oidc_client_secret;
+    char *oidc_ca;            /* CA bundle the provider's HTTPS is verified against */
+    char *oidc_identity_claim; /* "email" (default) or "sub" */
 };
 
 /* Loads path into cfg (defaults first). e names file:line for a bad line. */

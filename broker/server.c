@@ -21,6 +21,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "console.h"
 #include "file.h"
 #include "json.h"
 #include "log.h"
@@ -162,6 +163,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     snprintf(ar.path, sizeof(ar.path), "%s", path);
+    if (ar.b->console_table != NULL && strncmp(path, "/v1/", 4) != 0) {
+        console_handle(ar.b, req, path);
+        return;
+    }
     query = uri ? evhttp_uri_get_query(uri) : NULL;
     if (query != NULL && evhttp_parse_query_str(query, &ar.query) != 0)
         api_fail_msg(&ar, 400, "bad_query", "malformed query string");

@@ -1,0 +1,412 @@
+// lockbox console: plain JavaScript over the broker's /v1/ API, authenticated by the console
+// session cookie. Every piece of data reaches the page through textContent or an attribute
+// set by setAttribute, never through innerHTML: a request's ticket, justification or comment
+// is whatever the engineer typed.
+'use strict';
+
+const state = { me: null, csrf: null, roles: [], timers: [] };
+
+// ---- DOM helpers ----
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'text') e.textContent = String(v);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return e;
+}
+
+function show(...nodes) {
+  const main = document.getElementById('main');
+  main.replaceChildren(...nodes);
+}
+
+function toast(msg) {
+  const t = document.getElementById('toast');
+  t.textContent = msg;
+  t.className = 'show';
+  setTimeout(() => { t.className = ''; }, 4000);
+}
+
+// ---- time ----
+
+function fmtDuration(seconds) {
+  let s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400); s -= d * 86400;
+  const h = Math.floor(s / 3600); s -= h * 3600;
+  const m = Math.floor(s / 60); s -= m * 60;
+  if (d > 0) return d + ' d ' + h + ' h';
+  if (h > 0) return h + ' h ' + m + ' min';
+  if (m > 0) return m + ' min ' + s + ' s';
+  return s + ' s';
+}
+
+// A time in the viewer's zone, UTC on hover, and how far it is from now.
+function timeEl(epoch, relative) {
+  if (epoch === null || epoch === undefined) return el('span', { class: 'muted', text: '—' });
+  const d = new Date(epoch * 1000);
+  const local = d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const t = el('time', { datetime: d.toISOString(), title: d.toUTCString(), tabindex: 0, text: local });
+  if (!relative) return t;
+  const rel = el('span', { class: 'muted rel', 'data-epoch': epoch });
+  updateRelative(rel);
+  return el('span', {}, t, ' ', rel);
+}
+
+function updateRelative(node) {
+  const epoch = Number(node.getAttribute('data-epoch'));
+  const delta = epoch - Date.now() / 1000;
+  node.textContent = delta >= 0 ? '(in ' + fmtDuration(delta) + ')' : '(' + fmtDuration(-delta) + ' ago)';
+}
+
+function startTicker() {
+  state.timers.push(setInterval(() => {
+    document.querySelectorAll('.rel').forEach(updateRelative);
+    document.querySelectorAll('.left').forEach((n) => {
+      const left = Number(n.getAttribute('data-end')) - Date.now() / 1000;
+      n.textContent = left > 0 ? fmtDuration(left) : 'ended';
+    });
+  }, 1000));
+}
+
+function stopTimers() {
+  state.timers.forEach(clearInterval);
+  state.timers = [];
+}
+
+// ---- API ----
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || ('HTTP ' + status));
+    this.status = status;
+    this.code = body && body.error;
+  }
+}
+
+async function api(method, path, body) {
+  const opts = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  if (method !== 'GET') {
+    opts.headers['X-CSRF-Token'] = state.csrf || '';
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body || {});
+  }
+  const r = await fetch(path, opts);
+  if (r.status === 401) { signedOut(); throw new ApiError(401, null); }
+  if (r.status === 204) return null;
+  const ctype = r.headers.get('Content-Type') || '';
+  const data = ctype.includes('json') && !ctype.includes('ndjson') ? await r.json() : await r.text();
+  if (!r.ok) throw new ApiError(r.status, typeof data === 'object' ? data : null);
+  return data;
+}
+
+function signedOut() {
+  stopTimers();
+  state.me = null;
+  document.getElementById('nav').hidden = true;
+  document.getElementById('signout').hidden = true;
+  document.getElementById('who').textContent = '';
+  sessionStorage.setItem('lbx-after-sign-in', location.hash || '#/pending');
+  show(el('section', { class: 'notice' },
+    el('h1', { text: 'lockbox' }),
+    el('p', { text: 'Sign in with your organisation account to review support access requests.' }),
+    el('a', { class: 'button', href: '/auth/login', id: 'signin', text: 'Sign in' })));
+}
+
+// ---- request fields ----
+
+function statusEl(s) { return el('span', { class: 'status ' + s, text: s }); }
+
+function scopeText(r) {
+  const s = r.scope || {};
+  return [s.tenant && ('tenant ' + s.tenant), s.subscription && ('subscription ' + s.subscription)]
+    .filter(Boolean).join(' / ') || '—';
+}
+
+function ticketText(r) {
+  return r.ticket === 'provider-initiated' || !r.ticket ? 'provider-initiated' : r.ticket;
+}
+
+function requestFields(r) {
+  const rows = [
+    ['Request', el('a', { href: '#/requests/' + encodeURIComponent(r.id), text: r.id })],
+    ['Support request', ticketText(r)],
+    ['Status', statusEl(r.status)],
+    ['Host / environment', (r.host || r.host_group || '—') + (r.host_group ? ' (group)' : '')],
+    ['Scope', scopeText(r)],
+    ['Login', r.login || '—'],
+    ['Requester', r.requester],
+    ['Requested', timeEl(r.created, true)],
+    ['Request expiry', timeEl(r.request_expiry, true)],
+    ['Access period', fmtDuration(r.duration)],
+    ['Access expiry', r.access_end ? timeEl(r.access_end, true)
+      : el('span', { class: 'muted', text: fmtDuration(r.duration) + ' after approval' })],
+    ['Justification', r.reason],
+    ['Approvers', (r.approvers || []).join(', ') || '—'],
+    ['Approvals so far', (r.approvals || []).map((a) => (typeof a === 'string' ? a : a.approver || a.identity || JSON.stringify(a))).join(', ') || 'none'],
+  ];
+  if (r.decided_by) rows.push(['Decided by', r.decided_by], ['Decided', timeEl(r.decided_at)]);
+  if (r.comment) rows.push(['Comment', r.comment]);
+  if (r.revoked_by) rows.push(['Revoked by', r.revoked_by], ['Revoke comment', r.revoke_comment || '—']);
+  const dl = el('dl');
+  for (const [k, v] of rows) {
+    dl.appendChild(el('dt', { text: k }));
+    dl.appendChild(el('dd', {}, typeof v === 'string' ? v : v));
+  }
+  return dl;
+}
+
+// Approve / Deny with a comment; a denial needs a reason (the engineer sees it).
+function decisionForm(r, after) {
+  const id = 'c-' + r.id;
+  const comment = el('textarea', { id, maxlength: 1024, 'aria-label': 'Comment for ' + r.id,
+    placeholder: 'Comment (required to deny: the engineer sees it)' });
+  const err = el('p', { class: 'error', role: 'alert' });
+  const decide = async (verb, btn) => {
+    const text = comment.value.trim();
+    if (verb === 'deny' && text === '') { err.textContent = 'A denial needs a reason.'; comment.focus(); return; }
+    btn.disabled = true;
+    try {
+      await api('POST', '/v1/requests/' + encodeURIComponent(r.id) + '/' + verb, text ? { comment: text } : {});
+      toast(r.id + (verb === 'approve' ? ' approved' : ' denied'));
+      after();
+    } catch (e) {
+      err.textContent = e.message;
+      btn.disabled = false;
+    }
+  };
+  const approve = el('button', { type: 'button', class: 'approve', text: 'Approve' });
+  const deny = el('button', { type: 'button', class: 'danger deny', text: 'Deny' });
+  approve.addEventListener('click', () => decide('approve', approve));
+  deny.addEventListener('click', () => decide('deny', deny));
+  const mine = state.me && r.requester === state.me;
+  if (mine) { approve.disabled = true; deny.disabled = true; }
+  return el('div', { class: 'decision' },
+    el('label', { for: id, class: 'muted', text: 'Comment' }), comment,
+    el('div', { class: 'actions' }, approve, deny),
+    mine ? el('p', { class: 'muted', text: 'You made this request: somebody else must decide it.' }) : null,
+    err);
+}
+
+// ---- pages ----
+
+async function pagePending() {
+  const data = await api('GET', '/v1/requests?status=pending&limit=100');
+  const list = data.requests || [];
+  const cards = list.map((r) => el('section', { class: 'card request', 'data-id': r.id },
+    el('h2', {}, el('a', { href: '#/requests/' + encodeURIComponent(r.id), text: r.id }), ' ', statusEl(r.status)),
+    requestFields(r),
+    r.status === 'pending' || r.status === 'internal-review' ? decisionForm(r, route) : null));
+  show(el('h1', { text: 'Pending requests' }),
+    list.length ? el('div', {}, ...cards) : el('p', { class: 'muted', id: 'empty', text: 'Nothing waits for a decision.' }));
+}
+
+function revokeButton(r) {
+  const b = el('button', { type: 'button', class: 'danger revoke', text: 'Revoke' });
+  b.addEventListener('click', async () => {
+    const reason = prompt('Revoke ' + r.id + ': reason (the engineer sees it)');
+    if (reason === null) return;
+    b.disabled = true;
+    try {
+      await api('POST', '/v1/requests/' + encodeURIComponent(r.id) + '/revoke', reason.trim() ? { comment: reason.trim() } : {});
+      toast(r.id + ' revoked');
+      route();
+    } catch (e) { toast(e.message); b.disabled = false; }
+  });
+  return b;
+}
+
+async function pageActive() {
+  const data = await api('GET', '/v1/requests?status=approved&limit=200');
+  const now = Date.now() / 1000;
+  const live = (data.requests || []).filter((r) => r.access_end && r.access_end > now && r.grant_status !== 'revoked');
+  const rows = live.map((r) => el('tr', { 'data-id': r.id },
+    el('td', { 'data-label': 'Host' }, r.host || r.host_group || '—'),
+    el('td', { 'data-label': 'Login' }, r.login || '—'),
+    el('td', { 'data-label': 'Grant' }, el('a', { href: '#/requests/' + encodeURIComponent(r.id), text: (r.grant_id || '') + ' (' + r.id + ')' })),
+    el('td', { 'data-label': 'Started' }, timeEl(r.access_start)),
+    el('td', { 'data-label': 'Time left' }, el('span', { class: 'left', 'data-end': r.access_end, text: fmtDuration(r.access_end - now) })),
+    el('td', {}, revokeButton(r))));
+  show(el('h1', { text: 'Active sessions' }),
+    live.length ? el('table', { class: 'responsive' },
+      el('thead', {}, el('tr', {}, ...['Host', 'Login', 'Grant', 'Started', 'Time left', ''].map((h) => el('th', { text: h })))),
+      el('tbody', {}, ...rows)) : el('p', { class: 'muted', id: 'empty', text: 'No access is active.' }));
+}
+
+async function auditLines(query) {
+  const text = await api('GET', '/v1/audit' + query);
+  return String(text).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}
+
+function canReadAudit() {
+  return state.roles.some((r) => r.role === 'auditor' || r.role === 'admin');
+}
+
+async function pageRequest(id) {
+  const r = await api('GET', '/v1/requests/' + encodeURIComponent(id));
+  const nodes = [el('h1', {}, 'Request ' + r.id + ' ', statusEl(r.status)), el('section', { class: 'card' }, requestFields(r))];
+  if (r.status === 'pending' || r.status === 'internal-review') nodes.push(el('section', { class: 'card' }, decisionForm(r, route)));
+  if (r.status === 'approved' && r.access_end > Date.now() / 1000) nodes.push(el('div', { class: 'actions' }, revokeButton(r)));
+  const trail = el('section', { class: 'card' }, el('h2', { text: 'Audit trail' }));
+  nodes.push(trail);
+  show(...nodes);
+  if (!canReadAudit()) {
+    trail.appendChild(el('p', { class: 'muted', text: 'The full audit trail is for auditors and administrators.' }));
+    return;
+  }
+  const events = (await auditLines('?limit=1000')).map((e) => ({ seq: e.seq, body: JSON.parse(e.body) }))
+    .filter((e) => e.body.request === r.id || (e.body.detail && e.body.detail.request === r.id));
+  trail.appendChild(events.length ? el('ol', {}, ...events.map((e) => el('li', {},
+    timeEl(e.body.time), ' ', el('strong', { text: e.body.action }), ' by ', String(e.body.actor || '—'))))
+    : el('p', { class: 'muted', text: 'No events yet.' }));
+}
+
+async function pageRecent(params) {
+  const status = params.get('status') || 'all';
+  const host = params.get('host') || '';
+  const requester = params.get('requester') || '';
+  const before = params.get('before') || '';
+  const since = Math.floor(Date.now() / 1000) - 28 * 86400;
+  const q = new URLSearchParams({ status, since: String(since), limit: '50' });
+  if (before) q.set('before', before);
+  const data = await api('GET', '/v1/requests?' + q.toString());
+  const list = (data.requests || []).filter((r) => (!host || (r.host || '').includes(host)) &&
+    (!requester || (r.requester || '').includes(requester)));
+  const sel = el('select', { name: 'status', id: 'f-status' }, ...['all', 'pending', 'internal-review', 'approved', 'denied', 'expired', 'revoked', 'ended']
+    .map((s) => el('option', { value: s, selected: s === status, text: s })));
+  const fHost = el('input', { name: 'host', id: 'f-host', value: host });
+  const fReq = el('input', { name: 'requester', id: 'f-requester', value: requester });
+  const form = el('form', { class: 'filters' },
+    el('label', {}, 'Status', sel), el('label', {}, 'Host', fHost), el('label', {}, 'Requester', fReq),
+    el('button', { type: 'submit', text: 'Filter' }));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams({ status: sel.value, host: fHost.value, requester: fReq.value });
+    location.hash = '#/recent?' + p.toString();
+  });
+  const rows = list.map((r) => el('tr', {},
+    el('td', { 'data-label': 'Request' }, el('a', { href: '#/requests/' + encodeURIComponent(r.id), text: r.id })),
+    el('td', { 'data-label': 'Status' }, statusEl(r.status)),
+    el('td', { 'data-label': 'Host' }, r.host || r.host_group || '—'),
+    el('td', { 'data-label': 'Requester' }, r.requester),
+    el('td', { 'data-label': 'Support request' }, ticketText(r)),
+    el('td', { 'data-label': 'Requested' }, timeEl(r.created))));
+  const pager = el('div', { class: 'actions' });
+  if (data.next) {
+    const p = new URLSearchParams({ status, host, requester, before: data.next });
+    pager.appendChild(el('a', { class: 'button secondary', href: '#/recent?' + p.toString(), text: 'Older →' }));
+  }
+  show(el('h1', { text: 'Recent requests (28 days)' }), form,
+    el('table', { class: 'responsive' },
+      el('thead', {}, el('tr', {}, ...['Request', 'Status', 'Host', 'Requester', 'Support request', 'Requested'].map((h) => el('th', { text: h })))),
+      el('tbody', {}, ...rows)), pager);
+}
+
+async function sha256hex(text) {
+  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(d)).map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// hash = SHA-256(body), body.prev_hash = the previous event's hash (API.md).
+async function chainStatus(events) {
+  let prev = null;
+  for (const e of events) {
+    if (await sha256hex(e.body) !== e.hash) return 'broken at event ' + e.seq + ' (hash)';
+    const b = JSON.parse(e.body);
+    if (prev !== null && b.prev_hash !== prev) return 'broken at event ' + e.seq + ' (link)';
+    prev = e.hash;
+  }
+  return 'intact (' + events.length + ' events shown)';
+}
+
+function download(name, type, text) {
+  const a = el('a', { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+function csvCell(v) {
+  const s = v === null || v === undefined ? '' : (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  // A leading = + - @ would be a formula in a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(s) ? "'" + s : s;
+  return '"' + safe.replace(/"/g, '""') + '"';
+}
+
+async function pageAudit(params) {
+  if (!canReadAudit()) { show(el('h1', { text: 'Audit' }), el('p', { class: 'muted', text: 'The audit log is for auditors and administrators.' })); return; }
+  const search = params.get('q') || '';
+  const events = await auditLines('?limit=1000');
+  const bodies = events.map((e) => ({ e, b: JSON.parse(e.body) }));
+  const shown = bodies.filter(({ e }) => !search || e.body.toLowerCase().includes(search.toLowerCase()));
+  const input = el('input', { name: 'q', id: 'f-q', value: search, 'aria-label': 'Search' });
+  const form = el('form', { class: 'filters' }, el('label', {}, 'Search', input), el('button', { type: 'submit', text: 'Search' }));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/audit?' + new URLSearchParams({ q: input.value }).toString(); });
+  const jsonl = el('button', { type: 'button', class: 'secondary', text: 'Export JSON lines' });
+  jsonl.addEventListener('click', () => download('lockbox-audit.jsonl', 'application/x-ndjson', shown.map(({ e }) => JSON.stringify(e)).join('\n') + '\n'));
+  const csv = el('button', { type: 'button', class: 'secondary', text: 'Export CSV' });
+  csv.addEventListener('click', () => download('lockbox-audit.csv', 'text/csv',
+    'seq,time,action,actor,request,hash\n' + shown.map(({ e, b }) => [e.seq, b.time, b.action, b.actor, b.request, e.hash].map(csvCell).join(',')).join('\n') + '\n'));
+  const chain = el('p', { id: 'chain', text: 'Chain: checking…' });
+  show(el('h1', { text: 'Audit' }), form, el('div', { class: 'actions' }, jsonl, csv), chain,
+    el('table', { class: 'responsive' },
+      el('thead', {}, el('tr', {}, ...['#', 'Time', 'Action', 'Actor', 'Request'].map((h) => el('th', { text: h })))),
+      el('tbody', {}, ...shown.slice(-300).reverse().map(({ e, b }) => el('tr', {},
+        el('td', { 'data-label': '#' }, String(e.seq)), el('td', { 'data-label': 'Time' }, timeEl(b.time)),
+        el('td', { 'data-label': 'Action' }, String(b.action)), el('td', { 'data-label': 'Actor' }, String(b.actor || '—')),
+        el('td', { 'data-label': 'Request' }, String(b.request || '')))))));
+  chain.textContent = 'Chain: ' + await chainStatus(events);
+}
+
+// ---- router ----
+
+const pages = { pending: pagePending, active: pageActive, recent: pageRecent, audit: pageAudit };
+
+async function route() {
+  if (!state.me) return;
+  stopTimers();
+  const hash = location.hash.replace(/^#\/?/, '') || 'pending';
+  const [path, query] = hash.split('?');
+  const parts = path.split('/');
+  const params = new URLSearchParams(query || '');
+  document.querySelectorAll('nav a').forEach((a) => a.removeAttribute('aria-current'));
+  const navItem = document.getElementById('nav-' + parts[0]);
+  if (navItem) navItem.setAttribute('aria-current', 'page');
+  try {
+    if (parts[0] === 'requests' && parts[1]) await pageRequest(decodeURIComponent(parts[1]));
+    else await (pages[parts[0]] || pagePending)(params);
+    startTicker();
+    document.getElementById('main').focus();
+  } catch (e) {
+    if (e.status !== 401) show(el('h1', { text: 'Error' }), el('p', { class: 'error', text: e.message }));
+  }
+}
+
+async function start() {
+  document.getElementById('signout').addEventListener('click', async () => {
+    try { await api('POST', '/auth/logout', {}); } catch (e) { /* signed out either way */ }
+    signedOut();
+  });
+  const r = await fetch('/auth/session', { credentials: 'same-origin' });
+  if (!r.ok) { signedOut(); return; }
+  const s = await r.json();
+  state.me = s.identity;
+  state.csrf = s.csrf;
+  try { state.roles = (await api('GET', '/v1/whoami')).roles || []; } catch (e) { if (e.status === 401) return; }
+  document.getElementById('who').textContent = s.identity;
+  document.getElementById('nav').hidden = false;
+  document.getElementById('signout').hidden = false;
+  const after = sessionStorage.getItem('lbx-after-sign-in');
+  if (after) { sessionStorage.removeItem('lbx-after-sign-in'); if (after !== location.hash) { location.hash = after; return; } }
+  route();
+}
+
+window.addEventListener('hashchange', route);
+document.addEventListener('DOMContentLoaded', start);
