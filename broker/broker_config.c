@@ -43,7 +43,7 @@ static const struct lbx_opt broker_opts[] = {
     {"workers", LBX_OPT_INT, C(workers), 1, BROKER_WORKERS_MAX},
     {"console_url", LBX_OPT_STRING, C(console_url), 0, 0},
     {"console_web_dir", LBX_OPT_STRING, C(console_web_dir), 0, 0},
-    {"console_idle_timeout", LBX_OPT_DURATION, C(console_idle_timeout), 60, 24 * 3600},
+    {"console_idle_timeout", LBX_OPT_DURATION, C(console_idle_timeout), 10, 24 * 3600},
     {"console_session_lifetime", LBX_OPT_DURATION, C(console_session_lifetime), 300, 7 * 24 * 3600},
     {"oidc_issuer", LBX_OPT_STRING, C(oidc_issuer), 0, 0},
     {"oidc_client_id", LBX_OPT_STRING, C(oidc_client_id), 0, 0},

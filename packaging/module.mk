@@ -55,6 +55,7 @@ install_conf = if [ -z "$(DESTDIR)" ] && [ -e $(2) ]; then install -m 0644 $(1) 
 install: programs $(PKG_FILES)
 	$(call install_one,0755,$(BUILD)/lockboxctl,$(BINDIR))
 	$(call install_one,0755,$(BUILD)/lockboxd,$(SBINDIR))
+	for f in broker/web/*; do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/lockbox/web/$$(basename $$f); done
 	$(call install_one,0755,$(BUILD)/lockbox-reaper,$(LIBEXECDIR)/lockbox)
 	$(call install_one,0755,$(BUILD)/lockbox-session,$(LIBEXECDIR)/lockbox)
 	$(call install_one,0644,$(BUILD)/pam_lockbox.so,$(PAMDIR))

@@ -7,7 +7,7 @@ PACKAGES="build-essential pkg-config libpam0g-dev libssl-dev openssl libjwt-dev 
 libssh-dev libsqlite3-dev sqlite3 libpq-dev libevent-dev libcmocka-dev
 openssh-server openssh-client libpam-wrapper libpam-modules procps psmisc iproute2 passwd
 valgrind curl tmux screen python3 postgresql debhelper devscripts lintian fakeroot clang libclang-rt-14-dev
-pamtester groff-base"
+pamtester groff-base chromium chromium-driver python3-selenium python3-cryptography glewlwyd"
 
 missing=""
 for p in $PACKAGES; do
@@ -32,6 +32,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# glewlwyd (the console tests' OpenID provider) must not configure a system instance: its
+# "Personalized" default needs a database server. The tests run their own.
+echo "glewlwyd glewlwyd/config_type select No configuration" | debconf-set-selections
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

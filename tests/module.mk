@@ -23,3 +23,8 @@ $(BUILD)/tests/bench/bench_scale_gen: $(BUILD)/tests/bench/bench_scale_gen.o $(P
 # The HTTP client driven from the command line (tests/lib/t_http_client.sh).
 HTTP_PROBE := $(BUILD)/tests/lib/http_probe
 TEST_PROGRAMS += $(HTTP_PROBE)
+
+# The console's ID token verifier and session table (broker objects with no daemon around them).
+CONSOLE_UNIT_OBJS := $(BUILD)/broker/console_idtoken.o $(BUILD)/broker/console_session.o
+$(BUILD)/tests/broker/test_console_idtoken: $(BUILD)/tests/broker/test_console_idtoken.o $(CONSOLE_UNIT_OBJS) $(NET_LIB) $(POLICY_LIB)
+	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(CONSOLE_UNIT_OBJS) $(NET_LIB) $(POLICY_LIB) $(NET_LIBS) $(POLICY_LIBS) $(TEST_LIBS) -lpthread

@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""Drives the lockbox console in a real headless Chromium (Debian's chromium + chromium-driver,
+python3-selenium) for t_console.sh: sign-in through the real glewlwyd login page, the pages,
+Approve / Deny, Revoke, escaping, sign-out. Prints TAP-style "ok - ..." / "not ok - ..." lines
+(the shell script numbers them) and keeps a screenshot of every page in OUT_DIR.
+
+usage: console_browser.py SCENARIO CONSOLE_URL OUT_DIR USER PASSWORD [ARG...]
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT = 20
+
+
+def report(ok, what):
+    print(("ok - " if ok else "not ok - ") + what, flush=True)
+
+
+def browser(profile, width=1200, height=900):
+    o = webdriver.ChromeOptions()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                 "--ignore-certificate-errors", "--user-data-dir=" + profile,
+                 "--window-size=%d,%d" % (width, height)):
+        o.add_argument(flag)
+    o.binary_location = "/usr/bin/chromium"
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+class Console:
+    def __init__(self, url, out, name):
+        self.url = url
+        self.out = out
+        self.profile = tempfile.mkdtemp(prefix="lbx-chromium.")
+        self.d = browser(self.profile)
+        self.name = name
+
+    def close(self):
+        try:
+            self.d.quit()
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+    def shot(self, page):
+        self.d.save_screenshot(os.path.join(self.out, "%s-%s.png" % (self.name, page)))
+
+    def wait(self, cond, timeout=WAIT):
+        return WebDriverWait(self.d, timeout).until(cond)
+
+    def css(self, sel, timeout=WAIT):
+        return self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, sel)), timeout)
+
+    def sign_in(self, user, password, start="/"):
+        self.d.get(self.url + start)
+        self.css("#signin").click()
+        # glewlwyd's own login page (its webapp, on its own origin).
+        self.wait(EC.visibility_of_element_located((By.ID, "username"))).send_keys(user)
+        self.d.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+        self.css("#who")
+        self.wait(lambda d: d.find_element(By.ID, "who").text == user)
+
+    def session_cookie(self):
+        for c in self.d.get_cookies():
+            if c["name"] == "__Host-lbx_session":
+                return c
+        return None
+
+    def fetch(self, method, path, headers, body="{}"):
+        """A request from the console's own page (the browser adds cookies and Origin)."""
+        return self.d.execute_async_script(
+            "const [m, p, h, b, done] = arguments;"
+            "fetch(p, {method: m, headers: h, body: m === 'GET' ? undefined : b,"
+            " credentials: 'same-origin'}).then(r => done(r.status)).catch(e => done(String(e)));",
+            method, path, headers, body)
+
+    def xss_fired(self):
+        return self.d.execute_script("return window.__lbx_xss === true;") or \
+            any("lbx-xss" in (e.get("message") or "") for e in self.d.get_log("browser"))
+
+
+def scenario_approve(c, args):
+    """args: pending request id to approve, id to deny, hostile strings (JSON list)."""
+    approve_id, deny_id, hostile = args[0], args[1], json.loads(args[2])
+    c.d.get(c.url + "/")
+    c.css("#signin")
+    c.shot("signed-out")
+    report(True, "signed out, the console offers sign-in only")
+    c.sign_in(c.user, c.password, "/#/requests/" + approve_id)
+    report(True, "sign-in through the identity provider's login page returns to the console")
+    card = c.css("h1")
+    c.wait(lambda d: approve_id in d.find_element(By.CSS_SELECTOR, "h1").text)
+    report(approve_id in card.text, "the e-mail link's page (request detail) opens after sign-in")
+    c.shot("detail")
+    c.d.get(c.url + "/#/pending")
+    c.css('section.request[data-id="%s"]' % deny_id)
+    c.shot("pending")
+    text = c.d.find_element(By.ID, "main").text
+    for field in ("Support request", "Host / environment", "Scope", "Status", "Requested",
+                  "Request expiry", "Access period", "Access expiry", "Justification",
+                  "Requester", "Approvers", "Approvals so far"):
+        if field not in text:
+            report(False, "Pending shows the field " + field)
+            break
+    else:
+        report(True, "Pending shows every field of the seeds (ticket, host, scope, status, "
+                     "times, access period and expiry, justification, requester, approvals)")
+    report(all(h in text for h in hostile),
+           "hostile ticket / justification text is shown verbatim, as text")
+    report(not c.xss_fired() and not c.d.find_elements(By.CSS_SELECTOR, "main script, main img"),
+           "no script ran and no element was injected from request fields")
+    # Deny without a reason: refused in the page, nothing sent.
+    sec = c.css('section.request[data-id="%s"]' % deny_id)
+    sec.find_element(By.CSS_SELECTOR, "button.deny").click()
+    c.wait(lambda d: "needs a reason" in sec.find_element(By.CSS_SELECTOR, ".error").text)
+    report(True, "a denial without a reason is refused with a message")
+    sec.find_element(By.TAG_NAME, "textarea").send_keys(hostile[0])
+    sec.find_element(By.CSS_SELECTOR, "button.deny").click()
+    c.wait(EC.staleness_of(sec))
+    report(True, "Deny with a reason (keyboard-typed) leaves Pending")
+    sec = c.css('section.request[data-id="%s"]' % approve_id)
+    sec.find_element(By.TAG_NAME, "textarea").send_keys("ok for the disk check")
+    # Keyboard: focus Approve and press Enter.
+    btn = sec.find_element(By.CSS_SELECTOR, "button.approve")
+    btn.send_keys(Keys.ENTER)
+    c.wait(EC.staleness_of(sec))
+    report(True, "Approve by keyboard leaves Pending")
+    c.d.get(c.url + "/#/active")
+    row = c.css('tr[data-id="%s"]' % approve_id)
+    left1 = row.find_element(By.CSS_SELECTOR, ".left").text
+    time.sleep(2.2)
+    left2 = row.find_element(By.CSS_SELECTOR, ".left").text
+    c.shot("active")
+    report(left1 != left2 and left2 != "ended", "Active sessions counts the time left down live "
+           "(%s -> %s)" % (left1, left2))
+    c.d.get(c.url + "/#/recent")
+    c.css("table")
+    c.shot("recent")
+    rtext = c.d.find_element(By.ID, "main").text
+    report(approve_id in rtext and deny_id in rtext, "Recent lists the decided requests")
+    c.d.get(c.url + "/#/recent?status=denied")
+    c.wait(lambda d: "denied" in d.find_element(By.ID, "f-status").get_attribute("value"))
+    time.sleep(0.5)
+    rtext = c.d.find_element(By.ID, "main").text
+    report(deny_id in rtext and approve_id not in rtext, "Recent filters by status")
+    # Phone-sized screen: the pending page still renders its cards.
+    c.d.set_window_size(390, 844)
+    c.d.get(c.url + "/#/requests/" + deny_id)
+    c.wait(lambda d: deny_id in d.find_element(By.CSS_SELECTOR, "h1").text)
+    c.shot("phone-detail")
+    width = c.d.execute_script("return document.documentElement.scrollWidth;")
+    report(width <= 400, "a phone-sized screen needs no horizontal scrolling (%d px)" % width)
+    c.d.set_window_size(1200, 900)
+    cookie = c.session_cookie()
+    print("# session-cookie " + (cookie["value"] if cookie else ""), flush=True)
+    report(cookie is not None and cookie.get("httpOnly") and cookie.get("secure") and
+           cookie.get("sameSite") == "Strict", "the session cookie is HttpOnly, Secure, SameSite=Strict")
+    # CSRF from the page itself: a state change without the token is refused.
+    st = c.fetch("POST", "/v1/requests/%s/revoke" % approve_id, {"Content-Type": "application/json"})
+    report(st == 403, "a POST with the session cookie but no CSRF token is refused (%s)" % st)
+    st = c.fetch("POST", "/v1/requests/%s/revoke" % approve_id,
+                 {"Content-Type": "application/json", "X-CSRF-Token": "A" * 43})
+    report(st == 403, "a POST with a wrong CSRF token is refused (%s)" % st)
+    print("# csrf " + c.d.execute_script("return state.csrf;"), flush=True)
+
+
+def scenario_revoke(c, args):
+    rid = args[0]
+    c.sign_in(c.user, c.password, "/#/active")
+    row = c.css('tr[data-id="%s"]' % rid)
+    row.find_element(By.CSS_SELECTOR, "button.revoke").click()
+    alert = c.wait(EC.alert_is_present())
+    alert.send_keys("incident over")
+    alert.accept()
+    c.wait(EC.staleness_of(row))
+    report(True, "Revoke on Active sessions removes the session from the page")
+    c.d.get(c.url + "/#/audit")
+    c.wait(lambda d: "intact" in d.find_element(By.ID, "chain").text or
+           "broken" in d.find_element(By.ID, "chain").text)
+    c.shot("audit")
+    report("intact" in c.d.find_element(By.ID, "chain").text,
+           "Audit shows the hash chain intact, checked in the browser")
+    report("console_signed_in" in c.d.find_element(By.ID, "main").text,
+           "the sign-in is in the audit log")
+    c.css("#signout").click()
+    c.css("#signin")
+    c.shot("signed-out-again")
+    report(c.session_cookie() is None, "sign-out clears the session cookie")
+
+
+def scenario_empty(c, args):
+    """A user of another tenant: nothing of this one."""
+    c.sign_in(c.user, c.password, "/#/pending")
+    c.css("#empty")
+    c.shot("other-tenant")
+    report(args[0] not in c.d.find_element(By.ID, "main").text,
+           "an approver of another tenant sees none of this tenant's requests")
+    c.d.get(c.url + "/#/requests/" + args[0])
+    c.wait(lambda d: "Error" in d.find_element(By.CSS_SELECTOR, "h1").text)
+    report(True, "and cannot open one by its id")
+
+
+def scenario_own(c, args):
+    """The requester signs in: their own request cannot be decided by them."""
+    c.sign_in(c.user, c.password, "/#/requests/" + args[0])
+    btn = c.css("button.approve")
+    report(btn.get_attribute("disabled") is not None, "an engineer cannot approve their own request")
+
+
+def scenario_refused(c, args):
+    """A provider user with no lockbox identity."""
+    c.d.get(c.url + "/")
+    c.css("#signin").click()
+    c.wait(EC.visibility_of_element_located((By.ID, "username"))).send_keys(c.user)
+    c.d.find_element(By.ID, "password").send_keys(c.password + Keys.ENTER)
+    c.wait(lambda d: "Sign-in refused" in d.find_element(By.TAG_NAME, "body").text)
+    c.shot("refused")
+    report(c.session_cookie() is None, "a provider account with no lockbox identity is refused")
+
+
+def main():
+    scenario, url, out, user, password = sys.argv[1:6]
+    c = Console(url, out, scenario)
+    c.user, c.password = user, password
+    try:
+        globals()["scenario_" + scenario](c, sys.argv[6:])
+    except (TimeoutException, Exception) as e:  # one failure line, the page kept
+        c.shot("failure")
+        report(False, "%s: %s: %s" % (scenario, type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
+        print("# page: " + c.d.current_url, flush=True)
+        for line in c.d.find_element(By.TAG_NAME, "body").text.splitlines()[:15]:
+            print("#   " + line, flush=True)
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    main()
