@@ -66,12 +66,21 @@ function updateRelative(node) {
   node.textContent = delta >= 0 ? '(in ' + fmtDuration(delta) + ')' : '(' + fmtDuration(-delta) + ' ago)';
 }
 
+// Time left of a live session, to the second: "1:59:58", "2 d 03:04:05".
+function fmtLeft(seconds) {
+  let s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400); s -= d * 86400;
+  const hms = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60]
+    .map((n, i) => (i === 0 && d === 0 ? String(n) : String(n).padStart(2, '0'))).join(':');
+  return d > 0 ? d + ' d ' + hms : hms;
+}
+
 function startTicker() {
   state.timers.push(setInterval(() => {
     document.querySelectorAll('.rel').forEach(updateRelative);
     document.querySelectorAll('.left').forEach((n) => {
       const left = Number(n.getAttribute('data-end')) - Date.now() / 1000;
-      n.textContent = left > 0 ? fmtDuration(left) : 'ended';
+      n.textContent = left > 0 ? fmtLeft(left) : 'ended';
     });
   }, 1000));
 }
@@ -113,7 +122,7 @@ function signedOut() {
   document.getElementById('nav').hidden = true;
   document.getElementById('signout').hidden = true;
   document.getElementById('who').textContent = '';
-  sessionStorage.setItem('lbx-after-sign-in', location.hash || '#/pending');
+  rememberPage();
   show(el('section', { class: 'notice' },
     el('h1', { text: 'lockbox' }),
     el('p', { text: 'Sign in with your organisation account to review support access requests.' }),
@@ -232,7 +241,7 @@ async function pageActive() {
     el('td', { 'data-label': 'Login' }, r.login || '—'),
     el('td', { 'data-label': 'Grant' }, el('a', { href: '#/requests/' + encodeURIComponent(r.id), text: (r.grant_id || '') + ' (' + r.id + ')' })),
     el('td', { 'data-label': 'Started' }, timeEl(r.access_start)),
-    el('td', { 'data-label': 'Time left' }, el('span', { class: 'left', 'data-end': r.access_end, text: fmtDuration(r.access_end - now) })),
+    el('td', { 'data-label': 'Time left' }, el('span', { class: 'left', 'data-end': r.access_end, text: fmtLeft(r.access_end - now) })),
     el('td', {}, revokeButton(r))));
   show(el('h1', { text: 'Active sessions' }),
     live.length ? el('table', { class: 'responsive' },
@@ -262,7 +271,7 @@ async function pageRequest(id) {
     return;
   }
   const events = (await auditLines('?limit=1000')).map((e) => ({ seq: e.seq, body: JSON.parse(e.body) }))
-    .filter((e) => e.body.request === r.id || (e.body.detail && e.body.detail.request === r.id));
+    .filter((e) => e.body.request_id === r.id);
   trail.appendChild(events.length ? el('ol', {}, ...events.map((e) => el('li', {},
     timeEl(e.body.time), ' ', el('strong', { text: e.body.action }), ' by ', String(e.body.actor || '—'))))
     : el('p', { class: 'muted', text: 'No events yet.' }));
@@ -353,7 +362,7 @@ async function pageAudit(params) {
   jsonl.addEventListener('click', () => download('lockbox-audit.jsonl', 'application/x-ndjson', shown.map(({ e }) => JSON.stringify(e)).join('\n') + '\n'));
   const csv = el('button', { type: 'button', class: 'secondary', text: 'Export CSV' });
   csv.addEventListener('click', () => download('lockbox-audit.csv', 'text/csv',
-    'seq,time,action,actor,request,hash\n' + shown.map(({ e, b }) => [e.seq, b.time, b.action, b.actor, b.request, e.hash].map(csvCell).join(',')).join('\n') + '\n'));
+    'seq,time,action,actor,request,hash\n' + shown.map(({ e, b }) => [e.seq, b.time, b.action, b.actor, b.request_id, e.hash].map(csvCell).join(',')).join('\n') + '\n'));
   const chain = el('p', { id: 'chain', text: 'Chain: checking…' });
   show(el('h1', { text: 'Audit' }), form, el('div', { class: 'actions' }, jsonl, csv), chain,
     el('table', { class: 'responsive' },
@@ -361,7 +370,7 @@ async function pageAudit(params) {
       el('tbody', {}, ...shown.slice(-300).reverse().map(({ e, b }) => el('tr', {},
         el('td', { 'data-label': '#' }, String(e.seq)), el('td', { 'data-label': 'Time' }, timeEl(b.time)),
         el('td', { 'data-label': 'Action' }, String(b.action)), el('td', { 'data-label': 'Actor' }, String(b.actor || '—')),
-        el('td', { 'data-label': 'Request' }, String(b.request || '')))))));
+        el('td', { 'data-label': 'Request' }, String(b.request_id || '')))))));
   chain.textContent = 'Chain: ' + await chainStatus(events);
 }
 
@@ -369,8 +378,13 @@ async function pageAudit(params) {
 
 const pages = { pending: pagePending, active: pageActive, recent: pageRecent, audit: pageAudit };
 
+function rememberPage() {
+  sessionStorage.setItem('lbx-after-sign-in', location.hash || '#/pending');
+}
+
 async function route() {
-  if (!state.me) return;
+  // Signed out, a link followed (an e-mail's) is where sign-in returns to.
+  if (!state.me) { rememberPage(); return; }
   stopTimers();
   const hash = location.hash.replace(/^#\/?/, '') || 'pending';
   const [path, query] = hash.split('?');

@@ -12,9 +12,10 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -37,7 +38,7 @@ def browser(profile, width=1200, height=900):
                  "--window-size=%d,%d" % (width, height)):
         o.add_argument(flag)
     o.binary_location = "/usr/bin/chromium"
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 
 
@@ -59,7 +60,9 @@ class Console:
         self.d.save_screenshot(os.path.join(self.out, "%s-%s.png" % (self.name, page)))
 
     def wait(self, cond, timeout=WAIT):
-        return WebDriverWait(self.d, timeout).until(cond)
+        # The page re-renders on every route: an element found may be replaced while waited on.
+        return WebDriverWait(self.d, timeout, ignored_exceptions=(
+            NoSuchElementException, StaleElementReferenceException)).until(cond)
 
     def css(self, sel, timeout=WAIT):
         return self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, sel)), timeout)
@@ -70,8 +73,14 @@ class Console:
         # glewlwyd's own login page (its webapp, on its own origin).
         self.wait(EC.visibility_of_element_located((By.ID, "username"))).send_keys(user)
         self.d.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+        self.provider_continue()
         self.css("#who")
         self.wait(lambda d: d.find_element(By.ID, "who").text == user)
+
+    def provider_continue(self):
+        """glewlwyd's page after a good password: the user confirms going on to the console."""
+        self.wait(EC.element_to_be_clickable(
+            (By.XPATH, "//button[normalize-space()='Continue']"))).click()
 
     def session_cookie(self):
         for c in self.d.get_cookies():
@@ -86,6 +95,21 @@ class Console:
             "fetch(p, {method: m, headers: h, body: m === 'GET' ? undefined : b,"
             " credentials: 'same-origin'}).then(r => done(r.status)).catch(e => done(String(e)));",
             method, path, headers, body)
+
+    def diagnose(self):
+        """After a failure: the page, the browser's console and the requests that failed."""
+        print("# page: " + self.d.current_url, flush=True)
+        for line in self.d.find_element(By.TAG_NAME, "body").text.splitlines()[:15]:
+            print("#   " + line, flush=True)
+        for e in self.d.get_log("browser"):
+            print("# console %s: %s" % (e.get("level"), e.get("message")), flush=True)
+        for e in self.d.get_log("performance"):
+            m = json.loads(e["message"])["message"]
+            if m["method"] == "Network.responseReceived" and m["params"]["response"]["status"] >= 400:
+                r = m["params"]["response"]
+                print("# network %d %s" % (r["status"], r["url"][:200]), flush=True)
+            elif m["method"] == "Network.loadingFailed" and not m["params"].get("canceled"):
+                print("# network failed: %s" % m["params"].get("errorText"), flush=True)
 
     def xss_fired(self):
         return self.d.execute_script("return window.__lbx_xss === true;") or \
@@ -188,29 +212,61 @@ def scenario_revoke(c, args):
     c.wait(EC.staleness_of(row))
     report(True, "Revoke on Active sessions removes the session from the page")
     c.d.get(c.url + "/#/audit")
+    c.wait(lambda d: "for auditors and administrators" in d.find_element(By.ID, "main").text)
+    report(not c.d.find_elements(By.ID, "chain"), "an approver is not shown the audit log")
+    c.css("#signout").click()
+    c.css("#signin")
+    c.shot("signed-out-again")
+    report(c.session_cookie() is None, "sign-out clears the session cookie")
+    c.d.get(c.url + "/#/pending")
+    c.d.refresh()
+    c.css("#signin")
+    report(True, "after sign-out the console asks to sign in again")
+
+
+def scenario_audit(c, args):
+    """An auditor: the audit page checks the hash chain in the browser; a request's trail."""
+    rid = args[0]
+    c.sign_in(c.user, c.password, "/#/audit")
     c.wait(lambda d: "intact" in d.find_element(By.ID, "chain").text or
            "broken" in d.find_element(By.ID, "chain").text)
     c.shot("audit")
     report("intact" in c.d.find_element(By.ID, "chain").text,
            "Audit shows the hash chain intact, checked in the browser")
-    report("console_signed_in" in c.d.find_element(By.ID, "main").text,
-           "the sign-in is in the audit log")
-    c.css("#signout").click()
-    c.css("#signin")
-    c.shot("signed-out-again")
-    report(c.session_cookie() is None, "sign-out clears the session cookie")
+    text = c.d.find_element(By.ID, "main").text
+    report("console_signed_in" in text and "grant_revoked" in text,
+           "sign-ins and the revocation are in the audit log")
+    c.d.get(c.url + "/#/audit?q=" + rid)
+    c.wait(lambda d: "intact" in d.find_element(By.ID, "chain").text and
+           d.find_element(By.ID, "f-q").get_attribute("value") == rid)
+    cells = [td.text for td in c.d.find_elements(By.CSS_SELECTOR, '#main tbody td[data-label="Request"]')]
+    report(cells.count(rid) >= 3 and all(x in ("", rid) for x in cells),
+           "Audit search narrows to one request's events (%d of %d rows are its own)" %
+           (cells.count(rid), len(cells)))
+    c.d.get(c.url + "/#/requests/" + rid)
+    c.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#main ol li")) >= 3)
+    c.shot("request-trail")
+    trail = c.d.find_element(By.CSS_SELECTOR, "#main ol").text
+    report(all(a in trail for a in ("request_created", "request_approved", "grant_revoked")),
+           "the request's page shows its own audit trail (created, approved, revoked)")
 
 
-def scenario_empty(c, args):
-    """A user of another tenant: nothing of this one."""
+def scenario_tenant(c, args):
+    """An approver of another tenant: their own tenant's request, nothing of this one."""
+    theirs, others = args[0], args[1:]
     c.sign_in(c.user, c.password, "/#/pending")
-    c.css("#empty")
+    c.css('section.request[data-id="%s"]' % theirs)
     c.shot("other-tenant")
-    report(args[0] not in c.d.find_element(By.ID, "main").text,
-           "an approver of another tenant sees none of this tenant's requests")
-    c.d.get(c.url + "/#/requests/" + args[0])
+    text = c.d.find_element(By.ID, "main").text
+    report(not any(o in text.split() for o in others),
+           "an approver of another tenant sees their tenant's request and none of this one's")
+    c.d.get(c.url + "/#/recent")
+    c.css("table")
+    text = c.d.find_element(By.ID, "main").text
+    report(theirs in text.split() and not any(o in text.split() for o in others), "nor in Recent")
+    c.d.get(c.url + "/#/requests/" + others[0])
     c.wait(lambda d: "Error" in d.find_element(By.CSS_SELECTOR, "h1").text)
-    report(True, "and cannot open one by its id")
+    report(not c.d.find_elements(By.CSS_SELECTOR, "button.approve"), "and cannot open one by its id")
 
 
 def scenario_own(c, args):
@@ -226,6 +282,7 @@ def scenario_refused(c, args):
     c.css("#signin").click()
     c.wait(EC.visibility_of_element_located((By.ID, "username"))).send_keys(c.user)
     c.d.find_element(By.ID, "password").send_keys(c.password + Keys.ENTER)
+    c.provider_continue()
     c.wait(lambda d: "Sign-in refused" in d.find_element(By.TAG_NAME, "body").text)
     c.shot("refused")
     report(c.session_cookie() is None, "a provider account with no lockbox identity is refused")
@@ -237,12 +294,14 @@ def main():
     c.user, c.password = user, password
     try:
         globals()["scenario_" + scenario](c, sys.argv[6:])
-    except (TimeoutException, Exception) as e:  # one failure line, the page kept
+    except Exception as e:  # one failure line; the page, its console and network errors kept
         c.shot("failure")
-        report(False, "%s: %s: %s" % (scenario, type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
-        print("# page: " + c.d.current_url, flush=True)
-        for line in c.d.find_element(By.TAG_NAME, "body").text.splitlines()[:15]:
-            print("#   " + line, flush=True)
+        where = ", ".join("line %d (%s)" % (f.lineno, f.line)
+                          for f in traceback.extract_tb(e.__traceback__)
+                          if f.filename == __file__ and f.name != "main")
+        report(False, "%s: %s at %s: %s" % (scenario, type(e).__name__, where,
+                                            str(e).splitlines()[0] if str(e) else ""))
+        c.diagnose()
     finally:
         c.close()
 

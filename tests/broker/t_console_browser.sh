@@ -1,6 +1,4 @@
 #!/bin/sh
-# Not run by make check (the file is not executable): glewlwyd's login page stays at "Loading…"
-# in headless Chromium here, so the browser sign-in cannot complete. Run it by hand: sh tests/broker/t_console_browser.sh
 # The web console end to end: the real lockboxd, a real OpenID provider (Debian's glewlwyd, on
 # 127.0.0.1 with users of its own) and a real headless Chromium driven by python3-selenium.
 # Sign-in through the provider's own login page, Pending / detail / Active / Recent / Audit,
@@ -26,7 +24,7 @@ CONSOLE="https://127.0.0.1:$PORT"
 SECRET=$(openssl rand -hex 24)
 glw_start "$CONSOLE/auth/callback" "$SECRET" carol:pw-carol-1:carol@example.test \
     frieda:pw-frieda-1:frieda@example.test alice:pw-alice-1:alice@example.test \
-    mallory:pw-mallory-1:mallory@example.test || { fail "glewlwyd starts and is configured"; tap_done; exit 1; }
+    mallory:pw-mallory-1:mallory@example.test ada:pw-ada-1:ada@example.test || { fail "glewlwyd starts and is configured"; tap_done; exit 1; }
 ok "glewlwyd (the OpenID provider) runs on 127.0.0.1:$GLW_PORT with its own users"
 
 mkdir "$D/mail"
@@ -44,6 +42,7 @@ sed -i "s/^listen = .*/listen = 127.0.0.1:$PORT/" "$D/lockboxd.conf"
 benv_start || { fail "lockboxd starts with the console"; tap_done; exit 1; }
 benv_seed
 benv__person frieda "" frieda@example.test owner subscription:fab
+benv__person ada "" ada@example.test auditor global
 
 # Requests: hostile text in ticket and justification.
 XSS_TICKET='<img/src=x/onerror=window.__lbx_xss=true>'
@@ -52,7 +51,8 @@ req() { benv_api "$1" POST /v1/requests "$(python3 -c 'import json,sys; print(js
 A=$(req alice node-7 INC-1 "disk full on /var")
 B=$(req bob node-7 "$XSS_TICKET" "$XSS_REASON")
 F=$(req alice fab-1 FAB-9 "fabrikam only")
-check "three requests are pending ($A, $B, $F)" test -n "$A" -a -n "$B" -a -n "$F"
+C=$(req bob node-9 INC-3 "contoso, left pending")
+check "four requests are pending ($A, $B, $F, $C)" test -n "$A" -a -n "$B" -a -n "$F" -a -n "$C"
 
 # browse SCENARIO USER PASSWORD ARGS...: its report lines become this script's
 browse() {
@@ -110,7 +110,8 @@ check "the revocation is carol's, with her reason" \
 benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-alice"}' >"$D/tok"
 check "the host's next token call for alice is refused as revoked" grep -q '"revoked"' "$D/tok"
 
-browse empty frieda pw-frieda-1 "$A"
+browse audit ada pw-ada-1 "$A"
+browse tenant frieda pw-frieda-1 "$F" "$C" "$A" "$B"
 browse own alice pw-alice-1 "$F"
 browse refused mallory pw-mallory-1
 check "the refused sign-in is audited with its reason" \

@@ -17,8 +17,8 @@ glw_start() {
 extendedKeyUsage=serverAuth"
     GLW_PORT=$(glw__free_port)
     # Its login pages, with the settings file they load (Debian's is a link to a directory).
-    cp -r /usr/share/glewlwyd/webapp "$GLW_DIR/webapp"
-    rm -f "$GLW_DIR/webapp/config.json"
+    cp -rL /usr/share/glewlwyd/webapp "$GLW_DIR/webapp"
+    rm -rf "$GLW_DIR/webapp/config.json"
     _cfg=/etc/glewlwyd/config-2.7.json
     [ -d "$_cfg" ] && _cfg="$_cfg/config.json"
     cp "$_cfg" "$GLW_DIR/webapp/config.json"
