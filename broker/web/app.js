@@ -374,9 +374,170 @@ async function pageAudit(params) {
   chain.textContent = 'Chain: ' + await chainStatus(events);
 }
 
+// ---- policies (the broker's admins; a tenant's global admins on their own tenant) ----
+
+function managesPolicies() {
+  return state.roles.some((r) => r.role === 'admin' || r.role === 'global-admin');
+}
+
+// "12h", "30m", "2d", "90s" or plain seconds; NaN for anything else.
+function parseDuration(text) {
+  const m = /^\s*(\d{1,7})\s*([smhd]?)\s*$/.exec(text);
+  if (!m) return NaN;
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
+}
+
+const POLICY_FIELDS = [
+  { key: 'lockbox', label: 'Lockbox (consent required)', kind: 'bool' },
+  { key: 'request_ttl', label: 'Request TTL', kind: 'duration' },
+  { key: 'access_duration', label: 'Access duration (at most 8 h)', kind: 'duration' },
+  { key: 'approvals_required', label: 'Approvals required', kind: 'count' },
+  { key: 'internal_review', label: 'Internal review', kind: 'bool' },
+  { key: 'notify_email', label: 'E-mail the approvers', kind: 'bool' },
+  { key: 'notify_webhook', label: 'Webhook (https URL)', kind: 'url' },
+];
+
+function effectiveText(f, v) {
+  if (v === null || v === undefined || v === '') return 'none';
+  if (f.kind === 'bool') return v ? 'on' : 'off';
+  if (f.kind === 'duration') return fmtDuration(v);
+  return String(v);
+}
+
+// One input per field; empty (or "inherit") leaves the field to the enclosing scope.
+function policyInput(f, stored, effective) {
+  const id = 'p-' + f.key;
+  const has = Object.prototype.hasOwnProperty.call(stored, f.key);
+  const inherited = 'inherit (' + effectiveText(f, effective[f.key]) + ')';
+  let input;
+  if (f.kind === 'bool') {
+    input = el('select', { id, name: f.key },
+      el('option', { value: '', text: inherited, selected: !has }),
+      el('option', { value: 'on', text: 'on', selected: has && stored[f.key] === true }),
+      el('option', { value: 'off', text: 'off', selected: has && stored[f.key] === false }));
+  } else {
+    const v = has && stored[f.key] !== null ? String(stored[f.key]) : '';
+    input = el('input', { id, name: f.key, value: v, placeholder: inherited,
+      inputmode: f.kind === 'url' ? 'url' : 'numeric', autocomplete: 'off' });
+  }
+  return el('label', { for: id }, f.label, input);
+}
+
+function policyBody(form) {
+  const body = {};
+  for (const f of POLICY_FIELDS) {
+    const v = form.elements[f.key].value.trim();
+    if (v === '') continue;
+    if (f.kind === 'bool') body[f.key] = v === 'on';
+    else if (f.kind === 'url') body[f.key] = v === 'none' ? null : v;
+    else {
+      const n = f.kind === 'duration' ? parseDuration(v) : (/^\d{1,3}$/.test(v) ? Number(v) : NaN);
+      if (Number.isNaN(n)) throw new Error(f.label + ': "' + v + '" is not ' + (f.kind === 'duration' ? 'a duration (e.g. 4h, 30m)' : 'a number'));
+      body[f.key] = n;
+    }
+  }
+  return body;
+}
+
+// A scope in a path: "tenant:ID" as it is (the broker takes the colon literally).
+function scopePath(scope) {
+  return encodeURIComponent(scope).replace(/%3A/g, ':');
+}
+
+function managedTenants() {
+  return state.roles.filter((r) => r.role === 'global-admin').map((r) => r.scope);
+}
+
+async function policyScopes() {
+  const scopes = new Set(managedTenants());
+  const isAdmin = state.roles.some((r) => r.role === 'admin');
+  if (isAdmin) {
+    (await api('GET', '/v1/tenants')).tenants.forEach((t) => scopes.add('tenant:' + t.id));
+    (await api('GET', '/v1/subscriptions')).subscriptions.forEach((x) => scopes.add('subscription:' + x.id));
+  }
+  (await api('GET', '/v1/policies')).policies.forEach((p) => scopes.add(p.scope));
+  (await api('GET', '/v1/roles')).roles.forEach((r) => { if (r.scope !== 'global') scopes.add(r.scope); });
+  return Array.from(scopes).sort();
+}
+
+async function policyCard(scope) {
+  const p = await api('GET', '/v1/policies/' + scopePath(scope));
+  const err = el('p', { class: 'error', role: 'alert', id: 'policy-error' });
+  const form = el('form', { class: 'policy', id: 'policy-form' },
+    ...POLICY_FIELDS.map((f) => policyInput(f, p.stored || {}, p.effective || {})),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', id: 'policy-save', text: 'Save policy' })), err);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    try {
+      await api('PUT', '/v1/policies/' + scopePath(scope), policyBody(form));
+      toast('Policy of ' + scope + ' saved');
+      route();
+    } catch (e) { err.textContent = e.message; }
+  });
+  return el('section', { class: 'card' }, el('h2', { text: 'Policy of ' + scope }),
+    el('p', { class: 'muted', text: 'Empty fields take the value of the enclosing scope (shown in brackets).' }), form);
+}
+
+const CUSTOMER_ROLES = ['owner', 'global-admin', 'auditor'];
+
+async function rolesCard(scopes) {
+  const roles = (await api('GET', '/v1/roles')).roles || [];
+  const rows = roles.map((r) => {
+    const remove = el('button', { type: 'button', class: 'danger remove-role', text: 'Remove' });
+    remove.addEventListener('click', async () => {
+      if (!confirm('Remove ' + r.role + ' on ' + r.scope + ' from ' + r.identity + '?')) return;
+      remove.disabled = true;
+      try { await api('DELETE', '/v1/roles/' + encodeURIComponent(r.id)); toast('Role removed'); route(); } catch (e) { toast(e.message); remove.disabled = false; }
+    });
+    return el('tr', { 'data-role-id': r.id },
+      el('td', { 'data-label': 'Identity' }, String(r.identity)), el('td', { 'data-label': 'Role' }, String(r.role)),
+      el('td', { 'data-label': 'Scope' }, String(r.scope)), el('td', { 'data-label': 'Since' }, timeEl(r.created)),
+      el('td', {}, remove));
+  });
+  const who = el('input', { id: 'r-identity', name: 'identity', autocomplete: 'off', required: true });
+  const role = el('select', { id: 'r-role', name: 'role' }, ...CUSTOMER_ROLES.map((x) => el('option', { value: x, text: x })));
+  const scope = el('select', { id: 'r-scope', name: 'scope' }, ...scopes.map((x) => el('option', { value: x, text: x })));
+  const err = el('p', { class: 'error', role: 'alert', id: 'role-error' });
+  const form = el('form', { class: 'filters', id: 'role-form' },
+    el('label', { for: 'r-identity' }, 'Identity', who), el('label', { for: 'r-role' }, 'Role', role),
+    el('label', { for: 'r-scope' }, 'Scope', scope), el('button', { type: 'submit', text: 'Assign' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    try {
+      await api('POST', '/v1/roles', { identity: who.value.trim(), role: role.value, scope: scope.value });
+      toast(role.value + ' on ' + scope.value + ' assigned to ' + who.value.trim());
+      route();
+    } catch (e) { err.textContent = e.message; }
+  });
+  return el('section', { class: 'card' }, el('h2', { text: 'Role assignments' }), form, err,
+    el('table', { class: 'responsive', id: 'roles' },
+      el('thead', {}, el('tr', {}, ...['Identity', 'Role', 'Scope', 'Since', ''].map((h) => el('th', { text: h })))),
+      el('tbody', {}, ...rows)));
+}
+
+async function pagePolicies(params) {
+  if (!managesPolicies()) { show(el('h1', { text: 'Policies' }), el('p', { class: 'muted', text: "Policies are for the broker's administrators and a tenant's global administrators." })); return; }
+  const scopes = await policyScopes();
+  const scope = params.get('scope') || scopes[0] || '';
+  const pick = el('select', { id: 'f-scope', name: 'scope' }, ...scopes.map((x) => el('option', { value: x, text: x, selected: x === scope })));
+  const other = el('input', { id: 'f-scope-other', name: 'other', placeholder: 'subscription:ID', autocomplete: 'off' });
+  const form = el('form', { class: 'filters' }, el('label', { for: 'f-scope' }, 'Scope', pick),
+    el('label', { for: 'f-scope-other' }, 'or another of your subscriptions', other), el('button', { type: 'submit', text: 'Open' }));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = '#/policies?' + new URLSearchParams({ scope: other.value.trim() || pick.value }).toString();
+  });
+  const nodes = [el('h1', { text: 'Policies' }), form];
+  if (scope) nodes.push(await policyCard(scope));
+  nodes.push(await rolesCard(scopes));
+  show(...nodes);
+}
+
 // ---- router ----
 
-const pages = { pending: pagePending, active: pageActive, recent: pageRecent, audit: pageAudit };
+const pages = { pending: pagePending, active: pageActive, recent: pageRecent, audit: pageAudit, policies: pagePolicies };
 
 function rememberPage() {
   sessionStorage.setItem('lbx-after-sign-in', location.hash || '#/pending');
@@ -416,6 +577,7 @@ async function start() {
   try { state.roles = (await api('GET', '/v1/whoami')).roles || []; } catch (e) { if (e.status === 401) return; }
   document.getElementById('who').textContent = s.identity;
   document.getElementById('nav').hidden = false;
+  document.getElementById('nav-policies').hidden = !managesPolicies();
   document.getElementById('signout').hidden = false;
   const after = sessionStorage.getItem('lbx-after-sign-in');
   if (after) { sessionStorage.removeItem('lbx-after-sign-in'); if (after !== location.hash) { location.hash = after; return; } }

@@ -20,7 +20,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 WAIT = 20
 
@@ -125,6 +125,8 @@ def scenario_approve(c, args):
     report(True, "signed out, the console offers sign-in only")
     c.sign_in(c.user, c.password, "/#/requests/" + approve_id)
     report(True, "sign-in through the identity provider's login page returns to the console")
+    report(not c.d.find_element(By.ID, "nav-policies").is_displayed(),
+           "an approver is not offered the Policies page")
     card = c.css("h1")
     c.wait(lambda d: approve_id in d.find_element(By.CSS_SELECTOR, "h1").text)
     report(approve_id in card.text, "the e-mail link's page (request detail) opens after sign-in")
@@ -267,6 +269,61 @@ def scenario_tenant(c, args):
     c.d.get(c.url + "/#/requests/" + others[0])
     c.wait(lambda d: "Error" in d.find_element(By.CSS_SELECTOR, "h1").text)
     report(not c.d.find_elements(By.CSS_SELECTOR, "button.approve"), "and cannot open one by its id")
+
+
+def scenario_policies(c, args):
+    """A tenant's global admin: their tenant's policy and customer roles, nothing else."""
+    c.sign_in(c.user, c.password, "/#/policies?scope=tenant:contoso")
+    form = c.css("#policy-form")
+    c.wait(lambda d: "Policy of tenant:contoso" in d.find_element(By.ID, "main").text)
+    c.shot("policies")
+    scopes = [o.get_attribute("value") for o in c.d.find_elements(By.CSS_SELECTOR, "#f-scope option")]
+    report("tenant:contoso" in scopes and "subscription:prod" in scopes and
+           not any("fab" in x for x in scopes),
+           "Policies offers contoso's tenant and subscription scopes only (%s)" % ", ".join(scopes))
+    form.find_element(By.NAME, "request_ttl").send_keys("abc")
+    c.css("#policy-save").click()
+    c.wait(lambda d: "not a duration" in d.find_element(By.ID, "policy-error").text)
+    report(True, "a malformed duration is refused in the page")
+    form.find_element(By.NAME, "request_ttl").clear()
+    form.find_element(By.NAME, "request_ttl").send_keys("3h")
+    form.find_element(By.NAME, "access_duration").send_keys("9h")
+    c.css("#policy-save").click()
+    c.wait(lambda d: "8 h" in d.find_element(By.ID, "policy-error").text)
+    report(True, "an access duration over 8 h is refused by the broker, its message shown")
+    form.find_element(By.NAME, "access_duration").clear()
+    form.find_element(By.NAME, "access_duration").send_keys("90m")
+    form.find_element(By.NAME, "approvals_required").send_keys("1")
+    Select(form.find_element(By.NAME, "internal_review")).select_by_value("off")
+    c.css("#policy-save").click()
+    c.wait(EC.staleness_of(form))
+    form = c.css("#policy-form")
+    report(form.find_element(By.NAME, "request_ttl").get_attribute("value") == "10800",
+           "the saved policy is shown back (request TTL 10800 s)")
+    c.d.get(c.url + "/#/policies?scope=tenant:fabrikam")
+    c.wait(lambda d: "Error" in d.find_element(By.CSS_SELECTOR, "h1").text)
+    report(not c.d.find_elements(By.ID, "policy-form"), "another tenant's policy does not open")
+    c.d.get(c.url + "/#/policies?scope=subscription:prod")
+    rf = c.css("#role-form")
+    rf.find_element(By.ID, "r-identity").send_keys(args[0])
+    Select(rf.find_element(By.ID, "r-role")).select_by_value("auditor")
+    Select(rf.find_element(By.ID, "r-scope")).select_by_value("tenant:contoso")
+    rf.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    c.wait(lambda d: any(args[0] in r.text and "auditor" in r.text
+                         for r in d.find_elements(By.CSS_SELECTOR, "#roles tbody tr")))
+    report(True, "she assigns a customer role on her tenant")
+    table = c.d.find_element(By.ID, "roles").text
+    report("fabrikam" not in table and " fab" not in table and "engineer" not in table,
+           "the role list shows nothing of another tenant nor the provider's roles")
+    row = [r for r in c.d.find_elements(By.CSS_SELECTOR, "#roles tbody tr")
+           if args[0] in r.text and "auditor" in r.text][0]
+    row.find_element(By.CSS_SELECTOR, "button.remove-role").click()
+    c.wait(EC.alert_is_present()).accept()
+    c.wait(EC.staleness_of(row))
+    report(not any(args[0] in r.text and "auditor" in r.text
+                   for r in c.d.find_elements(By.CSS_SELECTOR, "#roles tbody tr")),
+           "and removes it")
+    c.shot("policies-roles")
 
 
 def scenario_own(c, args):
