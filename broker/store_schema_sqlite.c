@@ -55,5 +55,10 @@ const char *const store_sqlite_migrations[] = {
     /* 2: request lists filter by status in SQL, newest first (api_request_list pages through
      * this index instead of reading every recent request) */
     "CREATE INDEX requests_by_status ON requests (status, id);",
+    /* 3: session recordings (asciicast v2) sent by hosts, replayed in the console */
+    "CREATE TABLE recordings (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " request INTEGER NOT NULL REFERENCES requests(id), host TEXT NOT NULL, login TEXT NOT NULL,"
+    " session TEXT NOT NULL, created INTEGER NOT NULL, size INTEGER NOT NULL, cast_text TEXT NOT NULL,"
+    " UNIQUE (request, host, session));",
     NULL,
 };

@@ -263,9 +263,11 @@ async function pageRequest(id) {
   const nodes = [el('h1', {}, 'Request ' + r.id + ' ', statusEl(r.status)), el('section', { class: 'card' }, requestFields(r))];
   if (r.status === 'pending' || r.status === 'internal-review') nodes.push(el('section', { class: 'card' }, decisionForm(r, route)));
   if (r.status === 'approved' && r.access_end > Date.now() / 1000) nodes.push(el('div', { class: 'actions' }, revokeButton(r)));
+  const recordings = el('section', { class: 'card', id: 'recordings' }, el('h2', { text: 'Session recordings' }));
   const trail = el('section', { class: 'card' }, el('h2', { text: 'Audit trail' }));
-  nodes.push(trail);
+  nodes.push(recordings, trail);
   show(...nodes);
+  await listRecordings(r, recordings);
   if (!canReadAudit()) {
     trail.appendChild(el('p', { class: 'muted', text: 'The full audit trail is for auditors and administrators.' }));
     return;
@@ -275,6 +277,31 @@ async function pageRequest(id) {
   trail.appendChild(events.length ? el('ol', {}, ...events.map((e) => el('li', {},
     timeEl(e.body.time), ' ', el('strong', { text: e.body.action }), ' by ', String(e.body.actor || '—'))))
     : el('p', { class: 'muted', text: 'No events yet.' }));
+}
+
+// The request's recorded sessions, for those who may review them (others get 404).
+async function listRecordings(r, section) {
+  let list;
+  try { list = (await api('GET', '/v1/requests/' + encodeURIComponent(r.id) + '/recordings')).recordings || []; } catch (e) {
+    if (e.status !== 404) throw e;
+    section.appendChild(el('p', { class: 'muted', text: 'Recordings are for the people who review this request.' }));
+    return;
+  }
+  section.appendChild(list.length ? el('ul', {}, ...list.map((x) => el('li', {},
+    el('a', { href: '#/recordings/' + encodeURIComponent(x.id), class: 'recording', text: 'Session ' + x.session }),
+    ' ', String(x.login), '@', String(x.host), ', ', timeEl(x.created), ', ', Math.ceil(x.size / 1024) + ' KiB')))
+    : el('p', { class: 'muted', text: 'No session recorded yet.' }));
+}
+
+async function pageRecording(id) {
+  const rec = await api('GET', '/v1/recordings/' + encodeURIComponent(id));
+  const req = 'LBX-' + rec.request;
+  const p = castPlayer(rec.cast_text);
+  show(el('h1', { text: 'Session ' + rec.session }),
+    el('p', {}, String(rec.login), '@', String(rec.host), ', ', timeEl(rec.created), ' — request ',
+      el('a', { href: '#/requests/' + req, text: req })),
+    p.node);
+  state.player = p;
 }
 
 async function pageRecent(params) {
@@ -556,6 +583,7 @@ async function route() {
   if (navItem) navItem.setAttribute('aria-current', 'page');
   try {
     if (parts[0] === 'requests' && parts[1]) await pageRequest(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'recordings' && parts[1]) await pageRecording(decodeURIComponent(parts[1]));
     else await (pages[parts[0]] || pagePending)(params);
     startTicker();
     document.getElementById('main').focus();
