@@ -251,6 +251,25 @@ def scenario_audit(c, args):
     trail = c.d.find_element(By.CSS_SELECTOR, "#main ol").text
     report(all(a in trail for a in ("request_created", "request_approved", "grant_revoked")),
            "the request's page shows its own audit trail (created, approved, revoked)")
+    c.css("#recordings a.recording").click()
+    c.css("#term")
+    c.d.execute_script("document.title = 'lockbox console';")
+    Select(c.css("#speed")).select_by_value("8")
+    c.css("#play").click()
+    c.wait(lambda d: "done" in d.find_element(By.ID, "term").text)
+    c.shot("replay")
+    term = c.d.find_element(By.ID, "term").text
+    report("$ df -h /var" in term and "aXc" in term and "link" in term,
+           "the recording replays in the browser (text, backspace edit, idle gap cut)")
+    report("<script>window.__lbx_xss=true</script><img src=x" in term and not c.xss_fired() and
+           not c.d.find_elements(By.CSS_SELECTOR, "#term script, #term img, #term a"),
+           "markup in the recorded output is shown as text, nothing of it runs")
+    report(c.d.title == "lockbox console" and "owned" not in term and "evil" not in term,
+           "escape sequences (title, hyperlink, clipboard) reach neither the page nor the text")
+    c.d.execute_script("document.getElementById('seek').value = 0;"
+                       "document.getElementById('seek').dispatchEvent(new Event('input'));")
+    report("done" not in c.d.find_element(By.ID, "term").text,
+           "the position slider goes back to the start")
 
 
 def scenario_tenant(c, args):

@@ -112,7 +112,25 @@ check "the revocation is carol's, with her reason" \
 benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-alice"}' >"$D/tok"
 check "the host's next token call for alice is refused as revoked" grep -q '"revoked"' "$D/tok"
 
+# The host's recording of alice's session: hostile output (markup, an OSC title, a hyperlink
+# and a clipboard write), a backspace edit and a long idle gap.
+G=$(benv_api admin GET "/v1/requests/$A" | benv_json 'j["grant_id"]')
+python3 - "$G" >"$D/cast.json" <<'PY'
+import json, sys
+lines = [{"version": 2, "width": 80, "height": 24},
+         [0.1, "o", "$ df -h /var\r\n"],
+         [0.3, "o", "\x1b[1;31m<script>window.__lbx_xss=true</script><img src=x onerror=window.__lbx_xss=true>\x1b[0m\r\n"],
+         [0.5, "o", "\x1b]0;owned\x07\x1b]8;;https://evil.example/\x07link\x1b]8;;\x07\x1b]52;c;ZXZpbA==\x07\r\n"],
+         [0.7, "o", "abc\b\bX\r\n"],
+         [30.0, "o", "done\r\n"]]
+print(json.dumps({"grant_id": sys.argv[1], "login": "support-alice", "session": "s-web-1",
+                  "cast": "".join(json.dumps(l) + "\n" for l in lines)}))
+PY
+benv_host_api node-7 POST /v1/host/recordings "$(cat "$D/cast.json")" >/dev/null
+check "node-7 sends the recording of alice's session (204)" test "$(benv_status)" = 204
 browse audit ada pw-ada-1 "$A"
+check "the replay is audited as ada's" \
+    test "$(benv_sql "SELECT count(*) FROM audit WHERE action='recording_viewed' AND json_extract(body,'\$.actor')='ada'")" -ge 1
 browse tenant frieda pw-frieda-1 "$F" "$C" "$A" "$B"
 browse own alice pw-alice-1 "$F"
 browse policies gail pw-gail-1 dave
