@@ -65,17 +65,19 @@ lbx_err recording_check(const char *text, size_t len, struct lbx_error *e)
 
     if (len == 0 || memchr(text, '\0', len) != NULL)
         return lbx_error_set(e, LBX_ERR_ARG, "an asciicast is non-empty text");
-    for (; p < end; p = nl + 1, n++) {
+    for (;; n++) {
         if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
             nl = end;
-        if (nl == p && n > 0)
-            continue;
-        r = n == 0 ? header_check(p, (size_t)(nl - p), e)
-                   : event_check(p, (size_t)(nl - p), n + 1, &last, e);
-        if (r != LBX_OK)
-            return r;
+        if (nl > p || n == 0) {
+            r = n == 0 ? header_check(p, (size_t)(nl - p), e)
+                       : event_check(p, (size_t)(nl - p), n + 1, &last, e);
+            if (r != LBX_OK)
+                return r;
+        }
+        if (nl == end || nl + 1 == end)
+            return LBX_OK;
+        p = nl + 1;
     }
-    return LBX_OK;
 }
 
 lbx_err recording_store(struct api_req *ar, const json_t *request, const char *login,
