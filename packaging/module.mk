@@ -22,6 +22,8 @@ PKG_CONFS := $(patsubst packaging/etc/%.in,$(PKG_GEN)/etc/%,$(wildcard packaging
 PKG_FILES := $(PKG_GEN)/lockboxd.service $(PKG_GEN)/sshd-lockbox.conf \
              $(PKG_GEN)/lockbox-host-setup $(PKG_CONFS)
 MAN_PAGES := $(wildcard packaging/man/*.[1-8])
+# The web console's pages (lockboxd.conf: console_web_dir).
+CONSOLE_WEB := $(wildcard broker/lockboxd/console/web/*)
 
 $(PKG_GEN)/lockboxd.service: packaging/systemd/lockboxd.service.in $(PKG_GEN)/paths
 $(PKG_GEN)/sshd-lockbox.conf: packaging/sshd/lockbox.conf.in $(PKG_GEN)/paths
@@ -55,6 +57,7 @@ install_conf = if [ -z "$(DESTDIR)" ] && [ -e $(2) ]; then install -m 0644 $(1) 
 install: programs $(PKG_FILES)
 	$(call install_one,0755,$(BUILD)/lockboxctl,$(BINDIR))
 	$(call install_one,0755,$(BUILD)/lockboxd,$(SBINDIR))
+	for f in $(CONSOLE_WEB); do install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/lockbox/web/$${f##*/}; done
 	$(call install_one,0755,$(BUILD)/lockbox-reaper,$(LIBEXECDIR)/lockbox)
 	$(call install_one,0755,$(BUILD)/lockbox-session,$(LIBEXECDIR)/lockbox)
 	$(call install_one,0755,$(BUILD)/lockbox-host-check,$(LIBEXECDIR)/lockbox)

@@ -332,6 +332,12 @@ out:
 lbx_err lbx_key_verify_es256(const struct lbx_key *key, const void *data, size_t len,
                              const uint8_t *sig, size_t siglen)
 {
+    return lbx_pkey_verify_es256(key->pkey, data, len, sig, siglen);
+}
+
+lbx_err lbx_pkey_verify_es256(struct evp_pkey_st *pkey, const void *data, size_t len,
+                              const uint8_t *sig, size_t siglen)
+{
     unsigned char *der = NULL;
     EVP_MD_CTX *md = NULL;
     ECDSA_SIG *es = NULL;
@@ -348,7 +354,7 @@ lbx_err lbx_key_verify_es256(const struct lbx_key *key, const void *data, size_t
     br = bs = NULL; /* owned by es now */
     if ((derlen = i2d_ECDSA_SIG(es, &der)) <= 0 || (md = EVP_MD_CTX_new()) == NULL)
         goto out;
-    if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+    if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
         EVP_DigestVerify(md, der, (size_t)derlen, data, len) == 1)
         r = LBX_OK;
 out:

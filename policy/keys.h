@@ -42,6 +42,9 @@ lbx_err lbx_key_sign_es256(const struct lbx_key *key, const void *data, size_t l
                            uint8_t sig[LBX_ES256_SIG_LEN]);
 lbx_err lbx_key_verify_es256(const struct lbx_key *key, const void *data, size_t len,
                              const uint8_t *sig, size_t siglen);
+/* The same with any P-256 public key (an OpenID provider's, from its JWKS). */
+lbx_err lbx_pkey_verify_es256(struct evp_pkey_st *pkey, const void *data, size_t len,
+                              const uint8_t *sig, size_t siglen);
 
 lbx_err lbx_keyring_new(struct lbx_keyring **out);
 /* Takes ownership of key (freed with the ring, or at once when its kid is already present). */

@@ -120,13 +120,8 @@ static const char *shown(char buf[SHOWN_MAX], const char *s)
     return lbx_sanitize(buf, SHOWN_MAX, s);
 }
 
-struct segments {
-    const char *part[3];
-    size_t len[3];
-};
-
 /* Exactly three non-empty segments of the base64url alphabet, nothing else. */
-static lbx_err split_compact(const char *t, size_t len, struct segments *s, struct lbx_error *e)
+lbx_err lbx_jws_split(const char *t, size_t len, struct lbx_jws *s, struct lbx_error *e)
 {
     size_t i, n = 0, start = 0;
 
@@ -153,8 +148,8 @@ static lbx_err split_compact(const char *t, size_t len, struct segments *s, stru
     return LBX_OK;
 }
 
-static lbx_err decode_json_segment(const char *seg, size_t len, lbx_err code, const char *what,
-                                   json_t **out, struct lbx_error *e)
+lbx_err lbx_jws_decode_json(const char *seg, size_t len, lbx_err code, const char *what,
+                            json_t **out, struct lbx_error *e)
 {
     struct lbx_error je;
     uint8_t *raw;
@@ -195,7 +190,7 @@ static lbx_err check_header(const json_t *h, const struct lbx_keyring *keys,
     return LBX_OK;
 }
 
-static lbx_err check_signature(const struct segments *s, const struct lbx_key *key,
+static lbx_err check_signature(const struct lbx_jws *s, const struct lbx_key *key,
                                struct lbx_error *e)
 {
     uint8_t *sig;
@@ -306,7 +301,7 @@ lbx_err lbx_token_verify(const char *token, size_t len, const struct lbx_verify_
     struct lbx_claims c = {0};
     const struct lbx_key *key = NULL;
     json_t *header = NULL, *payload = NULL;
-    struct segments s;
+    struct lbx_jws s;
     lbx_err r;
 
     memset(claims, 0, sizeof(*claims));
@@ -314,13 +309,13 @@ lbx_err lbx_token_verify(const char *token, size_t len, const struct lbx_verify_
         return r;
     if (token == NULL)
         return lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "no token");
-    if ((r = split_compact(token, len, &s, e)) != LBX_OK)
+    if ((r = lbx_jws_split(token, len, &s, e)) != LBX_OK)
         goto out;
-    if ((r = decode_json_segment(s.part[0], s.len[0], LBX_ERR_TOKEN_HEADER, "header", &header,
+    if ((r = lbx_jws_decode_json(s.part[0], s.len[0], LBX_ERR_TOKEN_HEADER, "header", &header,
                                  e)) != LBX_OK ||
         (r = check_header(header, opts->keys, &key, e)) != LBX_OK ||
         (r = check_signature(&s, key, e)) != LBX_OK ||
-        (r = decode_json_segment(s.part[1], s.len[1], LBX_ERR_TOKEN_JSON, "payload", &payload,
+        (r = lbx_jws_decode_json(s.part[1], s.len[1], LBX_ERR_TOKEN_JSON, "payload", &payload,
                                  e)) != LBX_OK ||
         (r = read_claims(payload, &c, e)) != LBX_OK || (r = check_claims(&c, opts, e)) != LBX_OK)
         goto out;

@@ -48,6 +48,20 @@ lbx_err lbx_token_verify(const char *token, size_t len, const struct lbx_verify_
                          struct lbx_claims *claims, struct lbx_error *e);
 
 void lbx_claims_free(struct lbx_claims *claims);
+
+/* The strict compact form every JWS we read must have (grant tokens here, OpenID Connect ID
+ * tokens in the broker's console): three non-empty base64url segments, at most
+ * LBX_TOKEN_MAX_LEN bytes, nothing else. The parts point into the token. */
+struct lbx_jws {
+    const char *part[3];
+    size_t len[3];
+};
+lbx_err lbx_jws_split(const char *token, size_t len, struct lbx_jws *s, struct lbx_error *e);
+/* A header or payload segment: canonical base64url of one JSON object (depth <= 4); `code`
+ * and `what` name a failure. */
+struct json_t;
+lbx_err lbx_jws_decode_json(const char *seg, size_t len, lbx_err code, const char *what,
+                            struct json_t **out, struct lbx_error *e);
 /* Claims as a JSON object text (malloc'd), for `lockboxctl token verify` and logs. */
 char *lbx_claims_to_json(const struct lbx_claims *claims);
 

@@ -10,11 +10,13 @@ BUILD_PACKAGES="build-essential pkg-config libpam0g-dev libssl-dev openssl libja
 libsqlite3-dev libpq-dev libevent-dev libsystemd-dev"
 # What the tests, the demo and the packages drive: cmocka and libjwt (unit tests), libssh (the
 # SSH client), a real sshd and PAM, PostgreSQL, valgrind, clang (fuzzing, format check), the
-# Debian packaging tools, the systemd lane's container tools.
+# Debian packaging tools, the systemd lane's container tools, a browser with its driver and an
+# OpenID provider (the web console's tests).
 TEST_PACKAGES="libjwt-dev libcmocka-dev libssh-dev sqlite3 openssh-server openssh-client
 libpam-wrapper libpam-modules procps psmisc iproute2 passwd valgrind curl tmux screen python3
 postgresql debhelper devscripts lintian fakeroot clang clang-format libclang-rt-14-dev pamtester
-groff-base systemd-container debootstrap"
+groff-base systemd-container debootstrap chromium chromium-driver python3-selenium
+python3-cryptography glewlwyd"
 
 PACKAGES=$BUILD_PACKAGES
 force=""
@@ -46,6 +48,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# glewlwyd (the console tests' OpenID provider) must not configure a system instance: its
+# "Personalized" default needs a database server. The tests run their own.
+echo "glewlwyd glewlwyd/config_type select No configuration" | debconf-set-selections
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -21,6 +21,8 @@ struct refusal_limiter;
 struct group_commit;
 struct evhttp_request;
 struct evbuffer;
+struct console_table;
+struct console_oidc;
 
 /* Event priorities (event_base_priority_init(base, BROKER_PRIO_COUNT)): I/O and timers run at
  * the default, the middle one; the group commit waits for idle unless it is overdue. */
@@ -50,6 +52,9 @@ struct broker {
     /* What a committed transition sets off besides its notifications (lockboxd.c: wakes the
      * long-polls, api/waiters.c); NULL when nothing waits (tools, unit tests). */
     void (*on_transition)(struct broker *b);
+    /* The web console (console.h): sessions shared by all workers, NULL when it is off. */
+    struct console_table *console_table;
+    struct console_oidc *console_oidc;
 };
 
 /* server.c */

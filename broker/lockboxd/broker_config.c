@@ -45,6 +45,15 @@ static const struct lbx_opt broker_opts[] = {
     {"notify_backoff", LBX_OPT_DURATION, C(notify_backoff), 1, 3600},
     {"notify_timeout", LBX_OPT_DURATION, C(notify_timeout), 1, 120},
     {"workers", LBX_OPT_INT, C(workers), 1, BROKER_WORKERS_MAX},
+    {"console_url", LBX_OPT_STRING, C(console_url), 0, 0},
+    {"console_web_dir", LBX_OPT_STRING, C(console_web_dir), 0, 0},
+    {"console_idle_timeout", LBX_OPT_DURATION, C(console_idle_timeout), 10, 24 * 3600},
+    {"console_session_lifetime", LBX_OPT_DURATION, C(console_session_lifetime), 300, 7 * 24 * 3600},
+    {"oidc_issuer", LBX_OPT_STRING, C(oidc_issuer), 0, 0},
+    {"oidc_client_id", LBX_OPT_STRING, C(oidc_client_id), 0, 0},
+    {"oidc_client_secret", LBX_OPT_STRING, C(oidc_client_secret), 0, 0},
+    {"oidc_ca", LBX_OPT_STRING, C(oidc_ca), 0, 0},
+    {"oidc_identity_claim", LBX_OPT_STRING, C(oidc_identity_claim), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 #undef C
@@ -67,6 +76,9 @@ static void set_defaults(struct broker_config *cfg)
     cfg->workers = 1;
     cfg->tls_session_lifetime = 2 * 3600;
     cfg->log_level = strdup("info"); /* NULL (no memory) means info as well */
+    cfg->console_web_dir = strdup(BROKER_CONSOLE_WEB_DIR); /* NULL (no memory): the same */
+    cfg->console_idle_timeout = 30 * 60;
+    cfg->console_session_lifetime = 8 * 3600;
 }
 
 int broker_config_log_level(const struct broker_config *cfg)
@@ -125,6 +137,31 @@ static lbx_err check_listen(const char *listen, const char *path, struct lbx_err
     return LBX_OK;
 }
 
+/* The console's keys belong together; its URL is an origin (links and the Origin check). */
+static lbx_err check_console(const struct broker_config *cfg, const char *path,
+                             struct lbx_error *e)
+{
+    const char *u = cfg->console_url, *claim = cfg->oidc_identity_claim;
+
+    if (u == NULL)
+        return LBX_OK;
+    if (strncmp(u, "https://", 8) != 0 || u[8] == '\0' || strpbrk(u + 8, "/?#@ \"'<>\\") != NULL)
+        return lbx_error_set(e, LBX_ERR_CONFIG,
+                             "%s: console_url must be an https origin (https://host[:port])", path);
+    if (cfg->oidc_issuer == NULL || cfg->oidc_client_id == NULL ||
+        cfg->oidc_client_secret == NULL || cfg->oidc_ca == NULL)
+        return lbx_error_set(e, LBX_ERR_CONFIG,
+                             "%s: console_url needs oidc_issuer, oidc_client_id, "
+                             "oidc_client_secret and oidc_ca",
+                             path);
+    if (strncmp(cfg->oidc_issuer, "https://", 8) != 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: oidc_issuer must be an https URL", path);
+    if (claim != NULL && strcmp(claim, "email") != 0 && strcmp(claim, "sub") != 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: oidc_identity_claim must be email or sub",
+                             path);
+    return LBX_OK;
+}
+
 static lbx_err check_required(const struct broker_config *cfg, const char *path,
                               struct lbx_error *e)
 {
@@ -141,6 +178,7 @@ static lbx_err check_required(const struct broker_config *cfg, const char *path,
         {"issuer", offsetof(struct broker_config, issuer)},
     };
     size_t i;
+    lbx_err r;
 
     for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
         if (*(char **)((const char *)cfg + required[i].offset) == NULL)
@@ -153,7 +191,9 @@ static lbx_err check_required(const struct broker_config *cfg, const char *path,
     if (store_backend(cfg->database, NULL) == STORE_BACKEND_NONE)
         return lbx_error_set(e, LBX_ERR_CONFIG,
                              "%s: database: unsupported URL (a SQLite path or postgresql://)", path);
-    return check_listen(cfg->listen, path, e);
+    if ((r = check_listen(cfg->listen, path, e)) != LBX_OK)
+        return r;
+    return check_console(cfg, path, e);
 }
 
 void broker_config_defaults(struct broker_config *cfg)

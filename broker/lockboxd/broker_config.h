@@ -12,6 +12,9 @@
 /* A resumed TLS session never lasts longer than a grant can. */
 #define BROKER_TLS_SESSION_LIFETIME_MAX (8 * 3600)
 
+/* Where the packages install the console's pages (packaging/module.mk: $(DATADIR)/lockbox/web). */
+#define BROKER_CONSOLE_WEB_DIR "/usr/share/lockbox/web"
+
 struct broker_config {
     char *listen;      /* "127.0.0.1:8443"; port 0 picks a free one (see ready_file) */
     char *ready_file;  /* written with the bound port once serving (optional) */
@@ -48,6 +51,15 @@ struct broker_config {
     /* Processes serving HTTPS (1: one process, no fork; 2..64: a supervising parent and that
      * many prefork workers, see workers.c). */
     long workers;
+    /* The web console (console.h): on when console_url is set. */
+    char *console_url;      /* its public https origin, e.g. https://lockbox.example.com */
+    char *console_web_dir;  /* its pages (BROKER_CONSOLE_WEB_DIR) */
+    int64_t console_idle_timeout, console_session_lifetime;
+    char *oidc_issuer;        /* the customer's OpenID provider */
+    char *oidc_client_id;
+    char *oidc_client_secret;
+    char *oidc_ca;            /* CA bundle the provider's HTTPS is verified against */
+    char *oidc_identity_claim; /* "email" (default) or "sub" */
 };
 
 /* Loads path into cfg (defaults first) and checks every value the daemon interprets before it

@@ -23,6 +23,7 @@
 #include "audit.h"
 #include "broker.h"
 #include "buf.h"
+#include "console.h"
 #include "http_client.h"
 #include "log.h"
 #include "notify.h"
@@ -232,7 +233,9 @@ static lbx_err start(struct broker *b, struct lbx_error *e)
         return lbx_error_set(e, LBX_ERR_SYSTEM, "signal handlers");
     if ((r = group_commit_start(b, e)) != LBX_OK ||
         (b->worker == 0 && (r = notify_start(b, e)) != LBX_OK) ||
-        (r = clock_start(b, e)) != LBX_OK || (r = peer_wake_start(b, waiters_wake_local, e)) != LBX_OK)
+        (r = clock_start(b, e)) != LBX_OK ||
+        (r = peer_wake_start(b, waiters_wake_local, e)) != LBX_OK ||
+        (b->console_table != NULL && (r = console_oidc_start(b, e)) != LBX_OK))
         return r;
     return server_start(b, e);
 }
@@ -240,6 +243,7 @@ static lbx_err start(struct broker *b, struct lbx_error *e)
 static void shutdown_broker(struct broker *b)
 {
     server_stop(b);
+    console_oidc_stop(b);
     peer_wake_stop(b);
     free(b->wake_wr);
     clock_stop(b);
@@ -258,6 +262,16 @@ static void shutdown_broker(struct broker *b)
     tls_ticket_secret_wipe();
     store_close(b->store);
     broker_config_free(&b->cfg);
+}
+
+/* The console's session table is made once, before any worker forks (they all share it). */
+static lbx_err console_table_init(struct broker *b, struct lbx_error *e)
+{
+    if (b->cfg.console_url == NULL)
+        return LBX_OK;
+    lbx_info_f("web console at %s (identity provider %s)", b->cfg.console_url,
+               b->cfg.oidc_issuer);
+    return console_table_new(&b->console_table, e);
 }
 
 /* One worker (workers.c): its own store connection, opened after the fork. */
@@ -335,6 +349,8 @@ int main(int argc, char **argv)
         rc = create_admin(&b, admin);
         goto out;
     }
+    if (console_table_init(&b, &e) != LBX_OK)
+        goto out;
     if (b.cfg.workers > 1) {
         rc = run_workers(&b, &e);
         goto out;
@@ -349,5 +365,6 @@ out:
     if (rc != 0 && e.code != LBX_OK)
         lbx_error_f("%s", lbx_error_text(&e, msg, sizeof(msg)));
     shutdown_broker(&b);
+    console_table_free(b.console_table);
     return rc;
 }

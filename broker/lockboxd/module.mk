@@ -2,13 +2,17 @@
 # each calling only the ones below it:
 #   lockboxd.c, workers.c   main, the supervising parent and its workers; broker.h is the
 #                           daemon's shared state, broker_config.c its configuration
-#   http/        the HTTPS server (libevent), mTLS trust and session tickets, cross-worker wakes
+#   http/        the HTTPS server (libevent), mTLS trust and session tickets, cross-worker wakes,
+#                the web console's pages
 #   api/         the JSON API handlers (API.md), caller authentication, long-polls
 #   transitions/ requests and grants: create, approve, deny, revoke, expire, end; policy,
 #                audit events, notifications, the lifecycle timers
 #   store/       SQLite / PostgreSQL behind one interface, the group commit and its thread
+#   console/     the web console's sign-in (OpenID Connect) and sessions, used by
+#                http/console_http.c (its pages) and api/auth.c; its pages are web/, installed
+#                to $(DATADIR)/lockbox/web
 BROKERD_DIRS := broker/lockboxd broker/lockboxd/http broker/lockboxd/api \
-                broker/lockboxd/transitions broker/lockboxd/store
+                broker/lockboxd/transitions broker/lockboxd/store broker/lockboxd/console
 BROKERD_SRCS := $(foreach d,$(BROKERD_DIRS),$(wildcard $(d)/*.c))
 BROKERD_OBJS := $(BROKERD_SRCS:%.c=$(BUILD)/%.o)
 BROKERD_BIN  := $(BUILD)/lockboxd

@@ -208,7 +208,7 @@ lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, cons
         return r;
     lbx_http_init();
     lbx_buf_init(&req, (body ? strlen(body) : 0) + 8192);
-    if ((r = lbx_http_format_request(&u, method, o->bearer, body, &req, e)) == LBX_OK) {
+    if ((r = lbx_http_format_request_typed(&u, method, o->bearer, o->content_type, body, &req, e)) == LBX_OK) {
         sigpipe_block(&guard);
         r = send_request(o->conn ? o->conn : &once, &u, o, &req, deadline, resp, e);
         sigpipe_restore(&guard);

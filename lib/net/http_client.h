@@ -19,6 +19,7 @@ struct lbx_http_opts {
     const char *tls_session_file; /* keep the TLS session here and resume it (optional, root-only
                                      file: lib/net/tls_resume.h) */
     const char *bearer;    /* API token sent as "Authorization: Bearer" (optional) */
+    const char *content_type; /* of the body (NULL: application/json) */
     long timeout_ms;       /* whole request, DNS included; 0 = 3000 */
     size_t max_response;   /* 0 = 1 MiB */
     struct lbx_http_conn *conn; /* reuse this connection (optional; NULL = a fresh one) */
@@ -35,7 +36,7 @@ struct lbx_http_response {
  * request. lbx_http_request calls it too: calling it first only picks where that cost falls. */
 void lbx_http_init(void);
 
-/* method: "GET", "POST", "PUT", "DELETE". body: JSON text or NULL. Transport failures map to
+/* method: "GET", "POST", "PUT", "DELETE". body: JSON text (or of opts->content_type) or NULL. Transport failures map to
  * LBX_ERR_BROKER_UNREACHABLE / LBX_ERR_BROKER_TIMEOUT / LBX_ERR_TLS, a malformed answer to
  * LBX_ERR_HTTP, one over max_response to LBX_ERR_TOO_LARGE; any HTTP status is LBX_OK with
  * resp->status set. */

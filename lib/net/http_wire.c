@@ -108,6 +108,13 @@ lbx_err lbx_url_parse(const char *url, struct lbx_url *u, struct lbx_error *e)
 lbx_err lbx_http_format_request(const struct lbx_url *u, const char *method, const char *bearer,
                                 const char *body, struct lbx_buf *out, struct lbx_error *e)
 {
+    return lbx_http_format_request_typed(u, method, bearer, NULL, body, out, e);
+}
+
+lbx_err lbx_http_format_request_typed(const struct lbx_url *u, const char *method,
+                                      const char *bearer, const char *content_type,
+                                      const char *body, struct lbx_buf *out, struct lbx_error *e)
+{
     int v6 = u->host_is_ip && strchr(u->host, ':') != NULL;
     lbx_err r;
 
@@ -116,14 +123,16 @@ lbx_err lbx_http_format_request(const struct lbx_url *u, const char *method, con
         return lbx_error_set(e, LBX_ERR_ARG, "HTTP method %s not supported", method);
     if (bearer != NULL && (bearer[0] == '\0' || !printable(bearer)))
         return lbx_error_set(e, LBX_ERR_ARG, "API token is not a printable word");
+    if (content_type != NULL && (content_type[0] == '\0' || !printable(content_type)))
+        return lbx_error_set(e, LBX_ERR_ARG, "content type is not a printable word");
     r = lbx_buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nAccept: application/json\r\n",
                        method, u->path, v6 ? "[" : "", u->host, v6 ? "]" : "",
                        strcmp(u->port, "443") ? ":" : "", strcmp(u->port, "443") ? u->port : "");
     if (r == LBX_OK && bearer != NULL)
         r = lbx_buf_printf(out, "Authorization: Bearer %s\r\n", bearer);
     if (r == LBX_OK && body != NULL)
-        r = lbx_buf_printf(out, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                           strlen(body));
+        r = lbx_buf_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+                           content_type ? content_type : "application/json", strlen(body));
     else if (r == LBX_OK)
         r = lbx_buf_printf(out, "%s\r\n", strcmp(method, "GET") ? "Content-Length: 0\r\n" : "");
     if (r == LBX_OK && body != NULL)

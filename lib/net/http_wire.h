@@ -28,6 +28,11 @@ lbx_err lbx_url_parse(const char *url, struct lbx_url *u, struct lbx_error *e);
  * bearer must be a printable token (it becomes a header line). */
 lbx_err lbx_http_format_request(const struct lbx_url *u, const char *method, const char *bearer,
                                 const char *body, struct lbx_buf *out, struct lbx_error *e);
+/* The same with the body's Content-Type (NULL: application/json), e.g. the form encoding an
+ * OpenID provider's token endpoint takes. */
+lbx_err lbx_http_format_request_typed(const struct lbx_url *u, const char *method,
+                                      const char *bearer, const char *content_type,
+                                      const char *body, struct lbx_buf *out, struct lbx_error *e);
 
 enum lbx_http_parse_state { LBX_HTTP_NEED_MORE, LBX_HTTP_DONE };
 

@@ -32,8 +32,8 @@ static int nesting_too_deep(const char *s, size_t len, int max_depth)
     return 0;
 }
 
-lbx_err lbx_json_parse_object(const char *text, size_t len, size_t max_len, int max_depth,
-                              json_t **out, struct lbx_error *e)
+static lbx_err parse_top(const char *text, size_t len, size_t max_len, int max_depth,
+                         json_type want, json_t **out, struct lbx_error *e)
 {
     json_error_t jerr;
     json_t *v;
@@ -49,12 +49,25 @@ lbx_err lbx_json_parse_object(const char *text, size_t len, size_t max_len, int 
     v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (v == NULL)
         return lbx_error_set(e, LBX_ERR_JSON, "%s", jerr.text);
-    if (!json_is_object(v)) {
+    if (json_typeof(v) != want) {
         json_decref(v);
-        return lbx_error_set(e, LBX_ERR_JSON, "json is not an object");
+        return lbx_error_set(e, LBX_ERR_JSON, "json is not an %s",
+                             want == JSON_OBJECT ? "object" : "array");
     }
     *out = v;
     return LBX_OK;
+}
+
+lbx_err lbx_json_parse_object(const char *text, size_t len, size_t max_len, int max_depth,
+                              json_t **out, struct lbx_error *e)
+{
+    return parse_top(text, len, max_len, max_depth, JSON_OBJECT, out, e);
+}
+
+lbx_err lbx_json_parse_array(const char *text, size_t len, size_t max_len, int max_depth,
+                             json_t **out, struct lbx_error *e)
+{
+    return parse_top(text, len, max_len, max_depth, JSON_ARRAY, out, e);
 }
 
 lbx_err lbx_json_get_string(const json_t *obj, const char *key, const char **out)

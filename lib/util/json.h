@@ -17,6 +17,9 @@
  * embedded NUL bytes, trailing garbage. */
 lbx_err lbx_json_parse_object(const char *text, size_t len, size_t max_len, int max_depth,
                               json_t **out, struct lbx_error *e);
+/* The same for a top-level array (a line of a JSON-lines file that is not an object). */
+lbx_err lbx_json_parse_array(const char *text, size_t len, size_t max_len, int max_depth,
+                             json_t **out, struct lbx_error *e);
 
 /* Typed getters: LBX_ERR_TOKEN_CLAIM_MISSING when absent, LBX_ERR_TOKEN_CLAIM_TYPE when of the
  * wrong JSON type (callers map these to their own codes as needed). */

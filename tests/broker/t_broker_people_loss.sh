@@ -126,6 +126,7 @@ check "lockboxctl api-token create --expires-in 500d: refused" test $? -ne 0
 
 # A store from before token expiry (schema 2): the upgrade gives its tokens 90 days.
 benv_stop
+benv_sql "DROP TABLE recordings"
 benv_sql "ALTER TABLE api_tokens DROP COLUMN last_used"
 benv_sql "ALTER TABLE api_tokens DROP COLUMN expires"
 case ${BENV_DATABASE:-} in

@@ -9,7 +9,8 @@
 #   benv_ca NAME CN            a self-signed CA: $BENV_DIR/certs/NAME.{crt,key}
 #   benv_config [LINE...]      writes $BENV_DIR/lockboxd.conf; extra "key = value" lines go last
 #                              (log_level from BENV_LOG_LEVEL, default debug; "workers = N"
-#                              from BENV_WORKERS when set)
+#                              from BENV_WORKERS when set; port BENV_LISTEN_PORT, default
+#                              0: a free one)
 #                              (benv_start calls it with no lines when no config exists yet)
 #   benv_start                 starts lockboxd; sets BENV_PID, BENV_PORT, BENV_URL; waits until it
 #                              serves. Extra environment for the daemon: BENV_DAEMON_ENV="A=1 B=2"
@@ -93,7 +94,7 @@ benv_person_cert() {
 benv_config() {
     {
         echo "# lockboxd test configuration"
-        echo "listen = 127.0.0.1:0"
+        echo "listen = 127.0.0.1:${BENV_LISTEN_PORT:-0}"
         echo "ready_file = $BENV_DIR/port"
         echo "tls_cert = $BENV_DIR/certs/server.crt"
         echo "tls_key = $BENV_DIR/certs/server.key"

@@ -1,4 +1,5 @@
-/* The strict JSON layer: size, depth (strings do not count), duplicates, NUL, objects only. */
+/* The strict JSON layer: size, depth (strings do not count), duplicates, NUL, objects (and arrays
+ * through their own parser) only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,35 @@ static void test_size_and_depth(void **state)
     assert_int_equal(parse("{\"a\":\"\\\\\",\"b\":[[[[[]]]]]}"), LBX_ERR_JSON);
 }
 
+static lbx_err parse_array(const char *text, int depth)
+{
+    struct lbx_error e = {0};
+    json_t *v = (json_t *)1;
+    lbx_err r = lbx_json_parse_array(text, strlen(text), 64, depth, &v, &e);
+
+    if (r != LBX_OK)
+        assert_null(v);
+    else
+        assert_true(json_is_array(v));
+    json_decref(v);
+    return r;
+}
+
+/* The array parser (asciicast event lines) keeps every rule of the object parser. */
+static void test_arrays(void **state)
+{
+    assert_int_equal(parse_array("[1.5, \"o\", \"text\"]", 2), LBX_OK);
+    assert_int_equal(parse_array("[]", 2), LBX_OK);
+    assert_int_equal(parse_array("{}", 2), LBX_ERR_JSON);
+    assert_int_equal(parse_array("\"s\"", 2), LBX_ERR_JSON);
+    assert_int_equal(parse_array("[1] [2]", 2), LBX_ERR_JSON);
+    assert_int_equal(parse_array("[\"x\\u0000y\"]", 2), LBX_ERR_JSON);
+    assert_int_equal(parse_array("[{\"a\":1,\"a\":2}]", 2), LBX_ERR_JSON);
+    assert_int_equal(parse_array("[[[1]]]", 2), LBX_ERR_JSON);
+    assert_int_equal(parse_array("[\"0123456789012345678901234567890123456789012345678901234567890\"]", 2),
+                     LBX_ERR_TOO_LARGE);
+}
+
 static void test_getters_and_only_keys(void **state)
 {
     static const char *const allowed[] = {"s", "i", "f", NULL};
@@ -115,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_objects_only),
         cmocka_unit_test(test_duplicates_and_nul),
         cmocka_unit_test(test_size_and_depth),
+        cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_getters_and_only_keys),
     };
 

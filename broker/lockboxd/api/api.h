@@ -70,6 +70,14 @@ int api_host_token(struct api_req *ar);
 int api_host_grant(struct api_req *ar);
 int api_host_session(struct api_req *ar);
 int api_host_identity(struct api_req *ar);
+int api_host_recording(struct api_req *ar);
+int api_recordings_of(struct api_req *ar);
+int api_recording_get(struct api_req *ar);
+/* Whether text is a well-formed asciicast v2 recording (header, then time-ordered events). */
+lbx_err recording_check(const char *text, size_t len, struct lbx_error *e);
+/* Stores a host's recording of a session of request (a row) with its audit event. */
+lbx_err recording_store(struct api_req *ar, const json_t *request, const char *login,
+                        const char *session, const char *cast, struct lbx_error *e);
 int api_request_create(struct api_req *ar);
 int api_request_list(struct api_req *ar);
 int api_request_get(struct api_req *ar);

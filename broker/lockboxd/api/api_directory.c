@@ -8,22 +8,104 @@
 #include "api_admin.h"
 #include "audit.h"
 
-int admin_only(struct api_req *ar)
+/* A 403 for a missing role, audited: it is what probing by a signed-in person looks like. */
+static int refuse_role(struct api_req *ar, const char *message, const char *reason)
 {
-    if (caller_has(&ar->caller, LBX_ROLE_ADMIN))
-        return 1;
     struct lbx_error e = {0};
-    lbx_error_set(&e, LBX_ERR_FORBIDDEN, "this needs the admin role");
+    lbx_error_set(&e, LBX_ERR_FORBIDDEN, "%s", message);
     struct audit_event ev = {
         .action = "access_refused",
         .actor = ar->caller.name,
-        .detail = json_pack("{s:s, s:s}", "path", ar->path, "reason", "admin role required")};
+        .detail = json_pack("{s:s, s:s}", "path", ar->path, "reason", reason)};
     audit_note(ar->b->store, &ev);
     api_fail(ar, LBX_ERR_FORBIDDEN, &e);
     return 0;
 }
 
-int admin_list(struct api_req *ar, enum store_q q, const char *key)
+int admin_only(struct api_req *ar)
+{
+    if (caller_has(&ar->caller, LBX_ROLE_ADMIN))
+        return 1;
+    return refuse_role(ar, "this needs the admin role", "admin role required");
+}
+
+int caller_manages_tenant(const struct caller *c, const char *tenant)
+{
+    char scope[LBX_NAME_MAX + 8];
+
+    if (caller_has(c, LBX_ROLE_ADMIN))
+        return 1;
+    if (tenant == NULL || snprintf(scope, sizeof(scope), "tenant:%s", tenant) >= (int)sizeof(scope))
+        return 0;
+    return caller_has_on(c, LBX_ROLE_GLOBAL_ADMIN, scope);
+}
+
+int tenant_admin_only(struct api_req *ar, const char *tenant)
+{
+    if (caller_manages_tenant(&ar->caller, tenant))
+        return 1;
+    return refuse_role(ar, "this needs the admin role or the tenant's global-admin role",
+                       "tenant global-admin role required");
+}
+
+int tenant_admin_any(struct api_req *ar)
+{
+    if (caller_has(&ar->caller, LBX_ROLE_ADMIN) || caller_has(&ar->caller, LBX_ROLE_GLOBAL_ADMIN))
+        return 1;
+    return refuse_role(ar, "this needs the admin role or a tenant's global-admin role",
+                       "admin or global-admin role required");
+}
+
+lbx_err scope_tenant(struct store *st, const char *scope, char *tenant, size_t size,
+                     struct lbx_error *e)
+{
+    enum lbx_scope_type type;
+    const char *id;
+    json_t *row = NULL;
+    lbx_err r;
+
+    tenant[0] = '\0';
+    if ((r = lbx_scope_parse(scope, &type, &id, e)) != LBX_OK)
+        return r;
+    if (type == LBX_SCOPE_TENANT)
+        r = store_row(st, Q_TENANT_GET, SV_PARAMS(SV_TEXT(id)), &row, e);
+    else if (type == LBX_SCOPE_SUBSCRIPTION)
+        r = store_row(st, Q_SUB_GET, SV_PARAMS(SV_TEXT(id)), &row, e);
+    else
+        return lbx_error_set(e, LBX_ERR_NOT_FOUND, "%s belongs to no tenant", scope);
+    if (r == LBX_OK)
+        snprintf(tenant, size, "%s", type == LBX_SCOPE_TENANT ? id : row_str(row, "tenant"));
+    else if (r == LBX_ERR_NOT_FOUND)
+        lbx_error_set(e, r, "no %s '%s'", type == LBX_SCOPE_TENANT ? "tenant" : "subscription", id);
+    json_decref(row);
+    return r;
+}
+
+json_t *rows_of_managed_tenants(struct api_req *ar, json_t *rows, const char *scope_key)
+{
+    struct lbx_error e = {0};
+    char tenant[LBX_NAME_MAX + 1];
+    json_t *kept, *row;
+    size_t i;
+
+    if (caller_has(&ar->caller, LBX_ROLE_ADMIN) || rows == NULL)
+        return rows;
+    if ((kept = json_array()) == NULL) {
+        json_decref(rows);
+        return NULL;
+    }
+    json_array_foreach(rows, i, row)
+    {
+        if (scope_tenant(ar->b->store, row_str(row, scope_key), tenant, sizeof(tenant), &e) ==
+                LBX_OK &&
+            caller_manages_tenant(&ar->caller, tenant))
+            json_array_append(kept, row);
+    }
+    json_decref(rows);
+    return kept;
+}
+
+static int list_rows(struct api_req *ar, enum store_q q, const char *key, const char *scope_key)
 {
     struct lbx_error e = {0};
     json_t *rows = NULL;
@@ -31,7 +113,19 @@ int admin_list(struct api_req *ar, enum store_q q, const char *key)
 
     if ((r = store_exec(ar->b->store, q, NULL, &rows, NULL, &e)) != LBX_OK)
         return api_fail(ar, r, &e);
+    if (scope_key != NULL && (rows = rows_of_managed_tenants(ar, rows, scope_key)) == NULL)
+        return api_fail_msg(ar, 500, "internal", "out of memory");
     return api_reply(ar, 200, json_pack("{s:o}", key, rows));
+}
+
+int admin_list(struct api_req *ar, enum store_q q, const char *key)
+{
+    return list_rows(ar, q, key, NULL);
+}
+
+int managed_list(struct api_req *ar, enum store_q q, const char *key, const char *scope_key)
+{
+    return list_rows(ar, q, key, scope_key);
 }
 
 int admin_change(struct api_req *ar, enum store_q q, const struct store_val *params,

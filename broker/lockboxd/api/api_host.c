@@ -171,3 +171,28 @@ int api_host_session(struct api_req *ar)
         return api_fail(ar, LBX_ERR_STORE, &e);
     return api_reply(ar, 204, NULL);
 }
+
+/* POST /v1/host/recordings {"grant_id", "login", "session", "cast"}: a session's asciicast,
+ * for a grant of this host (any status: a session is sent after it ends). */
+int api_host_recording(struct api_req *ar)
+{
+    static const char *const keys[] = {"grant_id", "login", "session", "cast", NULL};
+    const char *grant, *login, *session, *cast;
+    struct lbx_error e = {0};
+    json_t *row;
+    lbx_err r;
+
+    if ((r = api_only_keys(ar, keys, &e)) || (r = api_str(ar, "grant_id", 1, 32, &grant, &e)) ||
+        (r = api_str(ar, "login", 1, LBX_NAME_MAX, &login, &e)) ||
+        (r = api_str(ar, "session", 1, SESSION_ID_MAX, &session, &e)) ||
+        (r = api_str(ar, "cast", 1, (size_t)ar->b->cfg.max_body, &cast, &e)))
+        return api_fail(ar, r, &e);
+    if ((row = host_grant_row(ar, grant)) == NULL)
+        return 0;
+    if (strcmp(row_str(row, "login"), login) != 0)
+        r = lbx_error_set(&e, LBX_ERR_ARG, "grant %s is not for login %s", grant, login);
+    else
+        r = recording_store(ar, row, login, session, cast, &e);
+    json_decref(row);
+    return r == LBX_OK ? api_reply(ar, 204, NULL) : api_fail(ar, r, &e);
+}

@@ -138,6 +138,26 @@ static int scope_exists(struct api_req *ar, enum lbx_scope_type type, const char
     return row != NULL;
 }
 
+/* The roles a tenant's global admin hands out within their tenant: the customer's own. The
+ * provider's roles (engineer, support-manager, admin) stay with the broker's admins. */
+static int customer_role(enum lbx_role role)
+{
+    return role == LBX_ROLE_OWNER || role == LBX_ROLE_GLOBAL_ADMIN || role == LBX_ROLE_AUDITOR;
+}
+
+/* 1 when the caller may assign or remove role on scope; otherwise answers 403 (audited). */
+static int may_manage_role(struct api_req *ar, enum lbx_role role, const char *scope)
+{
+    struct lbx_error e = {0};
+    char tenant[LBX_NAME_MAX + 1];
+    int known;
+
+    if (caller_has(&ar->caller, LBX_ROLE_ADMIN))
+        return 1;
+    known = scope_tenant(ar->b->store, scope, tenant, sizeof(tenant), &e) == LBX_OK;
+    return tenant_admin_only(ar, known && customer_role(role) ? tenant : NULL);
+}
+
 static int role_assign(struct api_req *ar)
 {
     static const char *const keys[] = {"identity", "role", "scope", NULL};
@@ -164,6 +184,8 @@ static int role_assign(struct api_req *ar)
         audit_note(ar->b->store, &ev);
         return api_fail(ar, r, &e);
     }
+    if (!may_manage_role(ar, role, scope))
+        return 0;
     if ((who = admin_must_exist(ar, Q_IDENTITY_GET, "identity", identity)) == NULL)
         return 0;
     json_decref(who);
@@ -197,10 +219,10 @@ static int role_assign(struct api_req *ar)
 
 int api_roles(struct api_req *ar)
 {
-    if (!admin_only(ar))
+    if (!tenant_admin_any(ar))
         return 0;
     if (ar->method == EVHTTP_REQ_GET)
-        return admin_list(ar, Q_ROLE_LIST, "roles");
+        return managed_list(ar, Q_ROLE_LIST, "roles", "scope");
     return role_assign(ar);
 }
 
@@ -210,11 +232,20 @@ int api_role_delete(struct api_req *ar)
     int64_t id;
     json_t *row;
 
-    if (!admin_only(ar))
+    enum lbx_role role;
+
+    if (!tenant_admin_any(ar))
         return 0;
     if (request_parse_id(ar->params[0], "", &id, &e) != LBX_OK ||
         store_row(ar->b->store, Q_ROLE_GET, SV_PARAMS(SV_INT(id)), &row, &e) != LBX_OK)
         return api_fail_msg(ar, 404, "not_found", "no role assignment %s", ar->params[0]);
+    if (lbx_role_parse(row_str(row, "role"), &role) != LBX_OK ||
+        !may_manage_role(ar, role, row_str(row, "scope"))) {
+        if (!ar->answered)
+            api_fail_msg(ar, 500, "internal", "stored role '%s' is unknown", row_str(row, "role"));
+        json_decref(row);
+        return 0;
+    }
     struct admin_audit aa = {"role_removed", NULL,
                              json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "identity",
                                        row_str(row, "identity"), "role", row_str(row, "role"),

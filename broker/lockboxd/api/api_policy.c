@@ -14,18 +14,20 @@
 
 int api_policy_list(struct api_req *ar)
 {
-    if (!admin_only(ar))
+    if (!tenant_admin_any(ar))
         return 0;
-    return admin_list(ar, Q_POLICY_LIST, "policies");
+    return managed_list(ar, Q_POLICY_LIST, "policies", "scope");
 }
 
-/* A policy scope is an existing tenant or subscription. */
+/* A policy scope is an existing tenant or subscription, managed by the caller: the broker's
+ * admins, or a global admin of that tenant. Whether another tenant's scope exists is not told:
+ * it is refused as it would be if it did. */
 static int policy_scope(struct api_req *ar, const char **tenant, const char **sub)
 {
     enum lbx_scope_type type;
     struct lbx_error e = {0};
     const char *id;
-    json_t *row = NULL;
+    lbx_err r;
 
     *tenant = *sub = NULL;
     if (lbx_scope_parse(ar->params[0], &type, &id, &e) != LBX_OK ||
@@ -34,17 +36,18 @@ static int policy_scope(struct api_req *ar, const char **tenant, const char **su
                             "policy scope is tenant:ID or "
                             "subscription:ID"),
                0;
-    if (type == LBX_SCOPE_TENANT && (row = admin_must_exist(ar, Q_TENANT_GET, "tenant", id)))
-        *tenant = id;
-    if (type == LBX_SCOPE_SUBSCRIPTION &&
-        (row = admin_must_exist(ar, Q_SUB_GET, "subscription", id))) {
+    /* The tenant's id lives in the request's params buffer. */
+    r = scope_tenant(ar->b->store, ar->params[0], ar->param_buf, sizeof(ar->param_buf), &e);
+    if (r != LBX_OK && r != LBX_ERR_NOT_FOUND)
+        return api_fail(ar, r, &e), 0;
+    if (!tenant_admin_only(ar, r == LBX_OK ? ar->param_buf : NULL))
+        return 0;
+    if (r != LBX_OK)
+        return api_fail(ar, r, &e), 0;
+    *tenant = ar->param_buf;
+    if (type == LBX_SCOPE_SUBSCRIPTION)
         *sub = id;
-        /* The tenant's id lives in the row; keep it alive in the request's params buffer. */
-        snprintf(ar->param_buf, sizeof(ar->param_buf), "%s", row_str(row, "tenant"));
-        *tenant = ar->param_buf;
-    }
-    json_decref(row);
-    return row != NULL;
+    return 1;
 }
 
 int api_policy_get(struct api_req *ar)
@@ -55,7 +58,7 @@ int api_policy_get(struct api_req *ar)
     json_t *row = NULL, *stored = NULL;
     lbx_err r;
 
-    if (!admin_only(ar) || !policy_scope(ar, &tenant, &sub))
+    if (!policy_scope(ar, &tenant, &sub))
         return 0;
     if ((r = policy_effective(ar->b, ar->b->store, tenant, sub, &p, &e)) != LBX_OK)
         return api_fail(ar, r, &e);
@@ -82,7 +85,7 @@ int api_policy_put(struct api_req *ar)
     char *text;
     lbx_err r;
 
-    if (!admin_only(ar) || !policy_scope(ar, &tenant, &sub))
+    if (!policy_scope(ar, &tenant, &sub))
         return 0;
     if ((r = policy_validate(ar->body, &e)) != LBX_OK)
         return api_fail(ar, r, &e);

@@ -16,6 +16,7 @@
 #include "api.h"
 #include "audit.h"
 #include "buf.h"
+#include "console.h"
 #include "log.h"
 #include "random.h"
 #include "tls_ticket.h"
@@ -175,7 +176,41 @@ static lbx_err token_in_date(struct api_req *ar, const json_t *row, struct lbx_e
                          row_str(row, "id"), (long long)expires);
 }
 
-/* Bearer token -> identity name; or a person's client certificate. */
+/* A console session cookie (console.h) -> identity name; for anything but GET the CSRF token
+ * and the Origin must match too. 1 when the request carries a console cookie at all (then
+ * name or e is set, *r says which). */
+static int person_by_console(struct api_req *ar, char *name, size_t len, lbx_err *r,
+                             struct lbx_error *e)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(ar->req);
+    const char *cookies = evhttp_find_header(in, "Cookie"), *why;
+    char sid[CONSOLE_SECRET_LEN + 1];
+    struct console_session s;
+
+    if (ar->b->console_table == NULL || cookies == NULL ||
+        strstr(cookies, CONSOLE_SESSION_COOKIE) == NULL)
+        return 0;
+    if (console_session_of_cookies(ar->b->console_table, cookies, (int64_t)time(NULL),
+                                   ar->b->cfg.console_idle_timeout,
+                                   ar->b->cfg.console_session_lifetime, &s, sid) != 0) {
+        audit_refusal(ar, NULL, "unknown or expired console session");
+        *r = lbx_error_set(e, LBX_ERR_AUTH, "the console session is over: sign in again");
+        return 1;
+    }
+    if (ar->method != EVHTTP_REQ_GET &&
+        (why = console_csrf_refusal(&s, evhttp_find_header(in, "X-CSRF-Token"),
+                                    evhttp_find_header(in, "Origin"), ar->b->cfg.console_url)) !=
+            NULL) {
+        audit_refusal(ar, s.identity, why);
+        *r = lbx_error_set(e, LBX_ERR_FORBIDDEN, "%s", why);
+        return 1;
+    }
+    snprintf(name, len, "%s", s.identity);
+    *r = LBX_OK;
+    return 1;
+}
+
+/* Bearer token -> identity name; or a console session; or a person's client certificate. */
 static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lbx_error *e)
 {
     const char *h = evhttp_find_header(evhttp_request_get_input_headers(ar->req), "Authorization");
@@ -185,6 +220,8 @@ static lbx_err person_name(struct api_req *ar, char *name, size_t len, struct lb
     lbx_err r;
 
     name[0] = '\0';
+    if (h == NULL && person_by_console(ar, name, len, &r, e))
+        return r;
     if (h == NULL)
         return person_by_certificate(ar, name, len, e);
     if (strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) == 0 || strlen(h + 7) > BEARER_MAX) {

@@ -22,6 +22,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "console_http.h"
 #include "file.h"
 #include "json.h"
 #include "log.h"
@@ -46,12 +47,15 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "/v1/host/grants/*", api_host_grant, AUTH_HOST},
     {EVHTTP_REQ_POST, "/v1/host/sessions", api_host_session, AUTH_HOST},
     {EVHTTP_REQ_GET, "/v1/host/identity", api_host_identity, AUTH_HOST},
+    {EVHTTP_REQ_POST, "/v1/host/recordings", api_host_recording, AUTH_HOST},
     {EVHTTP_REQ_POST, "/v1/requests", api_request_create, AUTH_PERSON},
     {EVHTTP_REQ_GET, "/v1/requests", api_request_list, AUTH_PERSON},
     {EVHTTP_REQ_GET, "/v1/requests/*", api_request_get, AUTH_PERSON},
     {EVHTTP_REQ_POST, "/v1/requests/*/approve", api_request_approve, AUTH_PERSON},
     {EVHTTP_REQ_POST, "/v1/requests/*/deny", api_request_deny, AUTH_PERSON},
     {EVHTTP_REQ_POST, "/v1/requests/*/revoke", api_request_revoke, AUTH_PERSON},
+    {EVHTTP_REQ_GET, "/v1/requests/*/recordings", api_recordings_of, AUTH_PERSON},
+    {EVHTTP_REQ_GET, "/v1/recordings/*", api_recording_get, AUTH_PERSON},
     {EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/v1/tenants", api_tenants, AUTH_PERSON},
     {EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/v1/subscriptions", api_subscriptions, AUTH_PERSON},
     {EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/v1/hosts", api_hosts, AUTH_PERSON},
@@ -169,6 +173,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     snprintf(ar.path, sizeof(ar.path), "%s", path);
+    if (ar.b->console_table != NULL && strncmp(path, "/v1/", 4) != 0) {
+        console_handle(ar.b, req, path);
+        return;
+    }
     query = uri ? evhttp_uri_get_query(uri) : NULL;
     if (query != NULL && evhttp_parse_query_str(query, &ar.query) != 0)
         api_fail_msg(&ar, 400, "bad_query", "malformed query string");

@@ -33,7 +33,10 @@
                                                 X(AUDIT_LAST) X(AUDIT_INSERT) X(AUDIT_LIST)        \
                                                     X(AUDIT_ALL) X(OUTBOX_INSERT) X(OUTBOX_DUE)    \
                                                         X(OUTBOX_CLAIM) X(OUTBOX_DONE)             \
-                                                            X(OUTBOX_RETRY) X(OUTBOX_GIVE_UP)
+                                                            X(OUTBOX_RETRY) X(OUTBOX_GIVE_UP) \
+                                                                X(RECORDING_INSERT)            \
+                                                                    X(RECORDINGS_OF)           \
+                                                                        X(RECORDING_GET)
 
 enum store_q {
 #define STORE_Q_ENUM(name) Q_##name,

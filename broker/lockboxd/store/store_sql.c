@@ -148,4 +148,10 @@ const char *const store_sql[Q__COUNT] = {
                        "WHERE id = ? AND status = 'pending'",
     [Q_OUTBOX_GIVE_UP] = "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? "
                          "WHERE id = ? AND status = 'pending'",
+    [Q_RECORDING_INSERT] = "INSERT INTO recordings (request, host, login, session, created, size, "
+                           "cast_text) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    [Q_RECORDINGS_OF] = "SELECT id, request, host, login, session, created, size FROM recordings "
+                        "WHERE request = ? ORDER BY id",
+    [Q_RECORDING_GET] = "SELECT id, request, host, login, session, created, size, cast_text "
+                        "FROM recordings WHERE id = ?",
 };

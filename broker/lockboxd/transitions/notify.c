@@ -63,6 +63,19 @@ static lbx_err emails_of(struct store *st, const json_t *recipients, struct lbx_
     return LBX_OK;
 }
 
+/* "url": the request's page in the web console (its route #/requests/ID in app.js), when
+ * there is one. */
+static int add_console_link(const struct broker *b, json_t *msg)
+{
+    const char *id = json_string_value(json_object_get(json_object_get(msg, "request"), "id"));
+    char url[1024];
+
+    if (b->cfg.console_url == NULL || id == NULL)
+        return 0;
+    snprintf(url, sizeof(url), "%s/#/requests/%s", b->cfg.console_url, id);
+    return json_object_set_new(msg, "url", json_string(url));
+}
+
 lbx_err notify_enqueue(struct broker *b, struct store *st, const struct policy_eff *p,
                        const char *event, const json_t *row, const json_t *recipients,
                        struct lbx_error *e)
@@ -77,6 +90,10 @@ lbx_err notify_enqueue(struct broker *b, struct store *st, const struct policy_e
         return LBX_OK;
     msg = json_pack("{s:s, s:o, s:O, s:I}", "event", event, "request", request_to_api(row),
                     "recipients", recipients, "time", (json_int_t)now);
+    if (msg != NULL && add_console_link(b, msg) != 0) {
+        json_decref(msg);
+        msg = NULL;
+    }
     payload = msg ? lbx_json_dump(msg) : NULL;
     json_decref(msg);
     if (payload == NULL)
@@ -115,6 +132,7 @@ static lbx_err deliver_webhook(struct notifier *n, const char *url, const char *
 static char *mail_text(const char *to, const char *payload)
 {
     json_t *msg = NULL, *rq;
+    const char *url;
     struct lbx_buf b;
 
     lbx_buf_init(&b, 64 * 1024);
@@ -122,14 +140,18 @@ static char *mail_text(const char *to, const char *payload)
         LBX_OK)
         return NULL;
     rq = json_object_get(msg, "request");
+    url = json_string_value(json_object_get(msg, "url"));
     lbx_buf_printf(&b,
                    "To: %s\nSubject: [lockbox] %s %s: %s for %s (ticket %s)\n"
-                   "Auto-Submitted: auto-generated\nContent-Type: application/json\n\n%s\n",
+                   "Auto-Submitted: auto-generated\nContent-Type: %s\n\n%s%s%s%s\n",
                    to, json_string_value(json_object_get(rq, "id")),
                    json_string_value(json_object_get(msg, "event")),
                    json_string_value(json_object_get(rq, "status")),
                    json_string_value(json_object_get(rq, "login")),
-                   json_string_value(json_object_get(rq, "ticket")), payload);
+                   json_string_value(json_object_get(rq, "ticket")),
+                   url ? "text/plain; charset=utf-8" : "application/json",
+                   url ? "Open the request in the lockbox console:\n" : "", url ? url : "",
+                   url ? "\n\n" : "", payload);
     json_decref(msg);
     return lbx_buf_steal(&b);
 }
