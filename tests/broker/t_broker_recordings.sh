@@ -94,5 +94,19 @@ check "the upload is audited as the host's, for $A" \
     test "$(benv_sql "SELECT count(*) FROM audit WHERE action='recording_stored' AND json_extract(body,'\$.actor')='host:node-7' AND json_extract(body,'\$.request_id')='$A'")" -eq 1
 check "each replay is audited with who watched" \
     test "$(benv_sql "SELECT count(*) FROM audit WHERE action='recording_viewed' AND json_extract(body,'\$.actor')='carol'")" -eq 1
-check "the audit chain verifies" sh -c "'$BENV_BUILD/lockboxctl' audit verify --db '$BENV_DIR/lockbox.db' >/dev/null 2>&1"
+
+# Whatever a session printed is in its recording: bidirectional marks and C1 characters as
+# UTF-8 in an event's text are stored as sent (the player draws them as text); a raw control
+# byte is not JSON and is refused. Elsewhere a "cast" member is plain text like any other.
+RAW="$(printf '%s\n[0.1, "o", "\342\200\256evil\302\233 ok"]' "$HDR")$NL"
+check "a cast with raw bidi and C1 characters in its output is stored (204)" \
+    test "$(upload node-7 "$(body "$G" support-alice s-raw "$RAW")")" = 204
+check "... byte for byte" \
+    test "$(benv_sql "SELECT cast_text FROM recordings WHERE session='s-raw'")$NL" = "$RAW"
+check "a cast with a raw ESC byte in an event: 400" \
+    test "$(upload node-7 "$(body "$G" support-alice s-esc "$(printf '%s\n[0.1, "o", "\033[31m"]' "$HDR")$NL")")" = 400
+benv_api alice POST /v1/requests "$(printf '{"host":"node-7","ticket":"T-3","reason":"r","duration":"1h","cast":"\\u202e"}')" >"$BENV_DIR/other"
+check "a \"cast\" member on another endpoint is refused as control text (400)" \
+    sh -c "test '$(benv_status)' = 400 && grep -q 'control character' '$BENV_DIR/other'"
+check "the audit chain verifies" test "$(benv_audit_verify | grep -c 'audit chain OK')" -eq 1
 tap_done
