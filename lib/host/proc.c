@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,6 +94,18 @@ int lbx_proc_has_uid(pid_t pid, uid_t uid)
     return u[0] == uid || u[1] == uid || u[2] == uid || u[3] == uid;
 }
 
+/* A process's /proc directory belongs to its effective uid, or to root when it is not dumpable
+ * (a setuid program, changed credentials). Only those owned by uid or root can hold uid as real,
+ * effective, saved or filesystem uid, short of a privileged process that makes itself dumpable
+ * under a third uid; the status of the others is not read, which keeps a look at a host of
+ * thousands of processes cheap enough to repeat every few milliseconds. */
+static int may_hold(int proc_fd, const char *name, uid_t uid)
+{
+    struct stat st;
+
+    return fstatat(proc_fd, name, &st, 0) == 0 && (st.st_uid == 0 || st.st_uid == uid);
+}
+
 int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
 {
     struct dirent *d;
@@ -107,7 +120,8 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
         if (!isdigit((unsigned char)d->d_name[0]))
             continue;
         pid = strtol(d->d_name, NULL, 10);
-        if (pid <= 1 || pid == getpid() || !lbx_proc_has_uid((pid_t)pid, uid))
+        if (pid <= 1 || pid == getpid() || !may_hold(dirfd(dir), d->d_name, uid) ||
+            !lbx_proc_has_uid((pid_t)pid, uid))
             continue;
         st = lbx_proc_state((pid_t)pid);
         if (st == 0 || st == 'Z' || st == 'X')
