@@ -15,6 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#define KILL_PAUSE_FIRST_NS 2000000L
+#define KILL_PAUSE_MAX_NS 16000000L
+#define LOOK_FIRST_MS 5
+#define LOOK_MAX_MS 40
+
 static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t len)
 {
     char path[64];
@@ -142,18 +147,22 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
 __attribute__((no_sanitize_address)) static int kill_as(void *arg)
 {
     uid_t uid = *(const uid_t *)arg;
-    struct timespec pause = {0, 2000000};
+    struct timespec pause = {0, KILL_PAUSE_FIRST_NS};
     int round;
 
     if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0)
         _exit(2);
     /* One pass does it; more only for what a non-uid parent starts meanwhile. Zombies of the uid
-     * answer kill(-1) until their parents reap them: a pause between passes, and the parent
-     * stops this process once nothing of the uid lives. */
+     * answer kill(-1) until their parents reap them, which on a host ending thousands of
+     * processes at once takes its init a while: the pause between passes grows, so that the
+     * passes leave the CPU to the dying and their reapers, and the parent stops this process
+     * once nothing of the uid lives. */
     for (round = 0; round < 5000; round++) {
         if (kill(-1, SIGKILL) != 0 && errno == ESRCH)
             _exit(0);
         nanosleep(&pause, NULL);
+        if (pause.tv_nsec < KILL_PAUSE_MAX_NS)
+            pause.tv_nsec *= 2;
     }
     _exit(1);
 }
@@ -197,14 +206,16 @@ static int count_except(uid_t uid, pid_t except)
 
 int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
 {
-    struct timespec tick = {0, 2000000}, look = {0, 5000000};
+    struct timespec tick = {0, 2000000};
     char stack[16384] __attribute__((aligned(16)));
-    int waited, status, left;
+    int waited, status, left, look_ms = LOOK_FIRST_MS;
     pid_t child = -1, none = -1;
 
     if (uid == 0)
         return -1;
-    for (waited = 0; waited <= timeout_ms; waited += 5) {
+    /* The looks at /proc cost more than the kills (a host of thousands of processes, several
+     * accounts ending in the same second): they start soon and grow apart. */
+    for (waited = 0; waited <= timeout_ms; waited += look_ms) {
         /* A process of the uid may kill the killer before the killer kills it: start another. */
         if (child <= 0)
             child = start_killer(&uid, stack, sizeof(stack));
@@ -215,7 +226,9 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 break; /* nothing the uid may signal is left: the rest is root's to kill */
         }
-        nanosleep(&look, NULL);
+        if (waited > 0 && look_ms < LOOK_MAX_MS)
+            look_ms *= 2;
+        nanosleep(&(struct timespec){0, look_ms * 1000000L}, NULL);
     }
     if (child > 0) {
         kill(child, SIGKILL);
