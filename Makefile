@@ -26,7 +26,7 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(CFLAGS)
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-.PHONY: all deps deps-test format-check check unit e2e asan valgrind bench demo clean install format programs
+.PHONY: all deps deps-test format-check test-programs check unit e2e asan valgrind bench demo clean install format programs
 all: programs
 
 # Install the Debian packages the goal needs when one is missing (root, apt-get) before anything
@@ -63,6 +63,9 @@ include fuzz/module.mk
 include packaging/module.mk
 
 programs: $(PROGRAMS)
+
+# Everything the tests run, built without running them (then: sh tests/run.sh [filter]).
+test-programs: all $(TEST_PROGRAMS)
 
 check: all $(TEST_PROGRAMS)
 	@BUILD=$(BUILD) sh tests/run.sh

@@ -23,6 +23,8 @@ $(BROKER_UNIT_TESTS): $(BUILD)/tests/broker/%: $(BUILD)/tests/broker/%.o $(BROKE
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_PROGRAMS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 # Drivers with their own libraries (the generic rule above links the host runtime only).
+# The systemd lane times its logins phase by phase with the login benchmark's client.
+TEST_PROGRAMS += $(BUILD)/tests/bench/bench_login
 $(BUILD)/tests/bench/bench_login: $(BUILD)/tests/bench/bench_login.o
 	$(CC) $(CFLAGS_ALL) $(EXE_LDFLAGS) -o $@ $< $(call pkg_libs,libssh) -lpthread
 $(BUILD)/tests/bench/bench_http: $(BUILD)/tests/bench/bench_http.o

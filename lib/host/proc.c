@@ -9,10 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define KILL_PAUSE_FIRST_NS 2000000L
+#define KILL_PAUSE_MAX_NS 16000000L
+#define LOOK_FIRST_MS 5
+#define LOOK_MAX_MS 40
 
 static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t len)
 {
@@ -93,6 +99,18 @@ int lbx_proc_has_uid(pid_t pid, uid_t uid)
     return u[0] == uid || u[1] == uid || u[2] == uid || u[3] == uid;
 }
 
+/* A process's /proc directory belongs to its effective uid, or to root when it is not dumpable
+ * (a setuid program, changed credentials). Only those owned by uid or root can hold uid as real,
+ * effective, saved or filesystem uid, short of a privileged process that makes itself dumpable
+ * under a third uid; the status of the others is not read, which keeps a look at a host of
+ * thousands of processes cheap enough to repeat every few milliseconds. */
+static int may_hold(int proc_fd, const char *name, uid_t uid)
+{
+    struct stat st;
+
+    return fstatat(proc_fd, name, &st, 0) == 0 && (st.st_uid == 0 || st.st_uid == uid);
+}
+
 int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
 {
     struct dirent *d;
@@ -107,7 +125,8 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
         if (!isdigit((unsigned char)d->d_name[0]))
             continue;
         pid = strtol(d->d_name, NULL, 10);
-        if (pid <= 1 || pid == getpid() || !lbx_proc_has_uid((pid_t)pid, uid))
+        if (pid <= 1 || pid == getpid() || !may_hold(dirfd(dir), d->d_name, uid) ||
+            !lbx_proc_has_uid((pid_t)pid, uid))
             continue;
         st = lbx_proc_state((pid_t)pid);
         if (st == 0 || st == 'Z' || st == 'X')
@@ -128,18 +147,22 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
 __attribute__((no_sanitize_address)) static int kill_as(void *arg)
 {
     uid_t uid = *(const uid_t *)arg;
-    struct timespec pause = {0, 2000000};
+    struct timespec pause = {0, KILL_PAUSE_FIRST_NS};
     int round;
 
     if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0)
         _exit(2);
     /* One pass does it; more only for what a non-uid parent starts meanwhile. Zombies of the uid
-     * answer kill(-1) until their parents reap them: a pause between passes, and the parent
-     * stops this process once nothing of the uid lives. */
+     * answer kill(-1) until their parents reap them, which on a host ending thousands of
+     * processes at once takes its init a while: the pause between passes grows, so that the
+     * passes leave the CPU to the dying and their reapers, and the parent stops this process
+     * once nothing of the uid lives. */
     for (round = 0; round < 5000; round++) {
         if (kill(-1, SIGKILL) != 0 && errno == ESRCH)
             _exit(0);
         nanosleep(&pause, NULL);
+        if (pause.tv_nsec < KILL_PAUSE_MAX_NS)
+            pause.tv_nsec *= 2;
     }
     _exit(1);
 }
@@ -183,14 +206,16 @@ static int count_except(uid_t uid, pid_t except)
 
 int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
 {
-    struct timespec tick = {0, 2000000}, look = {0, 5000000};
+    struct timespec tick = {0, 2000000};
     char stack[16384] __attribute__((aligned(16)));
-    int waited, status, left;
+    int waited, status, left, look_ms = LOOK_FIRST_MS;
     pid_t child = -1, none = -1;
 
     if (uid == 0)
         return -1;
-    for (waited = 0; waited <= timeout_ms; waited += 5) {
+    /* The looks at /proc cost more than the kills (a host of thousands of processes, several
+     * accounts ending in the same second): they start soon and grow apart. */
+    for (waited = 0; waited <= timeout_ms; waited += look_ms) {
         /* A process of the uid may kill the killer before the killer kills it: start another. */
         if (child <= 0)
             child = start_killer(&uid, stack, sizeof(stack));
@@ -201,7 +226,9 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 break; /* nothing the uid may signal is left: the rest is root's to kill */
         }
-        nanosleep(&look, NULL);
+        if (waited > 0 && look_ms < LOOK_MAX_MS)
+            look_ms *= 2;
+        nanosleep(&(struct timespec){0, look_ms * 1000000L}, NULL);
     }
     if (child > 0) {
         kill(child, SIGKILL);

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "systemd_unit.h"
 
 #define HOOK_NOTICE_MS 150
+#define HOOK_LOOK_MS 2
 #define KILL_TIMEOUT_MS 1000
 #define SWEEP_TIMEOUT_MS 1000
 #define USER_MANAGER_WAIT_MS 2000
@@ -44,6 +46,23 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Milliseconds since *mark; moves the mark to now. */
+static long lap(long *mark)
+{
+    long now = now_ms(), d = now - *mark;
+
+    *mark = now;
+    return d;
+}
+
 static void mark_ended(struct lbx_session_end *s, const char *reason)
 {
     struct lbx_error e = {0};
@@ -69,16 +88,23 @@ static int is_hook(pid_t pid)
     return strcmp(comm, "lockbox-session\n") == 0;
 }
 
+/* The hooks print the engineer's last line when told (SIGUSR1) and leave; the kill waits for
+ * them, never longer than HOOK_NOTICE_MS. */
 static void notify_hooks(const struct lbx_cgroup *cg)
 {
     pid_t pids[MAX_PIDS];
-    int n = lbx_cgroup_procs(cg, pids, MAX_PIDS), i, told = 0;
+    uint64_t starts[MAX_PIDS];
+    int n = lbx_cgroup_procs(cg, pids, MAX_PIDS), i, told = 0, waited, left;
 
     for (i = 0; i < n && i < MAX_PIDS; i++)
-        if (is_hook(pids[i]) && kill(pids[i], SIGUSR1) == 0)
-            told++;
-    if (told > 0)
-        sleep_ms(HOOK_NOTICE_MS);
+        if (is_hook(pids[i]) && lbx_proc_start_time(pids[i], &starts[told]) == LBX_OK &&
+            kill(pids[i], SIGUSR1) == 0)
+            pids[told++] = pids[i];
+    for (waited = 0, left = told; left > 0 && waited < HOOK_NOTICE_MS; waited += HOOK_LOOK_MS) {
+        sleep_ms(HOOK_LOOK_MS);
+        for (i = 0, left = 0; i < told; i++)
+            left += lbx_proc_is(pids[i], starts[i]);
+    }
 }
 
 /* sshd's monitor survives the kill: out of a cgroup of ours, or spared in logind's scope. The
@@ -169,19 +195,31 @@ void lbx_session_end(struct lbx_session_end *s, const char *reason)
     struct lbx_session_record *rec = s->rec;
     struct lbx_error e = {0};
     int swept, monitor_alive;
+    long start = now_ms(), mark = start, notice, sweep = 0, kill, cgroup, report;
 
     say(s, LOG_INFO, "session %s of %s: %s, ending it", rec->sid, rec->user, reason);
     mark_ended(s, reason);
     swept = uid_to_sweep(s, reason);
     monitor_alive = prepare_kill(s);
-    if (swept)
+    notice = lap(&mark);
+    if (swept) {
         sweep_uid(s, reason);
+        sweep = lap(&mark);
+    }
     kill_session(s, monitor_alive);
+    kill = lap(&mark);
     if (lbx_cgroup_remove(&rec->cgroup, &e) != LBX_OK)
         say(s, LOG_WARNING, "session %s: %s", rec->sid, e.detail);
+    cgroup = lap(&mark);
     report_end(s, reason);
+    report = lap(&mark);
     lbx_session_record_remove(s->sessions_dir, rec->sid);
     say(s, LOG_INFO, "session %s ended: %s", rec->sid, reason);
+    /* Where an end's time goes, for whoever has to explain a slow one. */
+    say(s, LOG_INFO,
+        "session %s end took %ld ms: notice %ld, uid sweep %ld, session kill %ld, cgroup %ld, "
+        "report %ld",
+        rec->sid, now_ms() - start, notice, sweep, kill, cgroup, report);
     if (swept && lbx_systemd_booted() &&
         lbx_systemd_forget_user_manager(rec->uid, USER_MANAGER_WAIT_MS, &e) != LBX_OK)
         say(s, LOG_WARNING, "uid %u: user manager: %s", (unsigned)rec->uid, e.detail);

@@ -30,7 +30,7 @@ struct pty_state {
     struct lbx_recording rc;
     int master, sfd, tfd;
     pid_t child;
-    int status, child_done, next_warning;
+    int status, child_done, told_end, next_warning;
 };
 
 static void say(struct pty_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -145,6 +145,7 @@ static int on_signal(struct pty_state *s)
         return 0;
     case SIGUSR1:
         last_line(s);
+        s->told_end = 1;
         return 1;
     default: /* SIGHUP, SIGTERM: the connection is gone */
         kill(-s->child, SIGHUP);
@@ -220,7 +221,7 @@ static int start(struct pty_state *s, struct termios *saved, sigset_t *set)
 
 int lbx_pty_session(struct lbx_hook *h)
 {
-    struct pty_state s = {h, {0}, -1, -1, -1, 0, 0, 0, 0};
+    struct pty_state s = {h, {0}, -1, -1, -1, 0, 0, 0, 0, 0};
     struct termios saved, raw;
     sigset_t set;
     int rc = 1, have_tio;
@@ -250,7 +251,10 @@ int lbx_pty_session(struct lbx_hook *h)
     }
     arm_next_warning(&s);
     relay(&s);
-    if (!s.child_done && waitpid(s.child, &s.status, 0) != s.child)
+    /* Told the end: the reaper waits for this process to leave before it kills the session. */
+    if (s.told_end)
+        s.status = 0;
+    else if (!s.child_done && waitpid(s.child, &s.status, 0) != s.child)
         s.status = 0;
     rc = WIFEXITED(s.status) ? WEXITSTATUS(s.status) : 128 + WTERMSIG(s.status);
 out:

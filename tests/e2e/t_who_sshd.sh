@@ -6,14 +6,8 @@
 . tests/support/tap.sh
 . tests/support/hostgate_env.sh
 
-hg_setup || { fail "setup"; tap_done; exit 1; }
-hg_fake_broker_start
-hg_config
-S=lbxe2e${HG_ID}s
-N=lbxe2e${HG_ID}n
+hg_fake_pair || { fail "setup"; tap_done; exit 1; }
 A=lbxe2e${HG_ID}a
-hg_user "$S" support
-hg_user "$N"
 UPPER=$(echo "$S" | tr a-z A-Z)
 # The alias shares S's uid and home (so its key is S's), in no support group of its own.
 useradd -o -u "$(id -u "$S")" -g "$(id -g "$N")" -d "$(getent passwd "$S" | cut -d: -f6)" -M \

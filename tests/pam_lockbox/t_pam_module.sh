@@ -7,13 +7,7 @@
 DRIVER=$BUILD_ABS/tests/pam_lockbox/pam_driver
 FORGE=$BUILD_ABS/tests/tools/forge_token
 
-hg_setup || { fail "setup"; tap_done; exit 1; }
-hg_fake_broker_start
-hg_config
-S=lbxe2e${HG_ID}s
-N=lbxe2e${HG_ID}n
-hg_user "$S" support
-hg_user "$N"
+hg_fake_pair || { fail "setup"; tap_done; exit 1; }
 hg_pam_service lbx
 hg_pam_service fast timeout=1s
 pam() { $DRIVER "$HG/pam" "$@" 2>&1 | tee -a "$HG/all.out"; }

@@ -7,15 +7,9 @@
 . tests/support/hostgate_env.sh
 DRIVER=$BUILD_ABS/tests/pam_lockbox/pam_driver
 
-hg_setup || { fail "setup"; tap_done; exit 1; }
-hg_fake_broker_start
-hg_config
-S=lbxe2e${HG_ID}s
-N=lbxe2e${HG_ID}n
+hg_fake_pair || { fail "setup"; tap_done; exit 1; }
 A=lbxe2e${HG_ID}a
 BIG=lbxe2e${HG_ID}big
-hg_user "$S" support
-hg_user "$N"
 SU=$(id -u "$S")
 UPPER=$(echo "$S" | tr a-z A-Z)
 hg_pam_service lbx

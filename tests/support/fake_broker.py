@@ -17,9 +17,10 @@ usage: fake_broker.py DIR CERT KEY CLIENT-CA [PORT]
 import http.server
 import json
 import os
-import ssl
 import sys
 import threading
+
+import tls_server
 import time
 
 STATE, CERT, KEY, CLIENT_CA = sys.argv[1:5]
@@ -100,18 +101,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(CERT, KEY)
-    ctx.load_verify_locations(CLIENT_CA)
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    http.server.ThreadingHTTPServer.allow_reuse_address = True
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-    server.daemon_threads = True
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    with open(os.path.join(STATE, "port.tmp"), "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(os.path.join(STATE, "port.tmp"), os.path.join(STATE, "port"))
-    server.serve_forever()
+    tls_server.serve(Handler, STATE, CERT, KEY, client_ca=CLIENT_CA, port=PORT, threaded=True)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,17 @@ hg_setup() {
     ssh-keygen -q -t ed25519 -N '' -f "$HG/id_user" && chmod 0600 "$HG/id_user"
 }
 
+# hg_fake_pair: a host against the fake broker with its host.conf, a support user S and an
+# ordinary user N (the module tests' common start); 1 when any of it fails.
+hg_fake_pair() {
+    hg_setup || return 1
+    hg_fake_broker_start
+    hg_config
+    S=lbxe2e${HG_ID}s
+    N=lbxe2e${HG_ID}n
+    hg_user "$S" support && hg_user "$N"
+}
+
 # hg_fake_broker_start [CERT-NAME] [PORT]
 hg_fake_broker_start() {
     _cert=${1:-broker}

@@ -8,13 +8,16 @@ usage: hostile_broker.py DIR CERT KEY   (writes DIR/port once listening on 127.0
 """
 import http.server
 import os
-import ssl
 import sys
+
+import tls_server
+
+DIR = sys.argv[1]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def answer(self):
-        with open(os.path.join(self.server.dir, "answer"), "rb") as f:
+        with open(os.path.join(DIR, "answer"), "rb") as f:
             status, body = f.read().split(b"\n", 1)
         self.send_response(int(status))
         self.send_header("Content-Type", "application/json")
@@ -29,16 +32,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    d, cert, key = sys.argv[1:4]
-    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    srv.dir = d
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    with open(os.path.join(d, "port.tmp"), "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
-    srv.serve_forever()
+    cert, key = sys.argv[2:4]
+    tls_server.serve(Handler, DIR, cert, key)
 
 
 main()

@@ -7,9 +7,10 @@ line to OUTDIR/received, and answers 500 to the first FAIL_FIRST requests (then 
 request, failed or not, is counted in OUTDIR/attempts with its arrival time."""
 import http.server
 import os
-import ssl
 import sys
 import time
+
+import tls_server
 
 cert, key, outdir = sys.argv[1:4]
 fail_first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -36,11 +37,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-with open(os.path.join(outdir, "port.tmp"), "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(os.path.join(outdir, "port.tmp"), os.path.join(outdir, "port"))
-server.serve_forever()
+tls_server.serve(Handler, outdir, cert, key)

@@ -68,17 +68,36 @@ sd_exec loginctl disable-linger $U 2>/dev/null
 
 # -- a support login's time against an ordinary login on the same host (median of 15 each)
 sd_user lane-plain
-# login_ms USER [fresh]: median ms of 15 logins running `true` (empty when one fails); "fresh"
-# stops USER's user manager before each, as the end of a support session does (its sweep), so
-# that every login starts one.
+# login_ms USER [fresh]: median ms of 15 logins running `true` (empty when one fails), by the
+# benchmark's own client, whose phases (kex, auth = the account phase, open = the session
+# phase and sshd's fork, exec = the hook and the command) go to $SD_RUN/phases.USER[.fresh];
+# "fresh" stops USER's user manager before each, as the end of a support session does (its
+# sweep), so that every login starts one.
+BENCH_LOGIN=$BUILD_ABS/tests/bench/bench_login
 login_ms() {
+    _ph=$SD_RUN/phases.$1${2:+.$2}
+    : >"$_ph"
     for _i in $(seq 15); do
         [ "${2:-}" = fresh ] && sd_exec systemctl stop "user@$(sd_uid "$1").service"
-        _t=$(sd_now_ms)
-        SD_SSH_TIMEOUT=10 sd_ssh "$1" 'echo ran' 2>/dev/null </dev/null | grep -qx ran || return
-        echo $(($(sd_now_ms) - _t))
+        if [ -x "$BENCH_LOGIN" ]; then
+            timeout 20 "$BENCH_LOGIN" -p "$SD_SSH_PORT" -i "$SD_RUN/id_user" -n 1 -t "$_ph" "$1" \
+                >"$SD_RUN/bl.out" 2>&1 || return
+            sed -n 's/.*"median_ms":\([0-9.]*\).*/\1/p' "$SD_RUN/bl.out" | cut -d. -f1
+        else
+            _t=$(sd_now_ms)
+            SD_SSH_TIMEOUT=10 sd_ssh "$1" 'echo ran' 2>/dev/null </dev/null | grep -qx ran || return
+            echo $(($(sd_now_ms) - _t))
+        fi
     done >"$SD_RUN/login.$1"
     sort -n "$SD_RUN/login.$1" | sed -n 8p
+}
+# phases FILE: "kex K, auth A, open O, exec E" (medians, ms)
+phases() {
+    [ -s "$1" ] || { echo "no breakdown (tests/bench/bench_login not built)"; return; }
+    for _c in 1:kex 2:auth 3:open 4:exec; do
+        printf '%s %s' "${_c#*:}" "$(cut -d' ' -f"${_c%%:*}" "$1" | sort -n | sed -n 8p)"
+        [ "${_c#*:}" = exec ] || printf ', '
+    done
 }
 plain=$(login_ms lane-plain)
 fresh=$(login_ms lane-plain fresh)
@@ -87,6 +106,9 @@ ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2 }'; }
 diag "login time on the systemd host, median of 15: support $support ms, ordinary $plain ms" \
     "($(ratio "$support" "$plain")x), ordinary with a user manager to start $fresh ms" \
     "($(ratio "$support" "$fresh")x)"
+diag "where it goes (medians, ms): support: $(phases "$SD_RUN/phases.$U");" \
+    "ordinary: $(phases "$SD_RUN/phases.lane-plain");" \
+    "ordinary with a user manager to start: $(phases "$SD_RUN/phases.lane-plain.fresh")"
 check "the support logins ran" test -n "$support" -a -n "$plain" -a -n "$fresh"
 check "audit chain verifies" sh -c "$(command -v nsenter) -t $SD_PID1 -a lockboxctl --config /root/lane/admin.conf audit verify >/dev/null"
 sd_finish

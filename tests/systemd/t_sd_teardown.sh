@@ -42,6 +42,14 @@ reaper_times() {
         END { for (s in began) if (s in due && s in ended)
             printf "%d %d\n", (began[s] - due[s]) * 1000, (ended[s] - due[s]) * 1000 }' \
         >"$SD_RUN/reaper.times"
+    # Where the end's time went, per step (the reapers' "end took" lines), medians and maxima.
+    sd_exec journalctl --no-pager -o cat -t lockbox-reaper | awk '
+        / end took [0-9]+ ms: / { sub(/.* end took /, ""); gsub(/[:,]|ms/, ""); print $1, $3, $6, $9, $11, $13 }' \
+        >"$SD_RUN/reaper.steps"
+    for _f in 1:total 2:notice 3:sweep 4:kill 5:cgroup 6:report; do
+        _steps="${_steps:-}${_f#*:} $(cut -d' ' -f"${_f%%:*}" "$SD_RUN/reaper.steps" | stats); "
+    done
+    diag "the reapers' ends, step by step: $_steps"
     diag "the reapers began the end $(cut -d' ' -f1 "$SD_RUN/reaper.times" | stats) after exp" \
         "and finished it (reported, record removed) $(cut -d' ' -f2 "$SD_RUN/reaper.times" | stats) after"
 }
