@@ -271,10 +271,10 @@ static void test_engineer_scope_rule(void **state)
 {
     json_t *both = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "engineer", "scope", "tenant:t1",
                              "role", "engineer", "scope", "global");
-    json_t *others = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "role", "owner",
-                               "scope", "tenant:t1", "role", "engineer", "scope", "tenant:t1x",
-                               "role", "engineer", "scope", "tenant:", "role", "engineer",
-                               "scope", "subscription:t1");
+    json_t *others =
+        json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "role", "owner", "scope",
+                  "tenant:t1", "role", "engineer", "scope", "tenant:t1x", "role", "engineer",
+                  "scope", "tenant:", "role", "engineer", "scope", "subscription:t1");
     json_t *one = json_pack("[{s:s, s:s}]", "role", "engineer", "scope", "tenant:t1");
 
     (void)state;
@@ -390,11 +390,12 @@ static void test_create_rechecks_the_role(void **state)
     assert_int_equal(store_begin(b.store, &e), LBX_OK);
     person(&finn, "finn", "support-finn", LBX_ROLE_ENGINEER, "tenant:t1");
     assert_int_equal(store_commit(b.store, &e), LBX_OK);
-    assert_int_equal(store_exec(b.store, Q_ROLES_OF_IDENTITY, SV_PARAMS(SV_TEXT("finn")), &roles,
-                                NULL, &e),
-                     LBX_OK);
+    assert_int_equal(
+        store_exec(b.store, Q_ROLES_OF_IDENTITY, SV_PARAMS(SV_TEXT("finn")), &roles, NULL, &e),
+        LBX_OK);
     assert_int_equal(store_begin(b.store, &e), LBX_OK);
-    sql(Q_ROLE_REMOVE, SV_PARAMS(SV_INT(time(NULL)), SV_INT(row_int(json_array_get(roles, 0), "id"))));
+    sql(Q_ROLE_REMOVE,
+        SV_PARAMS(SV_INT(time(NULL)), SV_INT(row_int(json_array_get(roles, 0), "id"))));
     assert_int_equal(store_commit(b.store, &e), LBX_OK);
     json_decref(roles);
     before = audit_count();

@@ -69,9 +69,8 @@ lbx_err engineer_scope_now(struct store *st, const char *identity, const char *t
     if ((scope = engineer_scope_for(roles, tenant)) != NULL)
         snprintf(out, LBX_NAME_MAX + 16, "%s", scope);
     else
-        r = lbx_error_set(e, LBX_ERR_FORBIDDEN,
-                          "%s holds no engineer role on global or tenant:%s", identity,
-                          tenant ? tenant : "?");
+        r = lbx_error_set(e, LBX_ERR_FORBIDDEN, "%s holds no engineer role on global or tenant:%s",
+                          identity, tenant ? tenant : "?");
     json_decref(roles);
     return r;
 }

@@ -18,8 +18,7 @@ struct target {
 };
 
 static lbx_err resolve_target(struct broker *b, const struct caller *c,
-                              const struct request_input *in, struct target *t,
-                              struct lbx_error *e)
+                              const struct request_input *in, struct target *t, struct lbx_error *e)
 {
     const char *name = in->host ? in->host : in->host_group;
     lbx_err r;

@@ -301,12 +301,11 @@ static lbx_err withdraw_one(struct transition *t, const struct withdrawal *w, st
         (r = lbx_lifecycle_next(t->from, t->from == LBX_ST_APPROVED ? LBX_EV_REVOKE : LBX_EV_CANCEL,
                                 &t->to)) != LBX_OK ||
         (r = move(t, e)) != LBX_OK)
-        return r == LBX_ERR_CONFLICT ? lbx_error_set(e, r, "LBX-%lld changed meanwhile",
-                                                     (long long)t->id)
-                                     : r;
+        return r == LBX_ERR_CONFLICT
+                   ? lbx_error_set(e, r, "LBX-%lld changed meanwhile", (long long)t->id)
+                   : r;
     r = store_exec(t->b->store, t->to == LBX_ST_REVOKED ? Q_REQ_SET_REVOKED : Q_REQ_SET_DECISION,
-                   SV_PARAMS(SV_TEXT(w->actor), SV_INT(t->now), SV_TEXT(w->comment),
-                             SV_INT(t->id)),
+                   SV_PARAMS(SV_TEXT(w->actor), SV_INT(t->now), SV_TEXT(w->comment), SV_INT(t->id)),
                    NULL, NULL, e);
     if (r != LBX_OK)
         return r;
