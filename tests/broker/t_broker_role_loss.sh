@@ -20,7 +20,7 @@ events() { # ACTION REQUEST-ID [REASON]
     [ -z "${3:-}" ] || _why=" AND json_extract(body,'\$.detail.reason')='$3'"
     benv_sql "SELECT count(*) FROM audit WHERE action='$1' AND json_extract(body,'\$.request_id')='$2'$_why"
 }
-withdrawn_by_role() { benv_sql "SELECT json_extract(body,'\$.detail.withdrawn') FROM audit WHERE action='role_removed' AND json_extract(body,'\$.detail.id')=$1"; }
+withdrawn_by_role() { benv_sql "SELECT json_extract(body,'\$.detail.withdrawn') FROM audit WHERE action='role_removed' AND CAST(json_extract(body,'\$.detail.id') AS INTEGER)=$1"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # A notification receiver that never answers: the outbox shows what would be sent.
@@ -160,7 +160,7 @@ wait "$D1" "$D2"
 check "two removals at once: one 204, one 404" \
     test "$(sort "$BENV_DIR/d1/status" "$BENV_DIR/d2/status" | tr '\n' ' ')" = "204 404 "
 check "... one role_removed event" \
-    test "$(benv_sql "SELECT count(*) FROM audit WHERE action='role_removed' AND json_extract(body,'\$.detail.id')=$r_x")" -eq 1
+    test "$(benv_sql "SELECT count(*) FROM audit WHERE action='role_removed' AND CAST(json_extract(body,'\$.detail.id') AS INTEGER)=$r_x")" -eq 1
 check "... one revocation of $gr" test "$(events grant_revoked "$gr")" -eq 1
 
 # A removal while the host asks for tokens and the engineer asks for access, over and over: once
