@@ -17,7 +17,7 @@ enum lbx_status {
     LBX_ST_EXPIRED, /* nobody answered before the request TTL */
     LBX_ST_REVOKED, /* approved, then withdrawn */
     LBX_ST_ENDED,   /* approved, access window over */
-    LBX_ST_CANCELLED, /* still open when its requester's identity was disabled */
+    LBX_ST_CANCELLED, /* still open when its requester was disabled or lost the engineer role */
     LBX_ST__COUNT
 };
 
@@ -28,7 +28,7 @@ enum lbx_event {
     LBX_EV_EXPIRE, /* request TTL reached (broker timer) */
     LBX_EV_REVOKE,
     LBX_EV_END, /* access_end reached (broker timer) */
-    LBX_EV_CANCEL, /* the requester's identity was disabled */
+    LBX_EV_CANCEL, /* the requester was disabled or lost the engineer role */
     LBX_EV__COUNT
 };
 

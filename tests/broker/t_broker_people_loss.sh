@@ -13,13 +13,11 @@
 benv_boot || exit 1
 field() { benv_json "j[\"$1\"]"; }
 contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
-create() { benv_api "$1" POST /v1/requests "{\"host\":\"$2\",\"ticket\":\"T\",\"reason\":\"r\",\"duration\":3600}" | field id; }
-status_of() { benv_sql "SELECT status FROM requests WHERE id=${1#LBX-}"; }
 role_id() { benv_sql "SELECT id FROM roles WHERE identity='$1' AND role='$2' AND removed IS NULL"; }
 now() { date +%s; }
 
 # --- 4a: snapshot ∩ current holders ---------------------------------------------------------
-id=$(create alice node-7)
+id=$(benv_request alice node-7)
 check "carol and dave are snapshotted approvers of $id" \
     test "$(benv_api alice GET "/v1/requests/$id" | benv_json '",".join(j["approvers"])')" = carol,dave
 benv_api admin DELETE "/v1/roles/$(role_id carol owner)" >/dev/null
@@ -30,21 +28,21 @@ check "... told why" contains "$out" "no longer holds the owner role on subscrip
 benv_api carol POST "/v1/requests/$id/deny" '{}' >/dev/null
 check "... nor deny: 403" test "$(benv_status)" = 403
 check "$id is still pending, with no approval recorded" \
-    test "$(status_of "$id")/$(benv_sql "SELECT count(*) FROM approvals WHERE request=${id#LBX-}")" = pending/0
+    test "$(benv_request_status "$id")/$(benv_sql "SELECT count(*) FROM approvals WHERE request=${id#LBX-}")" = pending/0
 check "the refusal is audited" \
     test "$(benv_sql "SELECT count(*) FROM audit WHERE action='decision_refused' AND json_extract(body,'\$.actor')='carol'")" -ge 2
 benv_api admin POST /v1/roles '{"identity":"carol","role":"owner","scope":"subscription:prod"}' >/dev/null
 benv_api dave POST "/v1/requests/$id/approve" '{}' >/dev/null
 check "dave, still an owner, approves: 200" test "$(benv_status)" = 200
-check "$id is approved" test "$(status_of "$id")" = approved
+check "$id is approved" test "$(benv_request_status "$id")" = approved
 
 # Internal review: a support manager who lost the role decides nothing either.
 benv_api admin PUT /v1/policies/tenant:contoso '{"internal_review":true}' >/dev/null
 benv_api admin POST /v1/identities '{"name":"max"}' >/dev/null
 benv_api admin POST /v1/roles '{"identity":"max","role":"support-manager","scope":"global"}' >/dev/null
 BENV_TOKEN_max=$(benv_api admin POST /v1/api-tokens '{"identity":"max"}' | field token)
-rid=$(create alice node-9)
-check "$rid is in internal review" test "$(status_of "$rid")" = internal-review
+rid=$(benv_request alice node-9)
+check "$rid is in internal review" test "$(benv_request_status "$rid")" = internal-review
 benv_api admin DELETE "/v1/roles/$(role_id max support-manager)" >/dev/null
 benv_api max POST "/v1/requests/$rid/approve" '{}' >/dev/null
 check "a support manager whose role was removed cannot pass the review: 403" test "$(benv_status)" = 403
@@ -53,25 +51,22 @@ check "mike, still a support manager, can: 200" test "$(benv_status)" = 200
 benv_api admin PUT /v1/policies/tenant:contoso '{}' >/dev/null
 
 # --- 4b: disabling an identity withdraws its access ------------------------------------------
-g=$(create bob node-7)
+g=$(benv_request bob node-7)
 benv_api dave POST "/v1/requests/$g/approve" '{}' >/dev/null
-p=$(create bob node-9)
+p=$(benv_request bob node-9)
 tok=$(benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-bob"}' | field grant_id)
 check "bob's grant $tok is active and issues a token" test -n "$tok" -a "$(benv_status)" = 200
 # The host's reaper long-polls its grant; the disabling must end that wait with "revoked".
-mkdir -p "$BENV_DIR/poll"
-( BENV_OUT="$BENV_DIR/poll"; export BENV_OUT
-  benv_host_api node-7 GET "/v1/host/grants/$tok?wait=30" >/dev/null; date +%s >"$BENV_DIR/poll/done" ) &
-POLL=$!
+benv_grant_poll node-7 "$tok"
 sleep 1
 t0=$(now)
 benv_api admin DELETE /v1/identities/bob >/dev/null
 check "disabling bob: 204" test "$(benv_status)" = 204
-wait "$POLL"
-check "the reaper's long-poll returned within 3 s" test $(($(cat "$BENV_DIR/poll/done") - t0)) -le 3
-check "... with status revoked" test "$(benv_json 'j["status"]' <"$BENV_DIR/poll/body")" = revoked
-check "bob's grant ($g) is revoked" test "$(status_of "$g")" = revoked
-check "bob's pending request ($p) is cancelled" test "$(status_of "$p")" = cancelled
+set -- $(benv_grant_poll_end)
+check "the reaper's long-poll returned within 3 s" test $(($1 - t0)) -le 3
+check "... with status revoked" test "$2" = revoked
+check "bob's grant ($g) is revoked" test "$(benv_request_status "$g")" = revoked
+check "bob's pending request ($p) is cancelled" test "$(benv_request_status "$p")" = cancelled
 check "revoked by the admin who disabled bob, saying why" \
     test "$(benv_sql "SELECT revoked_by || '|' || revoke_comment FROM requests WHERE id=${g#LBX-}")" = "admin|identity bob disabled"
 check "audited: grant_revoked for $g" \
@@ -90,7 +85,7 @@ benv_api gina POST "/v1/requests/$p/approve" '{}' >/dev/null
 check "the cancelled request cannot be approved: 409" test "$(benv_status)" = 409
 benv_api admin DELETE /v1/identities/bob >/dev/null
 check "disabling twice: 404" test "$(benv_status)" = 404
-check "alice's grant ($id) is untouched" test "$(status_of "$id")" = approved
+check "alice's grant ($id) is untouched" test "$(benv_request_status "$id")" = approved
 
 # --- 4c: API tokens expire -------------------------------------------------------------------
 out=$(benv_api admin POST /v1/api-tokens '{"identity":"alice","label":"default"}')

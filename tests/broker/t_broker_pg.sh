@@ -2,7 +2,7 @@
 # The PostgreSQL backend against a real PostgreSQL 15 server started here (initdb + pg_ctl as
 # user postgres, a temp dir, a free port on 127.0.0.1; stopped by pid and deleted at the end):
 # the lifecycle, request-list, two-brokers race/crash, token issue, workers, people-loss
-# (including the token-expiry migration), lockbox-off and recordings (the recordings table's
+# (including the token-expiry migration), role-loss, lockbox-off and recordings (the recordings table's
 # migration) tests run unchanged on it (BENV_DATABASE), then
 # what is PostgreSQL's own: concurrent first start (migrations once), append-only audit
 # triggers, tampering seen by `lockboxctl audit verify` through the API, a newer schema, a bad
@@ -16,7 +16,7 @@ if ! benv_pg_start; then
 fi
 ok "a PostgreSQL server runs on 127.0.0.1:$BENV_PG_PORT (pid $BENV_PG_PID)"
 
-for t in lifecycle races list tokens workers people_loss lockbox_off recordings; do
+for t in lifecycle races list tokens workers people_loss role_loss lockbox_off recordings; do
     url=$(benv_pg_createdb "lbx_$t") || { fail "database lbx_$t"; continue; }
     diag "tests/broker/t_broker_$t.sh on $url"
     BENV_DATABASE=$url sh "$HERE/t_broker_$t.sh" || fail "t_broker_$t.sh on PostgreSQL"

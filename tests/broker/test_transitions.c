@@ -265,6 +265,147 @@ static void test_bad_input_changes_nothing(void **state)
     assert_int_equal(audit_count(), before);
 }
 
+/* The one rule of who reaches a tenant as an engineer: global first, else exactly that tenant;
+ * no other role, no other tenant, no prefix of it. */
+static void test_engineer_scope_rule(void **state)
+{
+    json_t *both = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "engineer", "scope", "tenant:t1",
+                             "role", "engineer", "scope", "global");
+    json_t *others =
+        json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "role", "owner", "scope",
+                  "tenant:t1", "role", "engineer", "scope", "tenant:t1x", "role", "engineer",
+                  "scope", "tenant:", "role", "engineer", "scope", "subscription:t1");
+    json_t *one = json_pack("[{s:s, s:s}]", "role", "engineer", "scope", "tenant:t1");
+
+    (void)state;
+    assert_string_equal(engineer_scope_for(both, "t1"), "global");
+    assert_string_equal(engineer_scope_for(both, "t2"), "global");
+    assert_string_equal(engineer_scope_for(one, "t1"), "tenant:t1");
+    assert_null(engineer_scope_for(one, "t2"));
+    assert_null(engineer_scope_for(one, "t"));
+    assert_null(engineer_scope_for(others, "t1"));
+    assert_null(engineer_scope_for(others, ""));
+    assert_null(engineer_scope_for(NULL, "t1"));
+    assert_null(engineer_scope_for(one, NULL));
+    json_decref(both);
+    json_decref(others);
+    json_decref(one);
+}
+
+/* A pending and an approved request of an engineer of tenant t1 (ids out). */
+static void two_live(const struct caller *c, int64_t *pending, int64_t *approved)
+{
+    struct request_input in = {"node-7", NULL, "T-1", "disk full", 2 * HOUR};
+    struct lbx_error e = {0};
+    json_t *out = NULL;
+
+    assert_int_equal(request_create(&b, c, &in, &out, &e), LBX_OK);
+    *approved = row_int(out, "id");
+    json_decref(out);
+    assert_int_equal(decide(&owner, *approved, LBX_EV_APPROVE), LBX_OK);
+    assert_int_equal(request_create(&b, c, &in, &out, &e), LBX_OK);
+    *pending = row_int(out, "id");
+    json_decref(out);
+}
+
+static lbx_err withdraw(struct withdrawal *w)
+{
+    struct lbx_error e = {0};
+    lbx_err r;
+
+    assert_int_equal(store_begin(b.store, &e), LBX_OK);
+    if ((r = requests_withdraw(&b, w, &e)) == LBX_OK)
+        assert_int_equal(store_commit(b.store, &e), LBX_OK);
+    else
+        store_rollback(b.store);
+    return r;
+}
+
+/* What a remaining assignment reaches stays; the rest is cancelled or revoked with who and
+ * why kept on it, one event each; a second pass finds nothing. */
+static void test_withdraw_what_no_role_reaches(void **state)
+{
+    struct caller erin;
+    json_t *keeps = json_pack("[{s:s, s:s}]", "role", "engineer", "scope", "tenant:t1");
+    json_t *elsewhere = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "engineer", "scope",
+                                  "tenant:t2", "role", "owner", "scope", "global");
+    struct withdrawal w = {.identity = "erin",
+                           .actor = "root-admin",
+                           .cause = "role_removed",
+                           .comment = "engineer role on global removed",
+                           .scope = "global",
+                           .remaining = keeps,
+                           .now = (int64_t)time(NULL)};
+    struct lbx_error e = {0};
+    int64_t pending, approved, before;
+    json_t *row = NULL;
+
+    (void)state;
+    assert_int_equal(store_begin(b.store, &e), LBX_OK);
+    person(&erin, "erin", "support-erin", LBX_ROLE_ENGINEER, "tenant:t1");
+    assert_int_equal(store_commit(b.store, &e), LBX_OK);
+    two_live(&erin, &pending, &approved);
+    before = audit_count();
+    assert_int_equal(withdraw(&w), LBX_OK);
+    assert_int_equal(w.count, 0);
+    assert_status(pending, "pending");
+    assert_status(approved, "approved");
+    assert_int_equal(audit_count(), before);
+
+    w.remaining = elsewhere;
+    assert_int_equal(withdraw(&w), LBX_OK);
+    assert_int_equal(w.count, 2);
+    assert_status(pending, "cancelled");
+    assert_status(approved, "revoked");
+    assert_int_equal(audit_count(), before + 2);
+    assert_int_equal(request_load(b.store, pending, &row, &e), LBX_OK);
+    assert_string_equal(row_str(row, "decided_by"), "root-admin");
+    assert_string_equal(row_str(row, "comment"), "engineer role on global removed");
+    json_decref(row);
+    assert_int_equal(request_load(b.store, approved, &row, &e), LBX_OK);
+    assert_string_equal(row_str(row, "revoked_by"), "root-admin");
+    assert_string_equal(row_str(row, "revoke_comment"), "engineer role on global removed");
+    json_decref(row);
+
+    w.remaining = NULL;
+    assert_int_equal(withdraw(&w), LBX_OK);
+    assert_int_equal(w.count, 0);
+    assert_int_equal(audit_count(), before + 2);
+    caller_free(&erin);
+    json_decref(keeps);
+    json_decref(elsewhere);
+}
+
+/* The roles a caller brought from authentication are read again when the request is recorded:
+ * an engineer whose role went meanwhile records nothing. */
+static void test_create_rechecks_the_role(void **state)
+{
+    struct request_input in = {"node-7", NULL, "T-1", "disk full", 2 * HOUR};
+    struct caller finn;
+    struct lbx_error e = {0};
+    json_t *out = NULL, *roles = NULL;
+    int64_t before;
+
+    (void)state;
+    assert_int_equal(store_begin(b.store, &e), LBX_OK);
+    person(&finn, "finn", "support-finn", LBX_ROLE_ENGINEER, "tenant:t1");
+    assert_int_equal(store_commit(b.store, &e), LBX_OK);
+    assert_int_equal(
+        store_exec(b.store, Q_ROLES_OF_IDENTITY, SV_PARAMS(SV_TEXT("finn")), &roles, NULL, &e),
+        LBX_OK);
+    assert_int_equal(store_begin(b.store, &e), LBX_OK);
+    sql(Q_ROLE_REMOVE,
+        SV_PARAMS(SV_INT(time(NULL)), SV_INT(row_int(json_array_get(roles, 0), "id"))));
+    assert_int_equal(store_commit(b.store, &e), LBX_OK);
+    json_decref(roles);
+    before = audit_count();
+    assert_int_equal(request_create(&b, &finn, &in, &out, &e), LBX_ERR_FORBIDDEN);
+    assert_non_null(strstr(e.detail, "finn holds no engineer role on global or tenant:t1"));
+    assert_null(out);
+    assert_int_equal(audit_count(), before);
+    caller_free(&finn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +416,9 @@ int main(void)
         cmocka_unit_test(test_timer_expire_and_end),
         cmocka_unit_test(test_unknown_request),
         cmocka_unit_test(test_bad_input_changes_nothing),
+        cmocka_unit_test(test_engineer_scope_rule),
+        cmocka_unit_test(test_withdraw_what_no_role_reaches),
+        cmocka_unit_test(test_create_rechecks_the_role),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,6 +39,12 @@
 #   benv_json EXPR             reads JSON on stdin, prints python3's eval of EXPR over it as `j`
 #                              (e.g. benv_json 'j["status"]')
 #   benv_sql SQL               sqlite3 (psql for PostgreSQL) on the broker's database
+#   benv_request NAME HOST     NAME asks for access to HOST for an hour (ticket T): prints the
+#                              request id (LBX-n), nothing when refused (benv_status says why)
+#   benv_request_status ID     the status the store holds for request ID (LBX-n)
+#   benv_token HOST LOGIN      the host asks for LOGIN's grant token (POST /v1/host/token)
+#   benv_grant_poll HOST GRANT a host's reaper long-polling GRANT (wait=30), in the background
+#   benv_grant_poll_end        waits for it; prints "END-EPOCH-SECONDS STATUS"
 #   benv_audit_verify          lockboxctl audit verify: from the file (SQLite) or, for
 #                              PostgreSQL, from the broker's API as admin; prints its output
 #
@@ -209,6 +215,31 @@ benv_sql() {
         postgres*) psql -X -q -At -v ON_ERROR_STOP=1 -d "$BENV_DATABASE" -c "$1" ;;
         *) sqlite3 "$BENV_DIR/lockbox.db" "$1" ;;
     esac
+}
+
+benv_request() {
+    benv_api "$1" POST /v1/requests "{\"host\":\"$2\",\"ticket\":\"T\",\"reason\":\"r\",\"duration\":3600}" |
+        benv_json 'j.get("id", "")'
+}
+
+benv_request_status() { benv_sql "SELECT status FROM requests WHERE id=${1#LBX-}"; }
+
+benv_token() { benv_host_api "$1" POST /v1/host/token "{\"host\":\"$1\",\"login\":\"$2\"}"; }
+
+benv_grant_poll() {
+    mkdir -p "$BENV_DIR/poll"
+    (
+        BENV_OUT="$BENV_DIR/poll"
+        export BENV_OUT
+        benv_host_api "$1" GET "/v1/host/grants/$2?wait=30" >/dev/null
+        date +%s >"$BENV_DIR/poll/done"
+    ) &
+    BENV_POLL=$!
+}
+
+benv_grant_poll_end() {
+    wait "$BENV_POLL"
+    echo "$(cat "$BENV_DIR/poll/done") $(benv_json 'j.get("status")' <"$BENV_DIR/poll/body")"
 }
 
 benv_audit_verify() {

@@ -87,41 +87,53 @@ int api_identities(struct api_req *ar)
         json_pack("{s:s, s:s*}", "name", name, "login", login));
 }
 
+/* The end of a change that withdrew access: committed (waking the hosts' reapers that
+ * long-poll a grant it revoked) and answered 204, or rolled back whole. */
+static int withdrawal_done(struct api_req *ar, lbx_err r, int withdrawn, struct lbx_error *e)
+{
+    if (r != LBX_OK) {
+        store_rollback(ar->b->store);
+        return api_fail(ar, r, e);
+    }
+    if ((r = store_commit(ar->b->store, e)) != LBX_OK)
+        return api_fail(ar, r, e);
+    if (withdrawn > 0)
+        waiters_wake(ar->b);
+    return api_reply(ar, 204, NULL);
+}
+
 /* Disabling takes the access with it, in the one transaction: the identity's API tokens and
  * certificate stop working, its open requests are cancelled and its grants revoked. */
 int api_identity_delete(struct api_req *ar)
 {
     const char *name = ar->params[0];
-    int64_t now = (int64_t)time(NULL);
+    char comment[LBX_NAME_MAX + 32];
+    struct withdrawal w = {.identity = name,
+                           .actor = ar->caller.name,
+                           .cause = "identity_disabled",
+                           .comment = comment,
+                           .now = (int64_t)time(NULL)};
     struct lbx_error e = {0};
     struct audit_event ev = {.action = "identity_disabled", .actor = ar->caller.name};
-    int withdrawn = 0;
     lbx_err r;
 
     if (!admin_only(ar))
         return 0;
     if (!lbx_valid_name(name))
         return api_fail_msg(ar, 404, "not_found", "no such enabled identity");
+    snprintf(comment, sizeof(comment), "identity %s disabled", name);
     if ((r = store_begin(ar->b->store, &e)) != LBX_OK)
         return api_fail(ar, r, &e);
     r = store_change_one(ar->b->store, Q_IDENTITY_DISABLE, SV_PARAMS(SV_TEXT(name)), &e);
     if (r == LBX_ERR_CONFLICT)
         r = lbx_error_set(&e, LBX_ERR_NOT_FOUND, "no such enabled identity");
     if (r == LBX_OK)
-        r = requests_withdraw(ar->b, name, ar->caller.name, now, &withdrawn, &e);
+        r = requests_withdraw(ar->b, &w, &e);
     if (r == LBX_OK) {
-        ev.detail = json_pack("{s:s, s:i}", "identity", name, "withdrawn", withdrawn);
+        ev.detail = json_pack("{s:s, s:i}", "identity", name, "withdrawn", w.count);
         r = audit_append(ar->b->store, &ev, &e);
     }
-    if (r != LBX_OK) {
-        store_rollback(ar->b->store);
-        return api_fail(ar, r, &e);
-    }
-    if ((r = store_commit(ar->b->store, &e)) != LBX_OK)
-        return api_fail(ar, r, &e);
-    if (withdrawn > 0)
-        waiters_wake(ar->b);
-    return api_reply(ar, 204, NULL);
+    return withdrawal_done(ar, r, w.count, &e);
 }
 
 static int scope_exists(struct api_req *ar, enum lbx_scope_type type, const char *id)
@@ -226,13 +238,20 @@ int api_roles(struct api_req *ar)
     return role_assign(ar);
 }
 
+/* Removing an engineer assignment takes what it alone allowed, in the one transaction: the
+ * identity's open requests and unexpired grants on a tenant that no remaining engineer
+ * assignment (global or that tenant) reaches. Other roles' removals need no withdrawal: an
+ * approver decides only while holding the role (snapshot ∩ current holders). */
 int api_role_delete(struct api_req *ar)
 {
+    char comment[LBX_NAME_MAX + 64];
+    struct withdrawal w = {.actor = ar->caller.name, .cause = "role_removed", .comment = comment};
+    struct audit_event ev = {.action = "role_removed", .actor = ar->caller.name};
     struct lbx_error e = {0};
-    int64_t id;
-    json_t *row;
-
+    json_t *row = NULL, *remaining = NULL;
     enum lbx_role role;
+    int64_t id;
+    lbx_err r;
 
     if (!tenant_admin_any(ar))
         return 0;
@@ -246,11 +265,36 @@ int api_role_delete(struct api_req *ar)
         json_decref(row);
         return 0;
     }
-    struct admin_audit aa = {"role_removed", NULL,
-                             json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "identity",
-                                       row_str(row, "identity"), "role", row_str(row, "role"),
-                                       "scope", row_str(row, "scope")),
-                             "", "role assignment already removed"};
     json_decref(row);
-    return admin_change(ar, Q_ROLE_REMOVE, SV_PARAMS(SV_INT(time(NULL)), SV_INT(id)), &aa, NULL);
+    row = NULL;
+    if ((r = store_begin(ar->b->store, &e)) != LBX_OK)
+        return api_fail(ar, r, &e);
+    w.now = (int64_t)time(NULL);
+    /* Removed exactly once: a second removal (or a racing one) changes nothing and is a 404. */
+    r = store_change_one(ar->b->store, Q_ROLE_REMOVE, SV_PARAMS(SV_INT(w.now), SV_INT(id)), &e);
+    if (r == LBX_OK)
+        r = store_row(ar->b->store, Q_ROLE_GET, SV_PARAMS(SV_INT(id)), &row, &e);
+    if (r == LBX_ERR_CONFLICT || r == LBX_ERR_NOT_FOUND)
+        r = lbx_error_set(&e, LBX_ERR_NOT_FOUND, "no role assignment %s (or already removed)",
+                          ar->params[0]);
+    if (r == LBX_OK && !strcmp(row_str(row, "role"), lbx_role_name(LBX_ROLE_ENGINEER))) {
+        w.identity = row_str(row, "identity");
+        w.scope = row_str(row, "scope");
+        snprintf(comment, sizeof(comment), "engineer role on %s removed", w.scope);
+        if ((r = store_exec(ar->b->store, Q_ROLES_OF_IDENTITY, SV_PARAMS(SV_TEXT(w.identity)),
+                            &remaining, NULL, &e)) == LBX_OK) {
+            w.remaining = remaining;
+            r = requests_withdraw(ar->b, &w, &e);
+        }
+    }
+    if (r == LBX_OK) {
+        ev.tenant = strncmp(row_str(row, "scope"), "tenant:", 7) ? NULL : row_str(row, "scope") + 7;
+        ev.detail = json_pack("{s:I, s:s, s:s, s:s, s:i}", "id", (json_int_t)id, "identity",
+                              row_str(row, "identity"), "role", row_str(row, "role"), "scope",
+                              row_str(row, "scope"), "withdrawn", w.count);
+        r = audit_append(ar->b->store, &ev, &e);
+    }
+    json_decref(remaining);
+    json_decref(row);
+    return withdrawal_done(ar, r, w.count, &e);
 }

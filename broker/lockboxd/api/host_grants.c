@@ -123,7 +123,14 @@ static void refuse_for(const json_t *row, int64_t now, struct decision *d)
     } else if (!strcmp(st, "expired")) {
         refuse(d, "expired", row, NULL, "LBX-%lld expired unanswered", id);
     } else if (!strcmp(st, "cancelled")) {
-        refuse(d, "cancelled", row, NULL, "LBX-%lld was cancelled: its requester was disabled", id);
+        /* Its requester lost the access to ask: who withdrew it says why (decided_by, comment). */
+        if (by != NULL && row_str(row, "comment") != NULL)
+            refuse(d, "cancelled", row, NULL, "LBX-%lld was cancelled by %s: %s", id, by,
+                   row_str(row, "comment"));
+        else
+            refuse(d, "cancelled", row, NULL,
+                   "LBX-%lld was cancelled: its requester was disabled or lost the engineer role",
+                   id);
     } else if (!strcmp(st, "revoked")) {
         refuse(d, "revoked", row, NULL, "LBX-%lld was revoked by %s", id,
                row_str(row, "revoked_by") ? row_str(row, "revoked_by") : "?");
@@ -131,24 +138,6 @@ static void refuse_for(const json_t *row, int64_t now, struct decision *d)
         refuse(d, "ended", row, NULL, "the access window of LBX-%lld is over", id);
     }
     (void)now;
-}
-
-/* The engineer assignment that lets `who` into the host's tenant ("global" or "tenant:ID"), or
- * NULL: lockbox off spares the consent, never the role. */
-static const char *engineer_scope(const json_t *roles, const char *tenant)
-{
-    char scope[LBX_NAME_MAX + 16];
-    const json_t *a;
-    size_t i;
-
-    snprintf(scope, sizeof(scope), "tenant:%s", tenant);
-    json_array_foreach(roles, i, a)
-    {
-        if (!strcmp(row_str(a, "role"), "engineer") &&
-            (!strcmp(row_str(a, "scope"), "global") || !strcmp(row_str(a, "scope"), scope)))
-            return row_str(a, "scope");
-    }
-    return NULL;
 }
 
 /* Lockbox off: no consent needed, but only for an engineer of the host's tenant (or global),
@@ -168,7 +157,7 @@ static lbx_err auto_grant(struct broker *b, const json_t *host_row, const json_t
     if ((r = store_exec(b->store, Q_ROLES_OF_IDENTITY, SV_PARAMS(SV_TEXT(row_str(who, "name"))),
                         &c.assignments, NULL, e)) != LBX_OK)
         return r;
-    if (engineer_scope(c.assignments, tenant) == NULL) {
+    if (engineer_scope_for(c.assignments, tenant) == NULL) {
         refuse(d, "not_eligible", NULL, NULL,
                "lockbox is off for %s, but %s holds no engineer role on global or tenant:%s",
                in.host, row_str(who, "name"), tenant);
@@ -177,9 +166,34 @@ static lbx_err auto_grant(struct broker *b, const json_t *host_row, const json_t
         snprintf(c.name, sizeof(c.name), "%s", row_str(who, "name"));
         snprintf(c.login, sizeof(c.login), "%s", row_str(who, "login"));
         r = request_create(b, &c, &in, row, e);
+        if (r == LBX_ERR_FORBIDDEN) { /* the role was removed since it was read above */
+            refuse(d, "not_eligible", NULL, NULL, "lockbox is off for %s, but %s", in.host,
+                   e->detail);
+            r = LBX_OK;
+        }
     }
     json_decref(c.assignments);
     return r;
+}
+
+/* An active grant gets its token only while its requester still holds an engineer role that
+ * reaches the grant's tenant. A role's removal withdraws the grants it alone allowed, in its
+ * own transaction, and the token's write re-reads the grant's status; this check refuses what
+ * no withdrawal took. */
+static lbx_err issue(struct broker *b, const char *host, const char *login, const json_t *row,
+                     int64_t now, struct decision *d, struct lbx_error *e)
+{
+    char scope[LBX_NAME_MAX + 16];
+    lbx_err r;
+
+    d->row = row;
+    r = engineer_scope_now(b->store, row_str(row, "requester"), row_str(row, "tenant"), scope, e);
+    if (r == LBX_ERR_FORBIDDEN) {
+        refuse(d, "not_eligible", row, NULL, "LBX-%lld is approved, but %s",
+               (long long)row_int(row, "id"), e->detail);
+        return LBX_OK;
+    }
+    return r != LBX_OK ? r : mint(b, host, login, row, now, d, e);
 }
 
 static lbx_err decide(struct broker *b, const char *host, const char *login, json_t *rows,
@@ -193,10 +207,8 @@ static lbx_err decide(struct broker *b, const char *host, const char *login, jso
 
     json_array_foreach(rows, i, row)
     {
-        if (grant_status(row, now) != NULL && !strcmp(grant_status(row, now), "active")) {
-            d->row = row;
-            return mint(b, host, login, row, now, d, e);
-        }
+        if (grant_status(row, now) != NULL && !strcmp(grant_status(row, now), "active"))
+            return issue(b, host, login, row, now, d, e);
     }
     if ((r = store_row(b->store, Q_HOST_GET, SV_PARAMS(SV_TEXT(host)), &hrow, e)) != LBX_OK ||
         (r = policy_effective(b, b->store, row_str(hrow, "tenant"), row_str(hrow, "subscription"),

@@ -56,8 +56,11 @@ const char *const store_sql[Q__COUNT] = {
                     "WHERE removed IS NULL ORDER BY id",
     [Q_ROLE_GET] = "SELECT id, identity, role, scope, created, removed FROM roles WHERE id = ?",
     [Q_ROLE_REMOVE] = "UPDATE roles SET removed = ? WHERE id = ? AND removed IS NULL",
-    [Q_ROLES_OF_IDENTITY] = "SELECT id, identity, role, scope, created FROM roles "
-                            "WHERE identity = ? AND removed IS NULL ORDER BY id",
+    /* A disabled identity holds no role. */
+    [Q_ROLES_OF_IDENTITY] = "SELECT r.id, r.identity, r.role, r.scope, r.created FROM roles r "
+                            "JOIN identities i ON i.name = r.identity "
+                            "WHERE r.identity = ? AND r.removed IS NULL AND i.disabled = 0 "
+                            "ORDER BY r.id",
     [Q_ROLE_HOLDERS] = "SELECT r.identity, r.role, r.scope, r.created FROM roles r "
                        "JOIN identities i ON i.name = r.identity "
                        "WHERE r.role = ? AND r.scope = ? AND r.removed IS NULL AND i.disabled = 0 "
@@ -100,7 +103,7 @@ const char *const store_sql[Q__COUNT] = {
     [Q_REQ_STATUS_PAGE_APPROVALS] = REQ_PAGE_APPROVALS(REQ_BY_STATUS),
     /* A host's token question: only what the decision, the token and its audit event read
      * (a refusal that needs more loads the request whole). */
-    [Q_REQ_FOR_LOGIN_HOST] = "SELECT id, status, tenant, ticket, reason, host, host_group, "
+    [Q_REQ_FOR_LOGIN_HOST] = "SELECT id, status, requester, tenant, ticket, reason, host, host_group, "
                              "request_expiry, access_end, decided_by, revoked_by "
                              "FROM requests WHERE login = ? AND "
                              "(host = ? OR host_group IN "
@@ -117,8 +120,9 @@ const char *const store_sql[Q__COUNT] = {
                          "AND request_expiry <= ? ORDER BY id LIMIT 100",
     [Q_REQ_DUE_END] = "SELECT id FROM requests WHERE status = 'approved' AND access_end <= ? "
                       "ORDER BY id LIMIT 100",
-    /* What an identity's disabling withdraws: its open requests and unexpired grants. */
-    [Q_REQ_LIVE_OF_REQUESTER] = "SELECT id FROM requests WHERE requester = ? AND "
+    /* What a withdrawal may take (requests_withdraw): an identity's open requests and unexpired
+     * grants, with the tenant a role's removal decides by. */
+    [Q_REQ_LIVE_OF_REQUESTER] = "SELECT id, tenant FROM requests WHERE requester = ? AND "
                                 "(status IN ('pending', 'internal-review') OR "
                                 "(status = 'approved' AND access_end > ?)) ORDER BY id",
     [Q_APPROVER_INSERT] = "INSERT INTO request_approvers (request, identity, stage) "

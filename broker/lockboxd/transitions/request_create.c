@@ -18,11 +18,9 @@ struct target {
 };
 
 static lbx_err resolve_target(struct broker *b, const struct caller *c,
-                              const struct request_input *in, struct target *t,
-                              char engineer_scope[LBX_NAME_MAX + 16], struct lbx_error *e)
+                              const struct request_input *in, struct target *t, struct lbx_error *e)
 {
     const char *name = in->host ? in->host : in->host_group;
-    char scope[LBX_NAME_MAX + 16];
     lbx_err r;
 
     if ((in->host == NULL) == (in->host_group == NULL))
@@ -34,14 +32,9 @@ static lbx_err resolve_target(struct broker *b, const struct caller *c,
     if (r == LBX_OK) {
         t->tenant = row_str(t->row, "tenant");
         t->subscription = row_str(t->row, "subscription");
-        snprintf(scope, sizeof(scope), "tenant:%s", t->tenant);
         /* An engineer scoped to one tenant does not learn that other tenants' hosts exist. */
-        if (caller_has_on(c, LBX_ROLE_ENGINEER, "global") ||
-            caller_has_on(c, LBX_ROLE_ENGINEER, scope)) {
-            snprintf(engineer_scope, LBX_NAME_MAX + 16, "%s",
-                     caller_has_on(c, LBX_ROLE_ENGINEER, "global") ? "global" : scope);
+        if (engineer_scope_for(c->assignments, t->tenant) != NULL)
             return LBX_OK;
-        }
         r = LBX_ERR_NOT_FOUND;
     }
     if (r == LBX_ERR_NOT_FOUND)
@@ -232,11 +225,15 @@ lbx_err request_create(struct broker *b, const struct caller *c, const struct re
     lbx_err r;
 
     *out = NULL;
-    if ((r = check_input(c, in, e)) != LBX_OK || (r = resolve_target(b, c, in, &cr.t, cr.engineer_scope, e)) != LBX_OK)
+    if ((r = check_input(c, in, e)) != LBX_OK || (r = resolve_target(b, c, in, &cr.t, e)) != LBX_OK)
         goto out;
     if ((r = store_begin(b->store, e)) != LBX_OK)
         goto out;
-    if ((r = policy_effective(b, b->store, cr.t.tenant, cr.t.subscription, &cr.p, e)) != LBX_OK ||
+    /* The roles read at authentication may have been removed since: the engineer's role is
+     * read again inside the transaction that records the request, so a removal that commits
+     * first (withdrawing what was live then) never leaves a request made under it behind. */
+    if ((r = engineer_scope_now(b->store, c->name, cr.t.tenant, cr.engineer_scope, e)) != LBX_OK ||
+        (r = policy_effective(b, b->store, cr.t.tenant, cr.t.subscription, &cr.p, e)) != LBX_OK ||
         (r = lbx_duration_allowed(in->duration, cr.p.access_duration, e)) != LBX_OK ||
         (cr.p.lockbox && (r = take_snapshots(b, c, &cr, e)) != LBX_OK) ||
         (r = insert_request(b, c, in, &cr, e)) != LBX_OK ||

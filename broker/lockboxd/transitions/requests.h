@@ -69,11 +69,24 @@ const char *grant_status(const json_t *row, int64_t now);
 /* approve / deny / revoke by a person: e says why when refused. */
 lbx_err request_decide(struct broker *b, const struct caller *c, int64_t id, enum lbx_event ev,
                        const char *comment, json_t **out, struct lbx_error *e);
-/* Inside the caller's write transaction: every open request of `identity` cancelled and
- * every unexpired grant revoked, each audited with `actor`; *count says how many. The caller
- * commits, then wakes the waiters (a host's reaper long-polls the grant). */
-lbx_err requests_withdraw(struct broker *b, const char *identity, const char *actor, int64_t now,
-                          int *count, struct lbx_error *e);
+/* Access taken from an identity that lost it: which of its requests, and why. */
+struct withdrawal {
+    const char *identity;
+    const char *actor;   /* who disabled it or removed the role */
+    const char *cause;   /* the audit events' detail.reason: "identity_disabled", "role_removed" */
+    const char *comment; /* kept on each request ("identity bob disabled"); the token refusal
+                          * for it says this */
+    const char *scope;   /* the removed assignment's scope (audited), or NULL */
+    /* The identity's engineer assignments that remain (role rows, read inside the
+     * transaction): a request on a tenant one of them reaches stays. NULL: none remains. */
+    const json_t *remaining;
+    int64_t now;
+    int count; /* out: how many were withdrawn */
+};
+/* Inside the caller's write transaction: every open request of w->identity that its remaining
+ * roles do not cover is cancelled and every such unexpired grant revoked, each audited with
+ * w->actor. The caller commits, then wakes the waiters (a host's reaper long-polls the grant). */
+lbx_err requests_withdraw(struct broker *b, struct withdrawal *w, struct lbx_error *e);
 /* expire / end by the broker's timer: LBX_ERR_CONFLICT when no longer due. */
 lbx_err request_timer_event(struct broker *b, int64_t id, enum lbx_event ev, int64_t now,
                             struct lbx_error *e);

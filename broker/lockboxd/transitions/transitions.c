@@ -15,7 +15,7 @@
 struct transition {
     struct broker *b;
     const struct caller *c; /* NULL for timers and withdrawals */
-    const char *actor;      /* a withdrawal's: who disabled the identity */
+    const char *actor;      /* a withdrawal's: who took the access away */
     json_t *row;            /* loaded inside the transaction */
     enum lbx_status from, to;
     int64_t id, now;
@@ -286,57 +286,64 @@ static lbx_err start(struct transition *t, enum lbx_event ev, struct lbx_error *
     return LBX_OK;
 }
 
-/* One of a disabled identity's requests, inside the disabling's transaction: an open request
- * is cancelled, an active grant revoked (the host's reaper sees "revoked" at its next poll). */
-static lbx_err withdraw_one(struct transition *t, const char *identity, struct lbx_error *e)
+/* One request of an identity that lost its access, inside the withdrawal's transaction: an open
+ * request is cancelled, an active grant revoked (the host's reaper sees "revoked" at its next
+ * poll); who did it and why stay on the request for the token refusal to say. */
+static lbx_err withdraw_one(struct transition *t, const struct withdrawal *w, struct lbx_error *e)
 {
-    char why[LBX_NAME_MAX + 32];
-    json_t *detail;
+    json_t *detail, *recipients;
     lbx_err r;
 
     if ((r = request_load(t->b->store, t->id, &t->row, e)) != LBX_OK ||
         (r = lbx_status_parse(row_str(t->row, "status"), &t->from)) != LBX_OK ||
+        (r = policy_effective(t->b, t->b->store, row_str(t->row, "tenant"),
+                              row_str(t->row, "subscription"), &t->p, e)) != LBX_OK ||
         (r = lbx_lifecycle_next(t->from, t->from == LBX_ST_APPROVED ? LBX_EV_REVOKE : LBX_EV_CANCEL,
                                 &t->to)) != LBX_OK ||
         (r = move(t, e)) != LBX_OK)
-        return r == LBX_ERR_CONFLICT ? lbx_error_set(e, r, "LBX-%lld changed meanwhile",
-                                                     (long long)t->id)
-                                     : r;
-    snprintf(why, sizeof(why), "identity %s disabled", identity);
-    detail = json_pack("{s:s, s:s}", "reason", "identity_disabled", "identity", identity);
-    if (t->to == LBX_ST_REVOKED &&
-        (r = store_exec(t->b->store, Q_REQ_SET_REVOKED,
-                        SV_PARAMS(SV_TEXT(t->actor), SV_INT(t->now), SV_TEXT(why), SV_INT(t->id)),
-                        NULL, NULL, e)) != LBX_OK) {
-        json_decref(detail);
+        return r == LBX_ERR_CONFLICT
+                   ? lbx_error_set(e, r, "LBX-%lld changed meanwhile", (long long)t->id)
+                   : r;
+    r = store_exec(t->b->store, t->to == LBX_ST_REVOKED ? Q_REQ_SET_REVOKED : Q_REQ_SET_DECISION,
+                   SV_PARAMS(SV_TEXT(w->actor), SV_INT(t->now), SV_TEXT(w->comment), SV_INT(t->id)),
+                   NULL, NULL, e);
+    if (r != LBX_OK)
         return r;
-    }
-    return audit_and_notify(t, t->to == LBX_ST_REVOKED ? "grant_revoked" : "request_cancelled",
-                            NULL, NULL, detail, e);
+    detail = json_pack("{s:s, s:s}", "reason", w->cause, "identity", w->identity);
+    if (w->scope != NULL)
+        json_object_set_new(detail, "scope", json_string(w->scope));
+    if (t->to == LBX_ST_REVOKED)
+        return audit_and_notify(t, "grant_revoked", "grant_revoked", requester_list(t->row), detail,
+                                e);
+    /* Those asked to decide stop being asked; the requester learns why. */
+    recipients = stage_names(t->row, t->from == LBX_ST_INTERNAL_REVIEW ? "review" : "customer");
+    json_array_append_new(recipients, json_string(row_str(t->row, "requester")));
+    return audit_and_notify(t, "request_cancelled", "request_cancelled", recipients, detail, e);
 }
 
-lbx_err requests_withdraw(struct broker *b, const char *identity, const char *actor, int64_t now,
-                          int *count, struct lbx_error *e)
+lbx_err requests_withdraw(struct broker *b, struct withdrawal *w, struct lbx_error *e)
 {
-    json_t *ids = NULL, *row;
+    json_t *live = NULL, *row;
     size_t i;
     lbx_err r;
 
-    *count = 0;
-    if ((r = store_exec(b->store, Q_REQ_LIVE_OF_REQUESTER, SV_PARAMS(SV_TEXT(identity), SV_INT(now)),
-                        &ids, NULL, e)) != LBX_OK)
+    w->count = 0;
+    if ((r = store_exec(b->store, Q_REQ_LIVE_OF_REQUESTER,
+                        SV_PARAMS(SV_TEXT(w->identity), SV_INT(w->now)), &live, NULL, e)) != LBX_OK)
         return r;
-    json_array_foreach(ids, i, row)
+    json_array_foreach(live, i, row)
     {
-        struct transition t = {.b = b, .actor = actor, .id = row_int(row, "id"), .now = now};
+        struct transition t = {.b = b, .actor = w->actor, .id = row_int(row, "id"), .now = w->now};
 
-        r = withdraw_one(&t, identity, e);
+        if (engineer_scope_for(w->remaining, row_str(row, "tenant")) != NULL)
+            continue;
+        r = withdraw_one(&t, w, e);
         json_decref(t.row);
         if (r != LBX_OK)
             break;
-        (*count)++;
+        w->count++;
     }
-    json_decref(ids);
+    json_decref(live);
     return r;
 }
 
