@@ -1,8 +1,12 @@
 /* gone SECS UID:AT ... — run as root inside the systemd lane's container: watches several
  * accounts' ends at once and prints, for each UID, one line:
- *   UID LAG    ms from AT to the end of the first look at or after AT that found no live
+ *   UID LAG STOPPED
+ *              LAG: ms from AT to the end of the first look at or after AT that found no live
  *              (non-zombie) process with UID as real, effective, saved or filesystem uid:
- *              an upper bound of the teardown's lag
+ *              an upper bound of the teardown's lag. STOPPED: the same for the first look
+ *              that found none that could still run an instruction of its own (every one
+ *              gone, a zombie, exiting, or with SIGKILL pending): what is left then is the
+ *              kernel tearing processes down
  *   UID early  a look before AT found nothing of UID running any more
  *   UID never  something of UID still ran SECS seconds after AT
  *   UID none   AT is "none": that end never came (the test could not start the session)
@@ -12,6 +16,7 @@
  * nothing, so that the watching takes little from the teardowns it measures on a small
  * machine (ps in a shell loop, one per account, did). */
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +31,8 @@ struct watched {
     unsigned uid;
     const char *at;  /* digits, "none", or a path */
     long long at_ms; /* -1 while unknown */
-    int alive, done;
+    int alive, running, done;
+    long long stopped; /* ms from at_ms to the first look that found nothing running; -1 */
 };
 
 static long long now_ms(void)
@@ -64,30 +70,61 @@ static long long due(const struct watched *w)
     return buf[0] >= '0' && buf[0] <= '9' ? atoll(buf) : -1;
 }
 
-/* 1 when the process of /proc/NAME holds uid as real, effective, saved or filesystem uid and is
- * not a zombie. */
+/* 1 when the kernel has it exiting (PF_EXITING in the flags of /proc/NAME/stat, field 9). */
+static int exiting(const char *name)
+{
+    char path[300], buf[1024], *p;
+    unsigned long flags = 0;
+    int field;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%s/stat", name);
+    if ((f = fopen(path, "re")) == NULL)
+        return 1; /* gone meanwhile */
+    p = fgets(buf, sizeof(buf), f);
+    fclose(f);
+    if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+        return 1;
+    for (field = 2; field < 9 && p != NULL; field++)
+        if ((p = strchr(p + 1, ' ')) == NULL)
+            return 0;
+    return sscanf(p + 1, "%lu", &flags) == 1 && (flags & 0x4) != 0;
+}
+
+/* 2 when the process of /proc/NAME holds uid as real, effective, saved or filesystem uid and
+ * may still run, 1 when it holds it but is dying (SIGKILL pending or exiting), 0 otherwise
+ * (another uid, a zombie, gone). */
 static int holds(const char *name, unsigned uid)
 {
     char path[300], line[256];
     unsigned ids[4];
-    int zombie = 0, got_uid = 0, k;
+    unsigned long long pending = 0, shared = 0;
+    int zombie = 0, got_uid = 0, k, mine = 0;
     FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%s/status", name);
     if ((f = fopen(path, "re")) == NULL)
         return 0; /* gone meanwhile */
-    while (!got_uid && fgets(line, sizeof(line), f) != NULL) {
+    while (fgets(line, sizeof(line), f) != NULL) {
         if (strncmp(line, "State:", 6) == 0)
             zombie = line[6 + strspn(line + 6, " \t")] == 'Z' ||
                      line[6 + strspn(line + 6, " \t")] == 'X';
         else if (strncmp(line, "Uid:", 4) == 0)
             got_uid = sscanf(line + 4, "%u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) == 4;
+        else if (strncmp(line, "SigPnd:", 7) == 0)
+            pending = strtoull(line + 7, NULL, 16);
+        else if (strncmp(line, "ShdPnd:", 7) == 0)
+            shared = strtoull(line + 7, NULL, 16);
     }
     fclose(f);
     for (k = 0; got_uid && !zombie && k < 4; k++)
         if (ids[k] == uid)
-            return 1;
-    return 0;
+            mine = 1;
+    if (!mine)
+        return 0;
+    if (((pending | shared) & (1ULL << (SIGKILL - 1))) != 0 || exiting(name))
+        return 1;
+    return 2;
 }
 
 /* Marks w[i].alive for every watched uid some live process holds. One fstatat per process
@@ -97,11 +134,11 @@ static void look(struct watched *w, int n)
 {
     struct dirent *d;
     struct stat st;
-    int i, fd;
+    int i, fd, h;
     DIR *proc;
 
     for (i = 0; i < n; i++)
-        w[i].alive = 0;
+        w[i].alive = w[i].running = 0;
     if ((proc = opendir("/proc")) == NULL)
         return;
     fd = dirfd(proc);
@@ -109,9 +146,11 @@ static void look(struct watched *w, int n)
         if (d->d_name[0] < '1' || d->d_name[0] > '9' || fstatat(fd, d->d_name, &st, 0) != 0)
             continue;
         for (i = 0; i < n; i++)
-            if (!w[i].alive && (st.st_uid == 0 || st.st_uid == w[i].uid) &&
-                holds(d->d_name, w[i].uid))
+            if (!w[i].running && (st.st_uid == 0 || st.st_uid == w[i].uid) &&
+                (h = holds(d->d_name, w[i].uid)) > 0) {
                 w[i].alive = 1;
+                w[i].running = h == 2;
+            }
     }
     closedir(proc);
 }
@@ -132,7 +171,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "gone: %s is not UID:AT\n", argv[i + 2]);
             return 2;
         }
-        w[i] = (struct watched){(unsigned)strtoul(argv[i + 2], NULL, 10), colon + 1, -1, 0, 0};
+        w[i] = (struct watched){(unsigned)strtoul(argv[i + 2], NULL, 10), colon + 1, -1, 0, 0, 0, -1};
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (left = n; left > 0;) {
@@ -156,12 +195,14 @@ int main(int argc, char **argv)
         for (i = 0; i < n; i++) {
             if (w[i].done || w[i].at_ms < 0)
                 continue;
+            if (t >= w[i].at_ms && !w[i].running && w[i].stopped < 0)
+                w[i].stopped = t - w[i].at_ms;
             if (t < w[i].at_ms) {
                 if (w[i].alive)
                     continue;
                 printf("%u early\n", w[i].uid);
             } else if (!w[i].alive)
-                printf("%u %lld\n", w[i].uid, t - w[i].at_ms);
+                printf("%u %lld %lld\n", w[i].uid, t - w[i].at_ms, w[i].stopped);
             else if (t > w[i].at_ms + secs * 1000)
                 printf("%u never\n", w[i].uid);
             else

@@ -162,12 +162,18 @@ lag_round() {
                 echo "$_u (${_lag:-not watched})" >>"$SD_RUN/bad.$_kind"
                 sd_procs "$_u" | head -5 | sed "s/^/# left of $_u: /"
                 ;;
-            *) echo "$_lag" >>"$SD_RUN/lag.$_kind" ;;
+            *) echo "$_lag" >>"$SD_RUN/lag.$_kind"
+                awk -v u="$(uid $_u)" '$1 == u { print $3 }' "$SD_RUN/gone.out" \
+                    >>"$SD_RUN/stopped.$_kind" ;;
         esac
     done
 }
 
-for kind in expiry revocation; do : >"$SD_RUN/lag.$kind"; : >"$SD_RUN/bad.$kind"; done
+for kind in expiry revocation; do
+    : >"$SD_RUN/lag.$kind"
+    : >"$SD_RUN/stopped.$kind"
+    : >"$SD_RUN/bad.$kind"
+done
 r=0
 while [ $r -lt $ROUNDS ]; do
     r=$((r + 1))
@@ -182,7 +188,9 @@ max=$(sort -n "$SD_RUN/lag.expiry" | tail -1)
 check_todo "five accounts of ~300 processes ending in one second take 1.6-2.4 s on 2 cores" \
     "expiry: every process of the account gone within 1 s of exp ($(stats <"$SD_RUN/lag.expiry"))" \
     test "${max:-9999}" -le 1000
-diag "teardown lag at expiry on the systemd host: $(stats <"$SD_RUN/lag.expiry")"
+diag "teardown lag at expiry on the systemd host: $(stats <"$SD_RUN/lag.expiry");" \
+    "nothing of the account able to run an instruction of its own (gone, zombie, exiting or" \
+    "SIGKILL pending) after $(stats <"$SD_RUN/stopped.expiry")"
 reaper_times
 # long_poll (25 s by default): the broker answers the reaper's ask the moment the grant is
 # revoked; without it the reaper asks every poll_interval (5 s), the bound checked here.
