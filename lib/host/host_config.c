@@ -18,7 +18,8 @@ static const struct lbx_opt host_opts[] = {
     S(config),        S(broker_url),   S(ca_file),     S(cert_file),
     S(key_file),      S(host_id),      S(issuer),      S(trusted_keys),
     S(support_group), S(record_group), S(run_dir),     S(record_dir),
-    S(spool_dir),     S(reaper_path),  S(cgroup_name), S(cgroup_mode),   D(timeout, 1, 30),
+    S(spool_dir),     S(reaper_path),  S(cgroup_name), S(cgroup_mode),   S(session_shell),
+    D(timeout, 1, 30),
     D(leeway, 0, LBX_LEEWAY_MAX),      D(poll_interval, 1, 300),
     D(long_poll, 0, 60),               B(allow_file_transfer),
     B(debug),         {NULL, 0, 0, 0, 0},
@@ -28,6 +29,18 @@ static lbx_err set_default(char **field, const char *value)
 {
     if (*field == NULL && (*field = strdup(value)) == NULL)
         return LBX_ERR_NOMEM;
+    return LBX_OK;
+}
+
+/* The session shell runs every command of a support user whose login shell is the hook: only
+ * root may be able to change what it is. Never a set-ID program, so never the hook itself
+ * (which would start itself again for ever). */
+static lbx_err check_session_shell(const char *shell, struct lbx_error *e)
+{
+    struct lbx_error why = {0};
+
+    if (lbx_file_check_root_program(shell, &why) != LBX_OK)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "session_shell %s", why.detail);
     return LBX_OK;
 }
 
@@ -51,14 +64,15 @@ static lbx_err fill_defaults(struct lbx_host_config *c, struct lbx_error *e)
         set_default(&c->spool_dir, "/var/spool/lockbox") != LBX_OK ||
         set_default(&c->reaper_path, "/usr/libexec/lockbox/lockbox-reaper") != LBX_OK ||
         set_default(&c->cgroup_name, "lockbox") != LBX_OK ||
-        set_default(&c->cgroup_mode, "auto") != LBX_OK)
+        set_default(&c->cgroup_mode, "auto") != LBX_OK ||
+        set_default(&c->session_shell, "/bin/bash") != LBX_OK)
         return lbx_error_set(e, LBX_ERR_NOMEM, "config defaults");
     if (strchr(c->cgroup_name, '/') != NULL || c->cgroup_name[0] == '.')
         return lbx_error_set(e, LBX_ERR_CONFIG, "cgroup_name must be a plain directory name");
     if (strcmp(c->cgroup_mode, "auto") != 0 && strcmp(c->cgroup_mode, "v2") != 0 &&
         strcmp(c->cgroup_mode, "freezer") != 0)
         return lbx_error_set(e, LBX_ERR_CONFIG, "cgroup_mode must be auto, v2 or freezer");
-    return LBX_OK;
+    return check_session_shell(c->session_shell, e);
 }
 
 static lbx_err apply_args(struct lbx_host_config *c, int argc, const char **argv,

@@ -30,6 +30,8 @@ struct lbx_host_config {
     char *reaper_path;   /* the lockbox-reaper binary */
     char *cgroup_name;   /* name of our cgroup directory under each hierarchy */
     char *cgroup_mode;   /* "auto" (logind scope, else v2, else freezer), "v2", "freezer" */
+    char *session_shell; /* runs the user's shell and commands when the account's login shell
+                            is lockbox-session itself (lbx_file_check_root_program holds) */
     int64_t timeout;       /* one deadline for the account-phase broker call, seconds */
     int64_t leeway;        /* clock skew accepted for nbf/iat, seconds */
     int64_t poll_interval; /* reaper: revocation check period, seconds */

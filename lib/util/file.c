@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,4 +164,53 @@ lbx_err lbx_file_write_volatile(const char *path, const void *data, size_t len, 
                                 gid_t gid, struct lbx_error *e)
 {
     return write_replace(path, data, len, mode, gid, 0, e);
+}
+
+/* Every directory above path (path absolute): root's and writable by nobody else. */
+static lbx_err check_root_dirs(const char *path, const char *name, struct lbx_error *e)
+{
+    char dir[4096];
+    struct stat st;
+    char *slash;
+
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: path too long", name);
+    while ((slash = strrchr(dir, '/')) != NULL) {
+        slash[slash == dir ? 1 : 0] = '\0';
+        if (stat(dir, &st) != 0)
+            return lbx_error_set(e, LBX_ERR_CONFIG, "%s: %s: %s", name, dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+            return lbx_error_set(e, LBX_ERR_FILE_PERM,
+                                 "%s: %s is not a root-owned directory only root may write", name,
+                                 dir);
+        if (slash == dir)
+            break;
+    }
+    return LBX_OK;
+}
+
+lbx_err lbx_file_check_root_program(const char *path, struct lbx_error *e)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    lbx_err r;
+
+    if (path[0] != '/')
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: not an absolute path", path);
+    if (realpath(path, real) == NULL || stat(real, &st) != 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: %s", path, strerror(errno));
+    /* Both chains: the directories a link sits in, and those of the file it leads to. */
+    if ((r = check_root_dirs(path, path, e)) != LBX_OK ||
+        (r = check_root_dirs(real, path, e)) != LBX_OK)
+        return r;
+    if (!S_ISREG(st.st_mode))
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: not a regular file", path);
+    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: not root-owned, or writable by others",
+                             path);
+    if ((st.st_mode & S_IXOTH) == 0)
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: not executable by everyone", path);
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        return lbx_error_set(e, LBX_ERR_CONFIG, "%s: a set-user/group-ID program", path);
+    return LBX_OK;
 }

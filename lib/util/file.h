@@ -21,6 +21,11 @@ lbx_err lbx_file_read(const char *path, enum lbx_file_trust trust, size_t max, c
                       size_t *outlen, struct lbx_error *e);
 /* Checks an already open descriptor against trust; path only names it in the error. */
 lbx_err lbx_file_check_fd(int fd, const char *path, enum lbx_file_trust trust, struct lbx_error *e);
+/* A program only root can change: path absolute; it and what it resolves to reached only through
+ * root-owned directories nobody else may write; the file itself regular, root-owned, not
+ * writable by group or others, executable by everyone, and not set-user/group-ID. For a program
+ * that lockbox starts for a user (a symlink or file a user could swap would pick it instead). */
+lbx_err lbx_file_check_root_program(const char *path, struct lbx_error *e);
 /* write(2) until all of len is written, retrying on EINTR. LBX_ERR_IO on failure (errno set). */
 lbx_err lbx_write_all(int fd, const void *data, size_t len);
 /* Writes data to path atomically (temp file + rename) with the given mode. */

@@ -5,7 +5,7 @@
  *   pipe_session.c     commands and subsystems: bytes passed through untouched and counted
  *   recording.c        the files under record_dir the user cannot write
  *   child.c            starting the user's shell or command without our group
- *   hook_config.c      the compiled-in configuration path */
+ *   hook_config.c      the compiled-in configuration path and installed path */
 #ifndef LBX_HOOK_H
 #define LBX_HOOK_H
 
@@ -21,12 +21,14 @@ struct lbx_hook {
     struct lbx_host_config cfg;
     struct lbx_session_record rec; /* the view: no token */
     char sessions_dir[4096];
-    const char *shell;   /* the account's login shell, from the password database */
+    const char *shell;   /* runs the user's shell or command: the account's login shell from the
+                            password database, or session_shell when that is the hook itself */
     const char *command; /* SSH_ORIGINAL_COMMAND or NULL */
 };
 
-/* hook_config.c: the configuration file, fixed at build time. */
+/* hook_config.c: the configuration file and the hook's installed path, fixed at build time. */
 extern const char lbx_hook_config_path[];
+extern const char lbx_hook_path[];
 
 /* recording.c */
 struct lbx_recording {

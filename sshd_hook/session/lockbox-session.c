@@ -2,10 +2,15 @@
  *
  * It trusts nothing the user controls: not its arguments or environment (anyone may run a
  * setgid program; ~/.pam_environment and AcceptEnv set variables), only the compiled-in
- * configuration file, and only when it is root's. Its session is the cgroup it runs in — sshd's monitor
- * entered it in pam_open_session and no user can leave it — and the record for that cgroup is
- * root's. No record, a record for someone else, an ended grant or a reaper that is dead or
- * never armed: it refuses. */
+ * configuration file, and only when it is root's. Its session is the cgroup it runs in — sshd's
+ * monitor entered it in pam_open_session and no user can leave it — and the record for that
+ * cgroup is root's. No record, a record for someone else, an ended grant or a reaper that is dead
+ * or never armed: it refuses.
+ *
+ * It may also be a support account's login shell: sshd then starts it directly, as
+ * `lockbox-session -c <ForceCommand>`, so no shell (and no ~/.bashrc) runs before it; the
+ * user's shell and commands then run under session_shell. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,15 +95,56 @@ static const char *unguarded_reason(const struct lbx_hook *h)
     return NULL;
 }
 
-/* Arguments are root's to give (a diagnosis by hand); from anyone else they would be orders
- * from the caller of a setgid program, so any argument at all is refused. */
+/* sshd starts a login shell as `SHELL -c COMMAND`; with the hook as the account's login shell
+ * and ForceCommand naming the hook, COMMAND is the hook's own installed path. That one form
+ * tells the hook nothing it does not know, so it counts as no argument at all. The string is
+ * only ever compared, never opened: it must equal the compiled-in path, and that path must be
+ * the program running now (a copy elsewhere is not what sshd was told to start). */
+static int is_login_shell_call(int argc, char **argv)
+{
+    char self[PATH_MAX];
+    ssize_t n;
+
+    if (argc != 3 || strcmp(argv[1], "-c") != 0 || strcmp(argv[2], lbx_hook_path) != 0)
+        return 0;
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return 0;
+    self[n] = '\0';
+    return strcmp(self, lbx_hook_path) == 0;
+}
+
+/* Other arguments are root's to give (a diagnosis by hand); from anyone else they would be
+ * orders from the caller of a setgid program, so they are refused, as is a call without even
+ * argv[0]. */
 static lbx_err load_config(struct lbx_hook *h, int argc, char **argv, struct lbx_error *e)
 {
-    if (argc > 1 && getuid() != 0)
-        return lbx_error_set(e, LBX_ERR_ARG, "takes no arguments (it reads %s only)",
-                             lbx_hook_config_path);
-    return lbx_host_config_load_at(&h->cfg, lbx_hook_config_path, argc - 1,
+    if (is_login_shell_call(argc, argv))
+        argc = 1;
+    else if (argc != 1 && getuid() != 0)
+        return lbx_error_set(e, LBX_ERR_ARG,
+                             "takes no arguments (as a login shell: -c %s; it reads %s only)",
+                             lbx_hook_path, lbx_hook_config_path);
+    return lbx_host_config_load_at(&h->cfg, lbx_hook_config_path, argc > 1 ? argc - 1 : 0,
                                    (const char **)argv + 1, LBX_FILE_ROOT, e);
+}
+
+/* 1 when path leads to the program running now, under whatever name. */
+static int is_this_program(const char *path)
+{
+    struct stat self, other;
+
+    return stat("/proc/self/exe", &self) == 0 && stat(path, &other) == 0 &&
+           self.st_dev == other.st_dev && self.st_ino == other.st_ino;
+}
+
+/* What runs the user's shell or command: the login shell, or session_shell when the login shell
+ * is the hook. NULL when that would be the hook again (it would start itself for ever). */
+static const char *command_shell(const struct lbx_hook *h, const char *login_shell)
+{
+    const char *shell = is_this_program(login_shell) ? h->cfg.session_shell : login_shell;
+
+    return is_this_program(shell) ? NULL : shell;
 }
 
 int main(int argc, char **argv)
@@ -122,7 +168,11 @@ int main(int argc, char **argv)
         lbx_account_free(&pw);
         return 1;
     }
-    h.shell = pw.shell;
+    if ((h.shell = command_shell(&h, pw.shell)) == NULL) {
+        lbx_hook_say("the shell for this session would be lockbox-session itself; refusing");
+        lbx_account_free(&pw);
+        return 1;
+    }
     h.command = getenv("SSH_ORIGINAL_COMMAND");
     if (find_session(&h) != LBX_OK) {
         lbx_hook_say("this session is not guarded by lockbox (no session record); refusing");

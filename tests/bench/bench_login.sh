@@ -4,7 +4,8 @@
 # machine noise hits all three alike:
 #   none     pam_unix only, a plain user: the baseline
 #   lockbox  pam_lockbox in account + session against the real broker (grant approved), a
-#            support user: token call + verify, cgroup, reaper, and the ForceCommand hook
+#            support user whose login shell is the hook (as docs/install.md recommends): token
+#            call + verify, cgroup, reaper, and the ForceCommand hook
 #   script   pam_exec + curl making the same broker call (what an administrator would write by
 #            hand; it does not even verify the token), a plain user
 #   bystander the lockbox stack with the plain user (sequential only): what the module costs
@@ -83,6 +84,9 @@ for _i in $(seq 0 $((NPAIRS - 1))); do
     pair $_i
     be_log "users $S (support, sshd delay $S_PAD ms) and $P (plain, sshd delay $P_PAD ms)"
     hg_user "$S" support && hg_user "$P" || exit 1
+    # The recommended install (docs/install.md): the support account's login shell is the hook,
+    # which sshd then starts directly instead of through bash.
+    usermod -s "$HG/bin/lockbox-session" "$S" || exit 1
     be_engineer "benchs$_i" "$S" && be_engineer "benchp$_i" "$P" &&
         be_grant "benchs$_i" >/dev/null && be_grant "benchp$_i" >/dev/null || exit 1
 done

@@ -97,6 +97,87 @@ static void test_fallback_groups(void **state)
     assert_string_equal(g[0], "lockbox-support");
 }
 
+/* loads the defaults with session_shell = shell; returns the result, e.detail in why */
+static lbx_err load_shell(const char *shell, char *why, size_t len)
+{
+    char arg[4200];
+    const char *argv[] = {arg_config, arg};
+    struct lbx_host_config c;
+    struct lbx_error e = {0};
+    lbx_err r;
+
+    write_conf("host_id = a\n", 0644);
+    snprintf(arg, sizeof(arg), "session_shell=%s", shell);
+    r = lbx_host_config_load(&c, 2, argv, LBX_FILE_ANY, &e);
+    snprintf(why, len, "%s", e.detail);
+    lbx_host_config_free(&c);
+    return r;
+}
+
+static void test_session_shell_paths(void **state)
+{
+    const char *argv[] = {arg_config};
+    struct lbx_host_config c;
+    char why[256], link[300];
+
+    write_conf("host_id = a\n", 0644);
+    assert_int_equal(lbx_host_config_load(&c, 1, argv, LBX_FILE_ANY, NULL), LBX_OK);
+    assert_string_equal(c.session_shell, "/bin/bash");
+    lbx_host_config_free(&c);
+    assert_int_equal(load_shell("/bin/sh", why, sizeof(why)), LBX_OK); /* a link root keeps */
+    assert_int_equal(load_shell("bash", why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_non_null(strstr(why, "session_shell bash: not an absolute path"));
+    assert_int_equal(load_shell("", why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_int_equal(load_shell("/nonexistent/sh", why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_int_equal(load_shell("/etc/passwd", why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_non_null(strstr(why, "not executable"));
+    assert_int_equal(load_shell("/usr/bin", why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_non_null(strstr(why, "not a regular file"));
+    /* a link to bash placed where anyone may write (/tmp): swappable, so refused */
+    snprintf(link, sizeof(link), "%s/sh", dir);
+    assert_int_equal(symlink("/bin/bash", link), 0);
+    assert_int_equal(load_shell(link, why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_non_null(strstr(why, "/tmp is not a root-owned directory only root may write"));
+    unlink(link);
+}
+
+/* A copy of /bin/true in a directory under /run (root's, 0755): mode and owner decide. */
+static void test_session_shell_modes(void **state)
+{
+    char rundir[] = "/run/lbx-shell-test.XXXXXX", prog[64], cmd[128], why[256];
+
+    if (geteuid() != 0)
+        skip();
+    assert_non_null(mkdtemp(rundir));
+    assert_int_equal(chmod(rundir, 0755), 0);
+    snprintf(prog, sizeof(prog), "%s/sh", rundir);
+    snprintf(cmd, sizeof(cmd), "cp /bin/true %s", prog);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(chmod(prog, 0755), 0);
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_OK);
+    assert_int_equal(chmod(prog, 02755), 0); /* set-ID: the hook itself is one */
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_non_null(strstr(why, "set-user/group-ID"));
+    assert_int_equal(chmod(prog, 04755), 0);
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_int_equal(chmod(prog, 0775), 0);
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_int_equal(chmod(prog, 0750), 0);
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_int_equal(chmod(prog, 0755), 0);
+    assert_int_equal(chown(prog, 65534, 0), 0);
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_non_null(strstr(why, "not root-owned"));
+    assert_int_equal(chown(prog, 0, 0), 0);
+    assert_int_equal(chmod(rundir, 0777), 0); /* the directory: anyone could swap the file */
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_ERR_CONFIG);
+    assert_int_equal(chmod(rundir, 0755), 0);
+    assert_int_equal(chown(rundir, 65534, 0), 0);
+    assert_int_equal(load_shell(prog, why, sizeof(why)), LBX_ERR_CONFIG);
+    unlink(prog);
+    rmdir(rundir);
+}
+
 static int setup(void **state)
 {
     if (mkdtemp(dir) == NULL)
@@ -118,6 +199,8 @@ int main(void)
         cmocka_unit_test(test_defaults_and_override),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_fallback_groups),
+        cmocka_unit_test(test_session_shell_paths),
+        cmocka_unit_test(test_session_shell_modes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
