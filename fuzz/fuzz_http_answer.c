@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st == LBX_HTTP_DONE) {
         if (a.status < 200 || a.status > 599 || a.consumed > size - 1 || body.len > max)
             abort();
-        if (parse((const char *)data + 1, a.consumed, eof || !a.keep_alive, max, &again, &b, &st2) != LBX_OK ||
+        if (parse((const char *)data + 1, a.consumed, eof || !a.keep_alive, max, &again, &b,
+                  &st2) != LBX_OK ||
             st2 != LBX_HTTP_DONE || b.status != a.status || again.len != body.len ||
             (body.len && memcmp(again.data, body.data, body.len) != 0))
             abort();

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *v;
     char *dump;
 
-    if (lbx_json_parse_object((const char *)data, size, 8192, LBX_JSON_MAX_DEPTH, &v, &e) != LBX_OK) {
+    if (lbx_json_parse_object((const char *)data, size, 8192, LBX_JSON_MAX_DEPTH, &v, &e) !=
+        LBX_OK) {
         if (v != NULL)
             abort();
         return 0;

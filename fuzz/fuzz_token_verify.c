@@ -39,8 +39,12 @@ static void check_accepted(const struct lbx_claims *c)
 
 static void verify(const char *token, size_t len)
 {
-    struct lbx_verify_opts o = {.keys = ring, .iss = "lbx", .aud = "node-7",
-                                .sub = "support-alice", .now = NOW, .leeway = -1};
+    struct lbx_verify_opts o = {.keys = ring,
+                                .iss = "lbx",
+                                .aud = "node-7",
+                                .sub = "support-alice",
+                                .now = NOW,
+                                .leeway = -1};
     struct lbx_claims c;
     struct lbx_error e;
     lbx_err r = lbx_token_verify(token, len, &o, &c, &e);

@@ -62,8 +62,8 @@ static lbx_err accept_token(struct lbx_pam *p, const struct lbx_broker_grant *g)
         gmtime_r(&exp, &tm);
         strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
         lbx_pam_log(p, LOG_INFO, "allowed %s: grant %s, request %s, ticket %s, until %s", p->user,
-                    claims.jti, claims.req ? claims.req : "-",
-                    claims.ticket ? claims.ticket : "-", until);
+                    claims.jti, claims.req ? claims.req : "-", claims.ticket ? claims.ticket : "-",
+                    until);
     }
     lbx_claims_free(&claims);
     return r;

@@ -21,8 +21,8 @@ enum phase { PHASE_ACCOUNT, PHASE_SESSION };
 /* OpenSSL's first TLS context of a process costs ~1 ms (its algorithm tables). libpam loads this
  * module at the client's first authentication request, the "none" probe, whose failure sshd
  * pads to a per-user minimum of 5-9 ms: made here (and kept for the account phase's connection,
- * lib/net/tls_conn.c), the context fits in that wait and costs no login anything. (Loading must stay
- * well under 5 ms: beyond the pad, sshd doubles it.) */
+ * lib/net/tls_conn.c), the context fits in that wait and costs no login anything. (Loading must
+ * stay well under 5 ms: beyond the pad, sshd doubles it.) */
 __attribute__((constructor)) static void preload_http_client(void)
 {
     lbx_http_init();
@@ -64,7 +64,8 @@ long lbx_pam_remaining_ms(const struct lbx_pam *p)
     long elapsed;
 
     clock_gettime(CLOCK_MONOTONIC, &now);
-    elapsed = (now.tv_sec - p->started.tv_sec) * 1000 + (now.tv_nsec - p->started.tv_nsec) / 1000000;
+    elapsed =
+        (now.tv_sec - p->started.tv_sec) * 1000 + (now.tv_nsec - p->started.tv_nsec) / 1000000;
     return p->cfg.timeout * 1000 - elapsed;
 }
 

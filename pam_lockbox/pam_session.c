@@ -25,9 +25,9 @@ static lbx_err group_gid(const char *name, gid_t *gid, struct lbx_error *e)
 {
     lbx_err r = lbx_group_gid(name, gid, e);
 
-    return r == LBX_ERR_NOT_FOUND ? lbx_error_set(e, LBX_ERR_CONFIG,
-                                                  "record_group %s does not exist", name)
-                                  : r;
+    return r == LBX_ERR_NOT_FOUND
+               ? lbx_error_set(e, LBX_ERR_CONFIG, "record_group %s does not exist", name)
+               : r;
 }
 
 static lbx_err dup_into(char **dst, const char *src)
@@ -158,8 +158,8 @@ lbx_err lbx_pam_open(struct lbx_pam *p)
         undo(&rec, dir);
         lbx_pam_log(p, LOG_ERR, "session for %s not guarded: %s (%s)", p->user, lbx_strerror(r),
                     e.detail);
-        snprintf(p->reason, sizeof(p->reason),
-                 "lockbox: session for %s refused \xe2\x80\x94 %s", p->user, lbx_strerror(r));
+        snprintf(p->reason, sizeof(p->reason), "lockbox: session for %s refused \xe2\x80\x94 %s",
+                 p->user, lbx_strerror(r));
         lbx_pam_refuse(p, "session");
     }
     lbx_session_record_free(&rec);

@@ -98,8 +98,7 @@ static lbx_err dup_string(const json_t *o, const char *key, char **out)
     return (*out = strdup(v)) ? LBX_OK : LBX_ERR_NOMEM;
 }
 
-static lbx_err read_entry(const char *path, char **token, char **approved_by,
-                          struct lbx_error *e)
+static lbx_err read_entry(const char *path, char **token, char **approved_by, struct lbx_error *e)
 {
     char *text = NULL;
     json_t *o = NULL;

@@ -105,8 +105,8 @@ static int spawn_via_helper(struct spawn_job *j, pid_t *pid)
     if (pipe2(fds, O_CLOEXEC) != 0)
         return errno;
     /* its stack, with a guard page below it: an overflow faults instead of writing into sshd */
-    stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                 -1, 0);
+    stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED || mprotect(stack, HELPER_GUARD, PROT_NONE) != 0) {
         rc = errno;
         if (stack != MAP_FAILED)

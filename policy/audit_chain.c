@@ -6,7 +6,6 @@
 
 #include "json.h"
 
-
 lbx_err lbx_audit_hash(const char *body, size_t len, char out[LBX_AUDIT_HASH_HEX + 1])
 {
     static const char hex[] = "0123456789abcdef";
@@ -79,8 +78,8 @@ lbx_err lbx_audit_verify_next(struct lbx_audit_verifier *v, int64_t seq, const c
     if (body == NULL || hash == NULL)
         return lbx_error_set(e, LBX_ERR_CONFLICT, "event %lld: missing body or hash",
                              (long long)seq);
-    if (lbx_json_parse_object(body, strlen(body), LBX_AUDIT_BODY_MAX, LBX_JSON_MAX_DEPTH, &obj, NULL) !=
-        LBX_OK)
+    if (lbx_json_parse_object(body, strlen(body), LBX_AUDIT_BODY_MAX, LBX_JSON_MAX_DEPTH, &obj,
+                              NULL) != LBX_OK)
         return lbx_error_set(e, LBX_ERR_CONFLICT, "event %lld: body is not a JSON object",
                              (long long)seq);
     event_label(obj, label, sizeof(label));

@@ -42,7 +42,8 @@ static int is_p256(EVP_PKEY *pkey)
 
     if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC)
         return 0;
-    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len))
+    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                        &len))
         return 0;
     return strcmp(group, "prime256v1") == 0;
 }
@@ -69,7 +70,8 @@ static lbx_err compute_kid(struct lbx_key *key)
     if ((r = coordinate_b64(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x)) != LBX_OK ||
         (r = coordinate_b64(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y)) != LBX_OK)
         goto out;
-    snprintf(json, sizeof(json), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
+    snprintf(json, sizeof(json), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x,
+             y);
     SHA256((const unsigned char *)json, strlen(json), digest);
     if ((r = lbx_b64url_encode(digest, sizeof(digest), &kid)) != LBX_OK)
         goto out;
@@ -97,10 +99,9 @@ static lbx_err key_wrap(EVP_PKEY *pkey, int is_private, struct lbx_key **out)
     }
     key->pkey = pkey;
     key->is_private = is_private;
-    if (is_private &&
-        ((key->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-         (key->sign_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
-         EVP_PKEY_sign_init(key->sign_ctx) != 1)) {
+    if (is_private && ((key->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+                       (key->sign_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+                       EVP_PKEY_sign_init(key->sign_ctx) != 1)) {
         lbx_key_free(key);
         return LBX_ERR_CRYPTO;
     }
@@ -234,9 +235,8 @@ static EVP_PKEY *pem_decode(const char *pem, size_t len, const char *type, int i
 
     if (len > KEY_FILE_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
         return NULL;
-    d = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, type,
-                                      is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, NULL,
-                                      NULL);
+    d = OSSL_DECODER_CTX_new_for_pkey(
+        &pkey, "PEM", NULL, type, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, NULL, NULL);
     if (d != NULL && OSSL_DECODER_CTX_set_pem_password_cb(d, refuse_passphrase, NULL) == 1 &&
         OSSL_DECODER_from_bio(d, bio) != 1) {
         EVP_PKEY_free(pkey);

@@ -14,9 +14,9 @@ enum lbx_status {
     LBX_ST_PENDING,         /* customer notified, awaiting approval */
     LBX_ST_APPROVED,        /* grant active until access_end */
     LBX_ST_DENIED,
-    LBX_ST_EXPIRED, /* nobody answered before the request TTL */
-    LBX_ST_REVOKED, /* approved, then withdrawn */
-    LBX_ST_ENDED,   /* approved, access window over */
+    LBX_ST_EXPIRED,   /* nobody answered before the request TTL */
+    LBX_ST_REVOKED,   /* approved, then withdrawn */
+    LBX_ST_ENDED,     /* approved, access window over */
     LBX_ST_CANCELLED, /* still open when its requester was disabled or lost the engineer role */
     LBX_ST__COUNT
 };
@@ -27,7 +27,7 @@ enum lbx_event {
     LBX_EV_DENY,
     LBX_EV_EXPIRE, /* request TTL reached (broker timer) */
     LBX_EV_REVOKE,
-    LBX_EV_END, /* access_end reached (broker timer) */
+    LBX_EV_END,    /* access_end reached (broker timer) */
     LBX_EV_CANCEL, /* the requester was disabled or lost the engineer role */
     LBX_EV__COUNT
 };

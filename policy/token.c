@@ -12,7 +12,7 @@
 #define TOKEN_JSON_MAX_DEPTH 4
 
 static const char *const header_members[] = {"alg", "typ", "kid", NULL};
-static const char *const claim_members[] = {"iss", "sub", "aud", "jti",     "iat",
+static const char *const claim_members[] = {"iss", "sub", "aud",     "jti",        "iat",
                                             "nbf", "exp", "lbx_req", "lbx_ticket", NULL};
 
 /* ---- minting ---- */

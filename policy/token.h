@@ -33,8 +33,8 @@ struct lbx_verify_opts {
     const char *iss;
     const char *aud;
     const char *sub;
-    int64_t now;  /* seconds since the epoch; tests inject it, programs pass time(NULL) */
-    int leeway;   /* seconds, 0..LBX_LEEWAY_MAX; negative means LBX_LEEWAY_DEFAULT */
+    int64_t now; /* seconds since the epoch; tests inject it, programs pass time(NULL) */
+    int leeway;  /* seconds, 0..LBX_LEEWAY_MAX; negative means LBX_LEEWAY_DEFAULT */
 };
 
 /* Signs claims with key. Refuses exp - iat > LBX_GRANT_MAX_LIFETIME, exp <= iat, empty

@@ -9,8 +9,8 @@
 
 static int is_time_column(const char *col)
 {
-    static const char *const times[] = {"created", "revoked", "updated", "expires", "last_used",
-                                        NULL};
+    static const char *const times[] = {"created", "revoked",   "updated",
+                                        "expires", "last_used", NULL};
     size_t i;
 
     for (i = 0; times[i] != NULL; i++)
@@ -80,14 +80,11 @@ struct args {
 
 static int parse(int argc, char **argv, struct args *a, const char *usage)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-                                         {"tenant", required_argument, NULL, 't'},
-                                         {"subscription", required_argument, NULL, 's'},
-                                         {"login", required_argument, NULL, 'l'},
-                                         {"email", required_argument, NULL, 'e'},
-                                         {"label", required_argument, NULL, 'b'},
-                                         {"expires-in", required_argument, NULL, 'x'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"name", required_argument, NULL, 'n'},         {"tenant", required_argument, NULL, 't'},
+        {"subscription", required_argument, NULL, 's'}, {"login", required_argument, NULL, 'l'},
+        {"email", required_argument, NULL, 'e'},        {"label", required_argument, NULL, 'b'},
+        {"expires-in", required_argument, NULL, 'x'},   {NULL, 0, NULL, 0}};
     int c;
 
     memset(a, 0, sizeof(*a));
@@ -266,9 +263,9 @@ static int api_token(int argc, char **argv)
         char until[32];
 
         printf("%s\n", ctl_str(out, "token"));
-        fprintf(stderr, "token id %s, expires %s\n", ctl_str(out, "id"),
-                ctl_time(json_integer_value(json_object_get(out, "expires")), until,
-                         sizeof(until)));
+        fprintf(
+            stderr, "token id %s, expires %s\n", ctl_str(out, "id"),
+            ctl_time(json_integer_value(json_object_get(out, "expires")), until, sizeof(until)));
     }
     json_decref(out);
     return rc;

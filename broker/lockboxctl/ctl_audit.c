@@ -80,9 +80,9 @@ static int each_from_db(const struct filter *f, event_cb cb, void *ctx)
 #define AUDIT_WHERE "WHERE time >= ? AND time <= ? AND (? IS NULL OR action = ?) ORDER BY seq"
     /* Without a time window (verify, a full export) walk the table in seq order: through the
      * time index SQLite would sort every event in a temporary B-tree first (10 M: minutes). */
-    const char *sql = f->since == 0 && f->until == INT64_MAX / 2
-                          ? AUDIT_SELECT "NOT INDEXED " AUDIT_WHERE
-                          : AUDIT_SELECT AUDIT_WHERE;
+    const char *sql = f->since == 0 && f->until == INT64_MAX / 2 ? AUDIT_SELECT
+                          "NOT INDEXED " AUDIT_WHERE
+                                                                 : AUDIT_SELECT AUDIT_WHERE;
     sqlite3_stmt *st = NULL;
     sqlite3 *db = NULL;
     int rc = CTL_EXIT_OK, step;

@@ -177,9 +177,9 @@ static void clean_answer(json_t *v, const char *member)
     json_object_foreach(v, key, m)
     {
         if (unclean(m, key)) /* replacing a value leaves the members as they are */
-            json_object_set_new(v, key,
-                                clean_string(json_string_value(m),
-                                             multiline_member(key) ? LBX_TEXT_MULTILINE : 0));
+            json_object_set_new(
+                v, key,
+                clean_string(json_string_value(m), multiline_member(key) ? LBX_TEXT_MULTILINE : 0));
         else
             clean_answer(m, key);
     }

@@ -59,17 +59,18 @@ static int parse_epoch(const char *s, int64_t *out)
     return 0;
 }
 
-static const char mint_usage[] = "usage: lockboxctl token mint --key PRIV.pem --iss I --aud H "
-                                 "--sub U --ttl 4h [--req ID] [--ticket T] [--jti ID] [--now EPOCH]";
+static const char mint_usage[] =
+    "usage: lockboxctl token mint --key PRIV.pem --iss I --aud H "
+    "--sub U --ttl 4h [--req ID] [--ticket T] [--jti ID] [--now EPOCH]";
 
 static int token_mint(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'}, {"iss", required_argument, NULL, 'i'},
-        {"aud", required_argument, NULL, 'a'}, {"sub", required_argument, NULL, 's'},
-        {"ttl", required_argument, NULL, 't'}, {"req", required_argument, NULL, 'r'},
+        {"key", required_argument, NULL, 'k'},    {"iss", required_argument, NULL, 'i'},
+        {"aud", required_argument, NULL, 'a'},    {"sub", required_argument, NULL, 's'},
+        {"ttl", required_argument, NULL, 't'},    {"req", required_argument, NULL, 'r'},
         {"ticket", required_argument, NULL, 'T'}, {"jti", required_argument, NULL, 'j'},
-        {"now", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+        {"now", required_argument, NULL, 'n'},    {NULL, 0, NULL, 0}};
     struct lbx_claims claims = {0};
     struct lbx_error e = {0};
     struct lbx_key *key = NULL;
@@ -80,13 +81,27 @@ static int token_mint(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': keypath = optarg; break;
-        case 'i': claims.iss = optarg; break;
-        case 'a': claims.aud = optarg; break;
-        case 's': claims.sub = optarg; break;
-        case 'r': claims.req = optarg; break;
-        case 'T': claims.ticket = optarg; break;
-        case 'j': claims.jti = optarg; break;
+        case 'k':
+            keypath = optarg;
+            break;
+        case 'i':
+            claims.iss = optarg;
+            break;
+        case 'a':
+            claims.aud = optarg;
+            break;
+        case 's':
+            claims.sub = optarg;
+            break;
+        case 'r':
+            claims.req = optarg;
+            break;
+        case 'T':
+            claims.ticket = optarg;
+            break;
+        case 'j':
+            claims.jti = optarg;
+            break;
         case 't':
             if (lbx_duration_parse(optarg, &ttl) != LBX_OK || ttl <= 0)
                 return ctl_fail(CTL_EXIT_USAGE, "bad --ttl '%s'", optarg);
@@ -95,7 +110,8 @@ static int token_mint(int argc, char **argv)
             if (parse_epoch(optarg, &now) != 0)
                 return ctl_fail(CTL_EXIT_USAGE, "bad --now '%s'", optarg);
             break;
-        default: return ctl_fail(CTL_EXIT_USAGE, "%s", mint_usage);
+        default:
+            return ctl_fail(CTL_EXIT_USAGE, "%s", mint_usage);
         }
     }
     if (!keypath || !claims.iss || !claims.aud || !claims.sub || ttl < 0 || optind != argc)
@@ -145,15 +161,16 @@ static char *read_token_stdin(size_t *len)
     return lbx_buf_steal(&b);
 }
 
-static const char verify_usage[] = "usage: lockboxctl token verify --key PUB.pem|--keys DIR --iss I "
-                                   "--aud H --sub U [--now EPOCH] [--leeway S] TOKEN|-";
+static const char verify_usage[] =
+    "usage: lockboxctl token verify --key PUB.pem|--keys DIR --iss I "
+    "--aud H --sub U [--now EPOCH] [--leeway S] TOKEN|-";
 
 static int token_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'}, {"keys", required_argument, NULL, 'K'},
-        {"iss", required_argument, NULL, 'i'}, {"aud", required_argument, NULL, 'a'},
-        {"sub", required_argument, NULL, 's'}, {"now", required_argument, NULL, 'n'},
+        {"key", required_argument, NULL, 'k'},    {"keys", required_argument, NULL, 'K'},
+        {"iss", required_argument, NULL, 'i'},    {"aud", required_argument, NULL, 'a'},
+        {"sub", required_argument, NULL, 's'},    {"now", required_argument, NULL, 'n'},
         {"leeway", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
     struct lbx_verify_opts vo = {.now = (int64_t)time(NULL), .leeway = -1};
     struct lbx_claims claims = {0};
@@ -167,10 +184,19 @@ static int token_verify(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': case 'K': keypath = optarg; break;
-        case 'i': vo.iss = optarg; break;
-        case 'a': vo.aud = optarg; break;
-        case 's': vo.sub = optarg; break;
+        case 'k':
+        case 'K':
+            keypath = optarg;
+            break;
+        case 'i':
+            vo.iss = optarg;
+            break;
+        case 'a':
+            vo.aud = optarg;
+            break;
+        case 's':
+            vo.sub = optarg;
+            break;
         case 'n':
             if (parse_epoch(optarg, &vo.now) != 0)
                 return ctl_fail(CTL_EXIT_USAGE, "bad --now '%s'", optarg);
@@ -181,7 +207,8 @@ static int token_verify(int argc, char **argv)
                                 LBX_LEEWAY_MAX);
             vo.leeway = (int)leeway;
             break;
-        default: return ctl_fail(CTL_EXIT_USAGE, "%s", verify_usage);
+        default:
+            return ctl_fail(CTL_EXIT_USAGE, "%s", verify_usage);
         }
     }
     if (!keypath || !vo.iss || !vo.aud || !vo.sub || optind != argc - 1)

@@ -76,8 +76,8 @@ void group_commit_flush(struct broker *b);
 void group_commit_stop(struct broker *b);
 /* The one way answers leave: at once, or held until the open group has committed (a 500 when
  * it cannot). body's contents are taken (may be NULL). */
-void broker_send_reply(struct broker *b, struct evhttp_request *req, int status,
-                       const char *reason, struct evbuffer *body);
+void broker_send_reply(struct broker *b, struct evhttp_request *req, int status, const char *reason,
+                       struct evbuffer *body);
 /* Runs fn(b) once the open group has committed (once per fn however often asked; not at all when
  * the commit fails), or at once when no group is open: a signal to another thread or process
  * (the notifier, the other workers) must not reach it before what it announces is visible. */
@@ -96,7 +96,8 @@ int group_commit_defer(struct broker *b, struct evhttp_request *req, group_write
 /* api/peer_wake.c: a transition made by one worker wakes the long-polls parked on the others;
  * each worker's loop calls wake_local(b) when woken. */
 lbx_err peer_wake_pipes(int n, int **wr, int **rd, struct lbx_error *e);
-lbx_err peer_wake_start(struct broker *b, void (*wake_local)(struct broker *b), struct lbx_error *e);
+lbx_err peer_wake_start(struct broker *b, void (*wake_local)(struct broker *b),
+                        struct lbx_error *e);
 void peer_wake_stop(struct broker *b);
 /* After a commit that made transitions: one byte to every other worker. */
 void peer_wake_send(struct broker *b);
@@ -128,8 +129,9 @@ int refusal_admit(struct broker *b, const char *addr, int64_t now);
 void refusal_flush(struct broker *b, int64_t now);
 void refusal_limiter_free(struct broker *b);
 
-/* crash_point.c, test-only fault injection: LBX_CRASH_POINT=<name> in lockboxd's environment makes it die by
- * SIGKILL at that point (e.g. "approve-before-commit"), so tests can crash it mid-transition. */
+/* crash_point.c, test-only fault injection: LBX_CRASH_POINT=<name> in lockboxd's environment makes
+ * it die by SIGKILL at that point (e.g. "approve-before-commit"), so tests can crash it
+ * mid-transition. */
 void broker_crash_point(const char *name);
 
 #endif

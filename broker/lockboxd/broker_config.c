@@ -75,7 +75,7 @@ static void set_defaults(struct broker_config *cfg)
     cfg->notify_timeout = 5;
     cfg->workers = 1;
     cfg->tls_session_lifetime = 2 * 3600;
-    cfg->log_level = strdup("info"); /* NULL (no memory) means info as well */
+    cfg->log_level = strdup("info");                       /* NULL (no memory) means info as well */
     cfg->console_web_dir = strdup(BROKER_CONSOLE_WEB_DIR); /* NULL (no memory): the same */
     cfg->console_idle_timeout = 30 * 60;
     cfg->console_session_lifetime = 8 * 3600;
@@ -121,7 +121,8 @@ lbx_err broker_config_listen(const char *listen, const char *where, char *host, 
 /* The address the daemon will bind: split as the server splits it, resolved as it resolves it. */
 static lbx_err check_listen(const char *listen, const char *path, struct lbx_error *e)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char host[256];
@@ -138,8 +139,7 @@ static lbx_err check_listen(const char *listen, const char *path, struct lbx_err
 }
 
 /* The console's keys belong together; its URL is an origin (links and the Origin check). */
-static lbx_err check_console(const struct broker_config *cfg, const char *path,
-                             struct lbx_error *e)
+static lbx_err check_console(const struct broker_config *cfg, const char *path, struct lbx_error *e)
 {
     const char *u = cfg->console_url, *claim = cfg->oidc_identity_claim;
 
@@ -190,7 +190,8 @@ static lbx_err check_required(const struct broker_config *cfg, const char *path,
         return lbx_error_set(e, LBX_ERR_CONFIG, "%s: notify_webhook needs notify_ca", path);
     if (store_backend(cfg->database, NULL) == STORE_BACKEND_NONE)
         return lbx_error_set(e, LBX_ERR_CONFIG,
-                             "%s: database: unsupported URL (a SQLite path or postgresql://)", path);
+                             "%s: database: unsupported URL (a SQLite path or postgresql://)",
+                             path);
     if ((r = check_listen(cfg->listen, path, e)) != LBX_OK)
         return r;
     return check_console(cfg, path, e);

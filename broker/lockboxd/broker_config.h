@@ -16,12 +16,12 @@
 #define BROKER_CONSOLE_WEB_DIR "/usr/share/lockbox/web"
 
 struct broker_config {
-    char *listen;      /* "127.0.0.1:8443"; port 0 picks a free one (see ready_file) */
-    char *ready_file;  /* written with the bound port once serving (optional) */
-    char *tls_cert;    /* server certificate chain (PEM) */
-    char *tls_key;     /* its private key */
-    char *client_ca;   /* the customer CA that issues host client certificates */
-    char *people_ca;   /* a separate CA for people's client certificates (optional) */
+    char *listen;     /* "127.0.0.1:8443"; port 0 picks a free one (see ready_file) */
+    char *ready_file; /* written with the bound port once serving (optional) */
+    char *tls_cert;   /* server certificate chain (PEM) */
+    char *tls_key;    /* its private key */
+    char *client_ca;  /* the customer CA that issues host client certificates */
+    char *people_ca;  /* a separate CA for people's client certificates (optional) */
     /* How long after its full handshake a TLS session may be resumed (0: no resumption). */
     int64_t tls_session_lifetime;
     char *database;    /* SQLite file (or "sqlite:PATH") */
@@ -52,13 +52,13 @@ struct broker_config {
      * many prefork workers, see workers.c). */
     long workers;
     /* The web console (console.h): on when console_url is set. */
-    char *console_url;      /* its public https origin, e.g. https://lockbox.example.com */
-    char *console_web_dir;  /* its pages (BROKER_CONSOLE_WEB_DIR) */
+    char *console_url;     /* its public https origin, e.g. https://lockbox.example.com */
+    char *console_web_dir; /* its pages (BROKER_CONSOLE_WEB_DIR) */
     int64_t console_idle_timeout, console_session_lifetime;
-    char *oidc_issuer;        /* the customer's OpenID provider */
+    char *oidc_issuer; /* the customer's OpenID provider */
     char *oidc_client_id;
     char *oidc_client_secret;
-    char *oidc_ca;            /* CA bundle the provider's HTTPS is verified against */
+    char *oidc_ca;             /* CA bundle the provider's HTTPS is verified against */
     char *oidc_identity_claim; /* "email" (default) or "sub" */
 };
 

@@ -269,8 +269,7 @@ static lbx_err console_table_init(struct broker *b, struct lbx_error *e)
 {
     if (b->cfg.console_url == NULL)
         return LBX_OK;
-    lbx_info_f("web console at %s (identity provider %s)", b->cfg.console_url,
-               b->cfg.oidc_issuer);
+    lbx_info_f("web console at %s (identity provider %s)", b->cfg.console_url, b->cfg.oidc_issuer);
     return console_table_new(&b->console_table, e);
 }
 

@@ -226,8 +226,12 @@ static int supervise(struct supervisor *s)
 
 int workers_run(struct broker *b, int (*serve)(struct broker *b), void (*reload)(struct broker *b))
 {
-    struct supervisor s = {.b = b, .serve = serve, .reload = reload, .n = (int)b->cfg.workers,
-                           .ready = {-1, -1}, .self = getpid()};
+    struct supervisor s = {.b = b,
+                           .serve = serve,
+                           .reload = reload,
+                           .n = (int)b->cfg.workers,
+                           .ready = {-1, -1},
+                           .self = getpid()};
     struct lbx_error e = {0};
     int i, rc = 1;
 

@@ -9,7 +9,7 @@
 #include "lbx_err.h"
 
 struct lbx_account {
-    char *name;  /* the canonical name NSS returns (pw_name), not what was asked for */
+    char *name; /* the canonical name NSS returns (pw_name), not what was asked for */
     char *shell;
     uid_t uid;
     gid_t gid;

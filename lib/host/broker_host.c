@@ -51,9 +51,9 @@ static void http_opts(const struct lbx_host_config *cfg, long timeout_ms,
 }
 
 /* resume: use (and keep) the host's saved TLS session; 0 for a full handshake of its own. */
-static lbx_err call_tls(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
-                        int resume, const char *method, const char *path, const char *body,
-                        long timeout_ms, struct lbx_http_response *resp, struct lbx_error *e)
+static lbx_err call_tls(const struct lbx_host_config *cfg, struct lbx_http_conn *conn, int resume,
+                        const char *method, const char *path, const char *body, long timeout_ms,
+                        struct lbx_http_response *resp, struct lbx_error *e)
 {
     struct lbx_http_opts o;
     char url[2048], session_file[4096];
@@ -120,9 +120,12 @@ lbx_err lbx_broker_parse_token(long status, const char *body, size_t len,
 
     memset(g, 0, sizeof(*g));
     memset(ref, 0, sizeof(*ref));
-    if (lbx_json_parse_object(body, len, BROKER_MAX_RESPONSE, BROKER_JSON_DEPTH, &o, NULL) != LBX_OK)
-        return lbx_error_set(e, LBX_ERR_HTTP, "broker answered %ld with a body that is not a JSON "
-                             "object", status);
+    if (lbx_json_parse_object(body, len, BROKER_MAX_RESPONSE, BROKER_JSON_DEPTH, &o, NULL) !=
+        LBX_OK)
+        return lbx_error_set(e, LBX_ERR_HTTP,
+                             "broker answered %ld with a body that is not a JSON "
+                             "object",
+                             status);
     if (status != 200) {
         r = parse_refusal(status, o, ref, e);
         goto out;
@@ -178,8 +181,7 @@ lbx_err lbx_broker_request_token(const struct lbx_host_config *cfg, const char *
 }
 
 lbx_err lbx_broker_parse_status(long status, const char *body, size_t len, const char *grant_id,
-                                enum lbx_grant_status *st, int64_t *access_end,
-                                struct lbx_error *e)
+                                enum lbx_grant_status *st, int64_t *access_end, struct lbx_error *e)
 {
     const char *id, *s;
     json_t *o = NULL;
@@ -190,7 +192,8 @@ lbx_err lbx_broker_parse_status(long status, const char *body, size_t len, const
                              "broker answered %ld for grant %s", status, grant_id);
     if (status != 200)
         return lbx_error_set(e, LBX_ERR_HTTP, "broker answered %ld", status);
-    if (lbx_json_parse_object(body, len, BROKER_MAX_RESPONSE, BROKER_JSON_DEPTH, &o, NULL) != LBX_OK ||
+    if (lbx_json_parse_object(body, len, BROKER_MAX_RESPONSE, BROKER_JSON_DEPTH, &o, NULL) !=
+            LBX_OK ||
         lbx_json_get_string(o, "grant_id", &id) != LBX_OK || strcmp(id, grant_id) != 0 ||
         lbx_json_get_string(o, "status", &s) != LBX_OK ||
         lbx_json_get_int(o, "access_end", access_end) != LBX_OK) {
@@ -241,9 +244,10 @@ static lbx_err identity_refused(long status, const json_t *o, struct lbx_error *
         copy_member(o, "error", code, sizeof(code));
         copy_member(o, "message", message, sizeof(message));
     }
-    return lbx_error_set(e, status == 401 ? LBX_ERR_AUTH
-                            : status == 403 ? LBX_ERR_FORBIDDEN
-                                            : LBX_ERR_HTTP,
+    return lbx_error_set(e,
+                         status == 401   ? LBX_ERR_AUTH
+                         : status == 403 ? LBX_ERR_FORBIDDEN
+                                         : LBX_ERR_HTTP,
                          "broker answered %ld%s%s%s%s", status, code[0] ? " " : "", code,
                          message[0] ? ": " : "", message);
 }
@@ -267,8 +271,8 @@ lbx_err lbx_broker_parse_identity(long status, const char *body, size_t len,
         copy_member(o, "issuer", id->issuer, sizeof(id->issuer));
         copy_member(o, "kid", id->kid, sizeof(id->kid));
     }
-    if (!lbx_broker_id_valid(id->host) || id->issuer[0] == '\0' ||
-        strlen(id->kid) != LBX_KID_LEN || !lbx_broker_id_valid(id->kid))
+    if (!lbx_broker_id_valid(id->host) || id->issuer[0] == '\0' || strlen(id->kid) != LBX_KID_LEN ||
+        !lbx_broker_id_valid(id->kid))
         r = lbx_error_set(e, LBX_ERR_HTTP, "broker identity answer: missing or malformed member");
 out:
     if (r != LBX_OK)
@@ -296,9 +300,8 @@ lbx_err lbx_broker_host_identity(const struct lbx_host_config *cfg, long timeout
 
 static char *event_body(const struct lbx_session_event *ev)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "grant_id", ev->grant_id, "login",
-                          ev->login, "session", ev->session, "event", ev->event, "time",
-                          (json_int_t)ev->time);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "grant_id", ev->grant_id, "login", ev->login,
+                          "session", ev->session, "event", ev->event, "time", (json_int_t)ev->time);
     char *text;
 
     if (o == NULL)
@@ -342,8 +345,8 @@ static lbx_err spool_write(const struct lbx_host_config *cfg, const struct lbx_s
 }
 
 lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
-                                  const struct lbx_session_event *ev, long timeout_ms,
-                                  int *spooled, struct lbx_error *e)
+                                  const struct lbx_session_event *ev, long timeout_ms, int *spooled,
+                                  struct lbx_error *e)
 {
     char *body;
     lbx_err r = LBX_OK;
@@ -391,7 +394,8 @@ int lbx_broker_spool_flush(const struct lbx_host_config *cfg, struct lbx_http_co
     for (i = 0; i < n; i++) {
         snprintf(path, sizeof(path), "%s/%s", cfg->spool_dir, names[i]->d_name);
         if (sent >= 0 && i < SPOOL_MAX_FILES &&
-            lbx_file_read(path, LBX_FILE_SECRET, BROKER_MAX_RESPONSE, &body, NULL, NULL) == LBX_OK) {
+            lbx_file_read(path, LBX_FILE_SECRET, BROKER_MAX_RESPONSE, &body, NULL, NULL) ==
+                LBX_OK) {
             sent = post_event(cfg, conn, body, timeout_ms);
             free(body);
             if (sent >= 0 && unlink(path) == 0) {

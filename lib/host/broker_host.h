@@ -68,8 +68,8 @@ lbx_err lbx_broker_grant_status(const struct lbx_host_config *cfg, struct lbx_ht
 /* POSTs the event; when the broker cannot take it, writes it to cfg->spool_dir and returns
  * LBX_OK with *spooled = 1 (an event is lost only if the spool itself fails). */
 lbx_err lbx_broker_report_session(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,
-                                  const struct lbx_session_event *ev, long timeout_ms,
-                                  int *spooled, struct lbx_error *e);
+                                  const struct lbx_session_event *ev, long timeout_ms, int *spooled,
+                                  struct lbx_error *e);
 /* Sends spooled events, oldest first, stopping at the first transport failure; an event the
  * broker refuses (4xx) is dropped and counted in *dropped. Returns how many are still spooled. */
 int lbx_broker_spool_flush(const struct lbx_host_config *cfg, struct lbx_http_conn *conn,

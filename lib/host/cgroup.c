@@ -116,7 +116,8 @@ lbx_err lbx_cgroup_parse_proc(const char *text, enum lbx_cgroup_kind kind, char 
         nl = strchr(p, '\n');
         n = nl ? (size_t)(nl - p) : strlen(p);
         /* "hierarchy-id:controllers:path" — the path may itself contain ':'. */
-        if ((c1 = memchr(p, ':', n)) == NULL || (c2 = memchr(c1 + 1, ':', n - (c1 + 1 - p))) == NULL)
+        if ((c1 = memchr(p, ':', n)) == NULL ||
+            (c2 = memchr(c1 + 1, ':', n - (c1 + 1 - p))) == NULL)
             continue;
         if ((size_t)(c2 - c1 - 1) >= sizeof(ctrl))
             continue;
@@ -172,8 +173,8 @@ static lbx_err plan_logind(const struct lbx_cgroup_mounts *m, struct lbx_cgroup 
     return LBX_OK;
 }
 
-lbx_err lbx_cgroup_plan(const char *mode, const char *name, const char *sid,
-                        struct lbx_cgroup *cg, struct lbx_error *e)
+lbx_err lbx_cgroup_plan(const char *mode, const char *name, const char *sid, struct lbx_cgroup *cg,
+                        struct lbx_error *e)
 {
     struct lbx_cgroup_mounts m;
     const char *mount = NULL;
@@ -374,8 +375,7 @@ lbx_err lbx_cgroup_kill(const struct lbx_cgroup *cg, int timeout_ms, struct lbx_
     }
     if (wait_empty(cg, 0))
         return LBX_OK;
-    return lbx_error_set(e, LBX_ERR_SYSTEM, "%s%s: processes left after kill", cg->mount,
-                         cg->path);
+    return lbx_error_set(e, LBX_ERR_SYSTEM, "%s%s: processes left after kill", cg->mount, cg->path);
 }
 
 static int kept(pid_t pid, const pid_t *keep, int nkeep)

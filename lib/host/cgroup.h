@@ -49,8 +49,8 @@ lbx_err lbx_cgroup_of_pid(pid_t pid, enum lbx_cgroup_kind kind, char *out, size_
 
 /* Decides where a new session of the calling process goes. mode: "auto", "v2", "freezer".
  * For v2/freezer the cgroup is /<name>/<sid>; for logind it is the caller's scope. */
-lbx_err lbx_cgroup_plan(const char *mode, const char *name, const char *sid,
-                        struct lbx_cgroup *cg, struct lbx_error *e);
+lbx_err lbx_cgroup_plan(const char *mode, const char *name, const char *sid, struct lbx_cgroup *cg,
+                        struct lbx_error *e);
 
 /* mkdir of /<name> (0755) and the session cgroup; a session cgroup that already exists is an
  * error (a sid is never reused). No-op for logind. */

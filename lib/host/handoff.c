@@ -12,8 +12,8 @@
 int lbx_handoff_path(const char *pending_dir, uid_t uid, pid_t pid, uint64_t start, char *buf,
                      size_t len)
 {
-    int n = snprintf(buf, len, "%s/%lu-%ld-%llu.json", pending_dir, (unsigned long)uid,
-                     (long)pid, (unsigned long long)start);
+    int n = snprintf(buf, len, "%s/%lu-%ld-%llu.json", pending_dir, (unsigned long)uid, (long)pid,
+                     (unsigned long long)start);
 
     return n > 0 && (size_t)n < len ? 0 : -1;
 }

@@ -10,19 +10,44 @@
 #include "token.h"
 
 #define F(name) offsetof(struct lbx_host_config, name)
-#define S(name) {#name, LBX_OPT_STRING, F(name), 0, 0}
-#define D(name, min, max) {#name, LBX_OPT_DURATION, F(name), min, max}
-#define B(name) {#name, LBX_OPT_BOOL, F(name), 0, 1}
+#define S(name)                                                                                    \
+    {                                                                                              \
+#name, LBX_OPT_STRING, F(name), 0, 0                                                       \
+    }
+#define D(name, min, max)                                                                          \
+    {                                                                                              \
+#name, LBX_OPT_DURATION, F(name), min, max                                                 \
+    }
+#define B(name)                                                                                    \
+    {                                                                                              \
+#name, LBX_OPT_BOOL, F(name), 0, 1                                                         \
+    }
 
 static const struct lbx_opt host_opts[] = {
-    S(config),        S(broker_url),   S(ca_file),     S(cert_file),
-    S(key_file),      S(host_id),      S(issuer),      S(trusted_keys),
-    S(support_group), S(record_group), S(run_dir),     S(record_dir),
-    S(spool_dir),     S(reaper_path),  S(cgroup_name), S(cgroup_mode),   S(session_shell),
+    S(config),
+    S(broker_url),
+    S(ca_file),
+    S(cert_file),
+    S(key_file),
+    S(host_id),
+    S(issuer),
+    S(trusted_keys),
+    S(support_group),
+    S(record_group),
+    S(run_dir),
+    S(record_dir),
+    S(spool_dir),
+    S(reaper_path),
+    S(cgroup_name),
+    S(cgroup_mode),
+    S(session_shell),
     D(timeout, 1, 30),
-    D(leeway, 0, LBX_LEEWAY_MAX),      D(poll_interval, 1, 300),
-    D(long_poll, 0, 60),               B(allow_file_transfer),
-    B(debug),         {NULL, 0, 0, 0, 0},
+    D(leeway, 0, LBX_LEEWAY_MAX),
+    D(poll_interval, 1, 300),
+    D(long_poll, 0, 60),
+    B(allow_file_transfer),
+    B(debug),
+    {NULL, 0, 0, 0, 0},
 };
 
 static lbx_err set_default(char **field, const char *value)
@@ -147,8 +172,7 @@ void lbx_host_config_free(struct lbx_host_config *c)
 
 lbx_err lbx_host_config_require_broker(const struct lbx_host_config *c, struct lbx_error *e)
 {
-    if (c->broker_url == NULL || c->ca_file == NULL || c->cert_file == NULL ||
-        c->key_file == NULL)
+    if (c->broker_url == NULL || c->ca_file == NULL || c->cert_file == NULL || c->key_file == NULL)
         return lbx_error_set(e, LBX_ERR_CONFIG,
                              "broker_url, ca_file, cert_file and key_file must be set");
     return LBX_OK;
@@ -187,8 +211,7 @@ static int scan_file_group(const char *path, char *out, unsigned outlen)
     return found;
 }
 
-int lbx_host_config_fallback_groups(int argc, const char **argv,
-                                    char out[LBX_FALLBACK_GROUPS][256])
+int lbx_host_config_fallback_groups(int argc, const char **argv, char out[LBX_FALLBACK_GROUPS][256])
 {
     const char *path = LBX_HOST_CONFIG_PATH;
     int i, n = 0;

@@ -104,13 +104,14 @@ static lbx_err parse_fields(const json_t *o, struct lbx_session_record *rec)
     char kind[16];
     lbx_err r;
 
-    if ((r = get_fixed(o, "sid", rec->sid, sizeof(rec->sid))) || (r = get_dup(o, "user", 1, &rec->user)) ||
-        (r = get_num(o, "uid", &uid)) || (r = get_dup(o, "token", 0, &rec->token)) ||
+    if ((r = get_fixed(o, "sid", rec->sid, sizeof(rec->sid))) ||
+        (r = get_dup(o, "user", 1, &rec->user)) || (r = get_num(o, "uid", &uid)) ||
+        (r = get_dup(o, "token", 0, &rec->token)) ||
         (r = get_dup(o, "grant_id", 1, &rec->grant_id)) ||
         (r = get_dup(o, "request_id", 0, &rec->request_id)) ||
         (r = get_dup(o, "ticket", 0, &rec->ticket)) ||
-        (r = get_dup(o, "approved_by", 0, &rec->approved_by)) || (r = get_num(o, "exp", &rec->exp)) ||
-        (r = get_num(o, "created", &rec->created)) ||
+        (r = get_dup(o, "approved_by", 0, &rec->approved_by)) ||
+        (r = get_num(o, "exp", &rec->exp)) || (r = get_num(o, "created", &rec->created)) ||
         (r = get_fixed(o, "cgroup_kind", kind, sizeof(kind))) ||
         (r = get_fixed(o, "cgroup_mount", rec->cgroup.mount, sizeof(rec->cgroup.mount))) ||
         (r = get_fixed(o, "cgroup_path", rec->cgroup.path, sizeof(rec->cgroup.path))) ||
@@ -328,7 +329,8 @@ static void count_holder(const struct lbx_session_record *r, void *arg)
         !lbx_proc_is(r->reaper_pid, r->reaper_start))
         return;
     if ((h->except_sid != NULL && strcmp(r->sid, h->except_sid) == 0) ||
-        (h->except_grant != NULL && r->grant_id != NULL && strcmp(r->grant_id, h->except_grant) == 0))
+        (h->except_grant != NULL && r->grant_id != NULL &&
+         strcmp(r->grant_id, h->except_grant) == 0))
         return;
     h->count++;
 }

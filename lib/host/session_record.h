@@ -35,7 +35,7 @@ struct lbx_session_record {
     uint64_t monitor_start;
     pid_t reaper_pid; /* the reaper the module started for this session */
     uint64_t reaper_start;
-    char *ended;      /* NULL while live; "expired" | "revoked" | "exited" | "error" */
+    char *ended; /* NULL while live; "expired" | "revoked" | "exited" | "error" */
     int64_t ended_at;
 };
 

@@ -126,8 +126,8 @@ static char *unit_state(sd_bus *bus, const char *unit)
     const char *path = NULL;
     char *state = NULL;
 
-    if (sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit", &err, &reply, "s",
-                           unit) >= 0 &&
+    if (sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit", &err, &reply, "s", unit) >=
+            0 &&
         sd_bus_message_read(reply, "o", &path) >= 0)
         sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &err, &state);
     sd_bus_error_free(&err);

@@ -66,7 +66,8 @@ static char *peer_key(const struct lbx_url *u, const struct lbx_http_opts *o)
 
     lbx_buf_init(&b, 3 * 4096 + 512);
     if (lbx_buf_printf(&b, "%s\n%s\n%s\n%s\n%s", u->host, u->port, o->ca_file,
-                       o->cert_file ? o->cert_file : "", o->key_file ? o->key_file : "") != LBX_OK) {
+                       o->cert_file ? o->cert_file : "",
+                       o->key_file ? o->key_file : "") != LBX_OK) {
         lbx_buf_free(&b);
         return NULL;
     }
@@ -126,7 +127,8 @@ static lbx_err read_answer(struct lbx_tls_conn *tls, int64_t deadline, struct lb
         if (state == LBX_HTTP_DONE)
             break;
         if (got == 0)
-            return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "connection closed before an answer");
+            return lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE,
+                                 "connection closed before an answer");
     }
     resp->status = a.status;
     *keep = a.keep_alive && got > 0 && a.consumed == raw->len; /* nothing may follow it */
@@ -193,7 +195,8 @@ lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, cons
                          const char *body, struct lbx_http_response *resp, struct lbx_error *e)
 {
     struct lbx_http_conn once = {LBX_TLS_CONN_CLOSED, NULL};
-    int64_t deadline = lbx_monotonic_ms() + (o->timeout_ms ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
+    int64_t deadline =
+        lbx_monotonic_ms() + (o->timeout_ms ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
     struct sigpipe_guard guard;
     struct lbx_buf req;
     struct lbx_url u;
@@ -208,7 +211,8 @@ lbx_err lbx_http_request(const struct lbx_http_opts *o, const char *method, cons
         return r;
     lbx_http_init();
     lbx_buf_init(&req, (body ? strlen(body) : 0) + 8192);
-    if ((r = lbx_http_format_request_typed(&u, method, o->bearer, o->content_type, body, &req, e)) == LBX_OK) {
+    if ((r = lbx_http_format_request_typed(&u, method, o->bearer, o->content_type, body, &req,
+                                           e)) == LBX_OK) {
         sigpipe_block(&guard);
         r = send_request(o->conn ? o->conn : &once, &u, o, &req, deadline, resp, e);
         sigpipe_restore(&guard);

@@ -1,7 +1,7 @@
 /* The one HTTP client: HTTP/1.1 over TLS (OpenSSL), HTTPS only, CA pinned to the configured
  * file, optional client certificate, no proxy, no redirects, one total deadline that includes
- * the name lookup, bounded and strictly parsed answers (lib/net/http_wire.c). Used by the PAM module,
- * the reaper, lockboxctl and the broker's webhooks. */
+ * the name lookup, bounded and strictly parsed answers (lib/net/http_wire.c). Used by the PAM
+ * module, the reaper, lockboxctl and the broker's webhooks. */
 #ifndef LBX_HTTP_CLIENT_H
 #define LBX_HTTP_CLIENT_H
 
@@ -13,16 +13,16 @@
 struct lbx_http_conn;
 
 struct lbx_http_opts {
-    const char *ca_file;   /* trust only this CA bundle (required) */
-    const char *cert_file; /* client certificate for mTLS (optional) */
-    const char *key_file;  /* its private key (optional) */
+    const char *ca_file;          /* trust only this CA bundle (required) */
+    const char *cert_file;        /* client certificate for mTLS (optional) */
+    const char *key_file;         /* its private key (optional) */
     const char *tls_session_file; /* keep the TLS session here and resume it (optional, root-only
                                      file: lib/net/tls_resume.h) */
-    const char *bearer;    /* API token sent as "Authorization: Bearer" (optional) */
-    const char *content_type; /* of the body (NULL: application/json) */
-    long timeout_ms;       /* whole request, DNS included; 0 = 3000 */
-    size_t max_response;   /* 0 = 1 MiB */
-    struct lbx_http_conn *conn; /* reuse this connection (optional; NULL = a fresh one) */
+    const char *bearer;           /* API token sent as "Authorization: Bearer" (optional) */
+    const char *content_type;     /* of the body (NULL: application/json) */
+    long timeout_ms;              /* whole request, DNS included; 0 = 3000 */
+    size_t max_response;          /* 0 = 1 MiB */
+    struct lbx_http_conn *conn;   /* reuse this connection (optional; NULL = a fresh one) */
 };
 
 struct lbx_http_response {
@@ -36,10 +36,10 @@ struct lbx_http_response {
  * request. lbx_http_request calls it too: calling it first only picks where that cost falls. */
 void lbx_http_init(void);
 
-/* method: "GET", "POST", "PUT", "DELETE". body: JSON text (or of opts->content_type) or NULL. Transport failures map to
- * LBX_ERR_BROKER_UNREACHABLE / LBX_ERR_BROKER_TIMEOUT / LBX_ERR_TLS, a malformed answer to
- * LBX_ERR_HTTP, one over max_response to LBX_ERR_TOO_LARGE; any HTTP status is LBX_OK with
- * resp->status set. */
+/* method: "GET", "POST", "PUT", "DELETE". body: JSON text (or of opts->content_type) or NULL.
+ * Transport failures map to LBX_ERR_BROKER_UNREACHABLE / LBX_ERR_BROKER_TIMEOUT / LBX_ERR_TLS, a
+ * malformed answer to LBX_ERR_HTTP, one over max_response to LBX_ERR_TOO_LARGE; any HTTP status is
+ * LBX_OK with resp->status set. */
 lbx_err lbx_http_request(const struct lbx_http_opts *opts, const char *method, const char *url,
                          const char *body, struct lbx_http_response *resp, struct lbx_error *e);
 void lbx_http_response_free(struct lbx_http_response *resp);

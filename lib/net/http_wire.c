@@ -69,7 +69,8 @@ static lbx_err parse_authority(const char *a, size_t n, struct lbx_url *u, struc
         return lbx_error_set(e, LBX_ERR_CONFIG, "bad host in URL");
     memcpy(u->host, host, hlen);
     u->host[hlen] = '\0';
-    u->host_is_ip = inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
+    u->host_is_ip =
+        inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
     if (a[0] == '[' && !(u->host_is_ip && strchr(u->host, ':')))
         return lbx_error_set(e, LBX_ERR_CONFIG, "bad IPv6 address in URL");
     if (!u->host_is_ip && !valid_name(u->host))
@@ -287,7 +288,8 @@ static lbx_err emit(struct lbx_buf *body, const char *p, size_t n, struct lbx_er
 
 static unsigned hex_value(char c)
 {
-    return isdigit((unsigned char)c) ? (unsigned)(c - '0') : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
+    return isdigit((unsigned char)c) ? (unsigned)(c - '0')
+                                     : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
 }
 
 /* One chunk-size line: hex digits, then an optional extension that is ignored. */

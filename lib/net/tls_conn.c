@@ -48,8 +48,8 @@ static lbx_err timed_out(struct lbx_error *e, const char *what)
 /* A name lookup that keeps the deadline: getaddrinfo_a, given up (not waited for) when the
  * deadline passes. A lookup that cannot be cancelled keeps its request, which is leaked on
  * purpose: the resolver thread still writes into it. */
-static lbx_err resolve_name(const struct lbx_url *u, const struct addrinfo *hints,
-                            int64_t deadline, struct addrinfo **res, struct lbx_error *e)
+static lbx_err resolve_name(const struct lbx_url *u, const struct addrinfo *hints, int64_t deadline,
+                            struct addrinfo **res, struct lbx_error *e)
 {
     struct gaicb *req = calloc(1, sizeof(*req));
     struct addrinfo *h = malloc(sizeof(*h));
@@ -65,7 +65,8 @@ static lbx_err resolve_name(const struct lbx_url *u, const struct addrinfo *hint
     *h = *hints;
     *req = (struct gaicb){.ar_name = name, .ar_service = port, .ar_request = h};
     if ((rc = getaddrinfo_a(GAI_NOWAIT, &req, 1, NULL)) == 0) {
-        while ((rc = gai_error(req)) == EAI_INPROGRESS && (left = deadline - lbx_monotonic_ms()) > 0) {
+        while ((rc = gai_error(req)) == EAI_INPROGRESS &&
+               (left = deadline - lbx_monotonic_ms()) > 0) {
             ts = (struct timespec){left / 1000, (left % 1000) * 1000000};
             gai_suspend((const struct gaicb *const *)&req, 1, &ts);
         }
@@ -84,7 +85,8 @@ static lbx_err resolve_name(const struct lbx_url *u, const struct addrinfo *hint
 static lbx_err resolve(const struct lbx_url *u, int64_t deadline, struct addrinfo **res,
                        struct lbx_error *e)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
     int rc;
 
@@ -163,9 +165,9 @@ struct tls_state {
     int loaded;                        /* the CA file, certificate and key are on the session */
     lbx_err load_code;                 /* a late load's failure, told instead of the handshake's */
     struct lbx_error load_error;
-    STACK_OF(X509) * trusted;          /* a late load's CA certificates */
+    STACK_OF(X509) * trusted; /* a late load's CA certificates */
     char *session_file;
-    char tag[LBX_TLS_RESUME_TAG_MAX];  /* "" = nothing offered or kept */
+    char tag[LBX_TLS_RESUME_TAG_MAX];   /* "" = nothing offered or kept */
     long offered_time, offered_timeout; /* the session offered; offered_time 0: none */
     int saved;
 };
@@ -196,7 +198,8 @@ static SSL_CTX *bare_ctx(void)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
         SSL_CTX_set_cert_verify_callback(ctx, verify_server, NULL);
         /* Sessions go to the connection's file (on_new_session), never to a cache in memory. */
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_set_session_cache_mode(ctx,
+                                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
         SSL_CTX_sess_set_new_cb(ctx, on_new_session);
     }
     return ctx;
@@ -271,8 +274,8 @@ static void complete_chain(SSL *ssl)
  * client certificate. OpenSSL looks for both on the connection only when the server's flight is
  * processed: the server's certificate is verified against the connection's verify store, the
  * client certificate is taken when the CertificateRequest is (TLS 1.2 and 1.3). */
-static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id,
-                             STACK_OF(X509) * *trusted, struct lbx_error *e)
+static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id, STACK_OF(X509) * *trusted,
+                             struct lbx_error *e)
 {
     X509_STORE *store;
     int ok;
@@ -280,7 +283,8 @@ static lbx_err load_identity(SSL *ssl, const struct lbx_tls_identity *id,
     ERR_clear_error(); /* the reason told is the load's own */
     store = X509_STORE_new();
     ok = store != NULL && X509_STORE_load_file(store, id->ca_file) == 1 &&
-         SSL_set1_verify_cert_store(ssl, store) == 1 && SSL_set1_chain_cert_store(ssl, store) == 1 &&
+         SSL_set1_verify_cert_store(ssl, store) == 1 &&
+         SSL_set1_chain_cert_store(ssl, store) == 1 &&
          (trusted == NULL || (*trusted = X509_STORE_get1_all_certs(store)) != NULL);
     X509_STORE_free(store);
     if (!ok)
@@ -357,8 +361,8 @@ static lbx_err attach_state(struct lbx_tls_conn *c, const struct lbx_url *u,
     }
     c->state = st;
     st->id = id;
-    if (id->session_file == NULL || lbx_tls_resume_tag(u->host, u->port, files, 3, st->tag,
-                                                       sizeof(st->tag)) != 0) {
+    if (id->session_file == NULL ||
+        lbx_tls_resume_tag(u->host, u->port, files, 3, st->tag, sizeof(st->tag)) != 0) {
         st->tag[0] = '\0';
         return LBX_OK;
     }
@@ -388,9 +392,9 @@ static lbx_err tls_wait(struct lbx_tls_conn *c, int rc, int64_t deadline, const 
         if (ready > 0)
             return LBX_OK;
         ERR_clear_error();
-        return ready == 0 ? timed_out(e, what)
-                          : lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "%s: %s", what,
-                                          strerror(errno));
+        return ready == 0
+                   ? timed_out(e, what)
+                   : lbx_error_set(e, LBX_ERR_BROKER_UNREACHABLE, "%s: %s", what, strerror(errno));
     }
     if ((verify = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
         ERR_clear_error();
@@ -515,7 +519,8 @@ lbx_err lbx_tls_write(struct lbx_tls_conn *c, const char *p, size_t n, int64_t d
         if ((rc = SSL_write_ex(c->ssl, p, n, &done)) == 1) {
             p += done;
             n -= done;
-        } else if ((r = tls_wait(c, rc, deadline, "sending the request", LBX_ERR_BROKER_UNREACHABLE, e)) != LBX_OK) {
+        } else if ((r = tls_wait(c, rc, deadline, "sending the request", LBX_ERR_BROKER_UNREACHABLE,
+                                 e)) != LBX_OK) {
             return r;
         }
     }
@@ -536,7 +541,8 @@ lbx_err lbx_tls_read(struct lbx_tls_conn *c, char *p, size_t cap, size_t *got, i
             *got = 0;
             return LBX_OK;
         }
-        if ((r = tls_wait(c, rc, deadline, "reading the answer", LBX_ERR_BROKER_UNREACHABLE, e)) != LBX_OK)
+        if ((r = tls_wait(c, rc, deadline, "reading the answer", LBX_ERR_BROKER_UNREACHABLE, e)) !=
+            LBX_OK)
             return r;
     }
 }

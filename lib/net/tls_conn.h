@@ -16,18 +16,21 @@
 struct lbx_tls_conn {
     int fd; /* -1 when closed */
     void *ssl;
-    void *state;  /* the handshake's files and the session to keep (tls_conn.c) */
-    int resumed;  /* the handshake resumed a saved session */
+    void *state; /* the handshake's files and the session to keep (tls_conn.c) */
+    int resumed; /* the handshake resumed a saved session */
 };
 
 struct lbx_tls_identity {
-    const char *ca_file;   /* required */
-    const char *cert_file; /* optional client certificate (chain, PEM) */
-    const char *key_file;  /* its key; NULL = in cert_file */
+    const char *ca_file;      /* required */
+    const char *cert_file;    /* optional client certificate (chain, PEM) */
+    const char *key_file;     /* its key; NULL = in cert_file */
     const char *session_file; /* optional: the session kept for resumption (lib/net/tls_resume.h) */
 };
 
-#define LBX_TLS_CONN_CLOSED {-1, NULL, NULL, 0}
+#define LBX_TLS_CONN_CLOSED                                                                        \
+    {                                                                                              \
+        -1, NULL, NULL, 0                                                                          \
+    }
 
 /* Makes the process's one client TLS context (bare: the CA file, certificate and key go on each
  * connection), shared by every connection and thread. OpenSSL 3 builds its algorithm tables the
@@ -38,10 +41,10 @@ void lbx_tls_warm(void);
 
 /* The ClientHello leaves before the CA file, the certificate and the key are loaded: they load
  * while the server computes its answer. With a saved session to offer (id->session_file) they
- * are not loaded at all unless the server declines it and sends its certificate. A file that cannot be loaded is still the error (named,
- * before any request is sent), even when the network failed too. Errors:
- * LBX_ERR_BROKER_TIMEOUT when the deadline passes, LBX_ERR_BROKER_UNREACHABLE (name, connect),
- * LBX_ERR_TLS (files, handshake, verification). */
+ * are not loaded at all unless the server declines it and sends its certificate. A file that cannot
+ * be loaded is still the error (named, before any request is sent), even when the network failed
+ * too. Errors: LBX_ERR_BROKER_TIMEOUT when the deadline passes, LBX_ERR_BROKER_UNREACHABLE (name,
+ * connect), LBX_ERR_TLS (files, handshake, verification). */
 lbx_err lbx_tls_open(struct lbx_tls_conn *c, const struct lbx_url *u,
                      const struct lbx_tls_identity *id, int64_t deadline, struct lbx_error *e);
 lbx_err lbx_tls_write(struct lbx_tls_conn *c, const char *p, size_t n, int64_t deadline,

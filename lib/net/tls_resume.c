@@ -58,8 +58,9 @@ static int usable(const SSL_SESSION *sess)
 {
     long age = (long)time(NULL) - SSL_SESSION_get_time(sess);
 
-    return SSL_SESSION_is_resumable(sess) && SSL_SESSION_get_protocol_version(sess) >= TLS1_2_VERSION &&
-           age >= 0 && age < SSL_SESSION_get_timeout(sess);
+    return SSL_SESSION_is_resumable(sess) &&
+           SSL_SESSION_get_protocol_version(sess) >= TLS1_2_VERSION && age >= 0 &&
+           age < SSL_SESSION_get_timeout(sess);
 }
 
 SSL_SESSION *lbx_tls_resume_load(const char *path, const char *tag)

@@ -18,7 +18,8 @@ struct lbx_buf {
 
 void lbx_buf_init(struct lbx_buf *b, size_t max);
 lbx_err lbx_buf_append(struct lbx_buf *b, const void *data, size_t len);
-lbx_err lbx_buf_printf(struct lbx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+lbx_err lbx_buf_printf(struct lbx_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Hands the NUL-terminated contents to the caller and resets b. */
 char *lbx_buf_steal(struct lbx_buf *b);
 void lbx_buf_reset(struct lbx_buf *b);

@@ -5,8 +5,8 @@
  * double quotes is taken as written ('#' and blanks included; it cannot hold a quote); a bare
  * value holds no quote and loses the blanks around it. A value is never empty. Keys are
  * described by a table; an unknown key, a bad value or a repeated key is an error that names
- * file:line. A CR before the line end is allowed, any other control character but tab is not. Both module arguments and the file land
- * in the same struct through the same table. */
+ * file:line. A CR before the line end is allowed, any other control character but tab is not. Both
+ * module arguments and the file land in the same struct through the same table. */
 #ifndef LBX_CONFIG_H
 #define LBX_CONFIG_H
 

@@ -25,12 +25,27 @@ lbx_err lbx_duration_parse(const char *s, int64_t *seconds)
         if (digits == 0)
             return LBX_ERR_ARG;
         switch (*s) {
-        case '\0': unit = 1; break;
-        case 's': unit = 1; s++; break;
-        case 'm': unit = 60; s++; break;
-        case 'h': unit = 3600; s++; break;
-        case 'd': unit = 86400; s++; break;
-        default: return LBX_ERR_ARG;
+        case '\0':
+            unit = 1;
+            break;
+        case 's':
+            unit = 1;
+            s++;
+            break;
+        case 'm':
+            unit = 60;
+            s++;
+            break;
+        case 'h':
+            unit = 3600;
+            s++;
+            break;
+        case 'd':
+            unit = 86400;
+            s++;
+            break;
+        default:
+            return LBX_ERR_ARG;
         }
         total += n * unit;
         if (total > DURATION_MAX_SECONDS)

@@ -42,8 +42,9 @@ lbx_err lbx_file_check_fd(int fd, const char *path, enum lbx_file_trust trust, s
             return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: owned by uid %u, not %u", path,
                                  (unsigned)st.st_uid, (unsigned)me);
         if (st.st_mode & (S_IRWXG | S_IRWXO))
-            return lbx_error_set(e, LBX_ERR_FILE_PERM, "%s: accessible by group or others (mode %04o)",
-                                 path, (unsigned)(st.st_mode & 07777));
+            return lbx_error_set(e, LBX_ERR_FILE_PERM,
+                                 "%s: accessible by group or others (mode %04o)", path,
+                                 (unsigned)(st.st_mode & 07777));
         break;
     }
     return LBX_OK;

@@ -103,7 +103,8 @@ lbx_err lbx_json_only_keys(const json_t *obj, const char *const *allowed, struct
     char shown[65];
     size_t i;
 
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         for (i = 0; allowed[i] != NULL; i++)
             if (strcmp(key, allowed[i]) == 0)
                 break;

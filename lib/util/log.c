@@ -149,12 +149,20 @@ static char *quote_value(char *dst, size_t dstlen, const char *src)
 static const char *level_name(int level)
 {
     switch (level) {
-    case LOG_EMERG: case LOG_ALERT: case LOG_CRIT: return "crit";
-    case LOG_ERR: return "error";
-    case LOG_WARNING: return "warn";
-    case LOG_NOTICE: return "notice";
-    case LOG_INFO: return "info";
-    default: return "debug";
+    case LOG_EMERG:
+    case LOG_ALERT:
+    case LOG_CRIT:
+        return "crit";
+    case LOG_ERR:
+        return "error";
+    case LOG_WARNING:
+        return "warn";
+    case LOG_NOTICE:
+        return "notice";
+    case LOG_INFO:
+        return "info";
+    default:
+        return "debug";
     }
 }
 

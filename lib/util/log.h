@@ -15,7 +15,8 @@ enum lbx_log_sink {
 
 void lbx_log_init(const char *ident, enum lbx_log_sink sink, int max_level);
 void lbx_log_set_level(int max_level);
-void lbx_log(int level, const char *func, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lbx_log(int level, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define lbx_error_f(...) lbx_log(LOG_ERR, __func__, __VA_ARGS__)
 #define lbx_warn_f(...) lbx_log(LOG_WARNING, __func__, __VA_ARGS__)

@@ -23,8 +23,8 @@ static int check_files(const struct lbx_host_config *cfg)
 {
     const struct {
         const char *key, *path;
-    } files[] = {{"ca_file", cfg->ca_file}, {"cert_file", cfg->cert_file},
-                 {"key_file", cfg->key_file}};
+    } files[] = {
+        {"ca_file", cfg->ca_file}, {"cert_file", cfg->cert_file}, {"key_file", cfg->key_file}};
     struct lbx_error e = {0};
     struct stat st;
     char *pem = NULL;
@@ -107,8 +107,8 @@ static int check_broker(const struct lbx_host_config *cfg, struct lbx_broker_ide
                       "refused (set host_id, or enroll again)",
                       cfg->host_id, id->host);
     if (strcmp(id->issuer, cfg->issuer) != 0)
-        check_problem("the broker issues tokens as '%s', host.conf expects issuer '%s'",
-                      id->issuer, cfg->issuer);
+        check_problem("the broker issues tokens as '%s', host.conf expects issuer '%s'", id->issuer,
+                      cfg->issuer);
     return 1;
 }
 

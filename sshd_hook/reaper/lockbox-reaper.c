@@ -292,8 +292,9 @@ static int run(struct lbx_reaper *rp)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL); /* before the thread starts: it inherits the mask */
-    if ((tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC)) < 0 || arm_timer(tfd, rp->rec.exp) != 0 ||
-        (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
+    if ((tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC)) < 0 ||
+        arm_timer(tfd, rp->rec.exp) != 0 || (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 ||
+        pipe2(pipefd, O_CLOEXEC) != 0) {
         lbx_error_f("timer setup: %s", strerror(errno));
         return SETUP_TEARDOWN;
     }
@@ -339,8 +340,8 @@ int main(int argc, char **argv)
     int rc = 1;
 
     memset(&rp, 0, sizeof(rp));
-    lbx_log_init("lockbox-reaper", getenv("LOCKBOX_REAPER_STDERR") ? LBX_LOG_STDERR : LBX_LOG_SYSLOG,
-                 LOG_INFO);
+    lbx_log_init("lockbox-reaper",
+                 getenv("LOCKBOX_REAPER_STDERR") ? LBX_LOG_STDERR : LBX_LOG_SYSLOG, LOG_INFO);
     if (parse_args(argc, argv, &a) != 0) {
         fprintf(stderr, "usage: lockbox-reaper --session SID [--go-fd N] [-- key=value ...]\n");
         return 2;

@@ -33,7 +33,7 @@ extern const char lbx_hook_path[];
 /* recording.c */
 struct lbx_recording {
     FILE *f;
-    double started; /* CLOCK_REALTIME seconds */
+    double started;         /* CLOCK_REALTIME seconds */
     unsigned char carry[4]; /* an incomplete UTF-8 sequence held for the next chunk */
     size_t ncarry;
 };

@@ -181,8 +181,7 @@ int main(int argc, char **argv)
     if ((why = unguarded_reason(&h)) != NULL) {
         lbx_hook_say("%s; refusing", why);
         rc = 1;
-    } else if (h.command != NULL && !h.cfg.allow_file_transfer &&
-               lbx_is_file_transfer(h.command)) {
+    } else if (h.command != NULL && !h.cfg.allow_file_transfer && lbx_is_file_transfer(h.command)) {
         lbx_hook_say("file transfer is not allowed on this host; refusing");
         rc = 1;
     } else {

@@ -71,8 +71,9 @@ static void banner(struct pty_state *s)
     utc(r->exp, until, sizeof(until));
     lbx_duration_format(r->exp - time(NULL), left, sizeof(left));
     say(s, "lockbox: support session for %s under grant %s\r\n", r->user, r->grant_id);
-    say(s, "lockbox: request %s, ticket %s, approved by %s\r\n", r->request_id ? r->request_id : "-",
-        r->ticket ? r->ticket : "-", r->approved_by ? r->approved_by : "-");
+    say(s, "lockbox: request %s, ticket %s, approved by %s\r\n",
+        r->request_id ? r->request_id : "-", r->ticket ? r->ticket : "-",
+        r->approved_by ? r->approved_by : "-");
     say(s, "lockbox: access ends %s (%s left); this session is recorded\r\n", until, left);
 }
 
@@ -82,8 +83,7 @@ static void arm_next_warning(struct pty_state *s)
     struct itimerspec its = {{0, 0}, {0, 0}};
     int64_t now = (int64_t)lbx_now();
 
-    while (warn_before[s->next_warning] > 0 &&
-           s->h->rec.exp - warn_before[s->next_warning] <= now)
+    while (warn_before[s->next_warning] > 0 && s->h->rec.exp - warn_before[s->next_warning] <= now)
         s->next_warning++; /* already past: a login late in the grant gets no stale warnings */
     if (warn_before[s->next_warning] > 0)
         its.it_value.tv_sec = (time_t)(s->h->rec.exp - warn_before[s->next_warning]);
@@ -170,7 +170,9 @@ static int pump(int from, int to, struct lbx_recording *rc)
 
 static void relay(struct pty_state *s)
 {
-    struct pollfd p[4] = {{STDIN_FILENO, POLLIN, 0}, {s->master, POLLIN, 0}, {s->sfd, POLLIN, 0},
+    struct pollfd p[4] = {{STDIN_FILENO, POLLIN, 0},
+                          {s->master, POLLIN, 0},
+                          {s->sfd, POLLIN, 0},
                           {s->tfd, POLLIN, 0}};
 
     for (;;) {

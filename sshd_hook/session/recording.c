@@ -80,8 +80,8 @@ int lbx_cast_header(struct lbx_recording *rc, const struct lbx_hook *h, int cols
              h->rec.grant_id);
     env = json_pack("{s:s, s:s}", "SHELL", h->shell, "TERM", term ? term : "");
     write_json_line(rc, json_pack("{s:i, s:i, s:i, s:I, s:s, s:o}", "version", 2, "width",
-                                  cols > 0 ? cols : 80, "height", rows > 0 ? rows : 24,
-                                  "timestamp", (json_int_t)rc->started, "title", title, "env",
+                                  cols > 0 ? cols : 80, "height", rows > 0 ? rows : 24, "timestamp",
+                                  (json_int_t)rc->started, "title", title, "env",
                                   env ? env : json_object()));
     return rc->f != NULL && !ferror(rc->f) ? 0 : -1;
 }

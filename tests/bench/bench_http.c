@@ -471,32 +471,66 @@ static int setup_tls(struct cfg *c)
 static int parse(int argc, char **argv, struct cfg *c)
 {
     static const struct option lo[] = {
-        {"url", 1, 0, 'u'},    {"ca", 1, 0, 'a'},     {"cert", 1, 0, 'C'},   {"key", 1, 0, 'K'},
-        {"bearer", 1, 0, 'b'}, {"fresh", 0, 0, 'f'},  {"expect", 1, 0, 'e'}, {"name", 1, 0, 'N'},
-        {"samples", 1, 0, 's'}, {"expect-text", 1, 0, 'T'}, {"timeout", 1, 0, 'o'}, {0, 0, 0, 0}};
+        {"url", 1, 0, 'u'},         {"ca", 1, 0, 'a'},      {"cert", 1, 0, 'C'},
+        {"key", 1, 0, 'K'},         {"bearer", 1, 0, 'b'},  {"fresh", 0, 0, 'f'},
+        {"expect", 1, 0, 'e'},      {"name", 1, 0, 'N'},    {"samples", 1, 0, 's'},
+        {"expect-text", 1, 0, 'T'}, {"timeout", 1, 0, 'o'}, {0, 0, 0, 0}};
     int o;
 
-    *c = (struct cfg){.method = "POST", .name = "http", .clients = 1, .expect = 200,
-                      .timeout_ms = 10000};
+    *c = (struct cfg){
+        .method = "POST", .name = "http", .clients = 1, .expect = 200, .timeout_ms = 10000};
     while ((o = getopt_long(argc, argv, "X:d:c:t:n:", lo, NULL)) != -1) {
         switch (o) {
-        case 'u': c->url = optarg; break;
-        case 'a': c->ca = optarg; break;
-        case 'C': c->cert = optarg; break;
-        case 'K': c->key = optarg; break;
-        case 'b': c->bearer = optarg; break;
-        case 'f': c->fresh = 1; break;
-        case 'e': c->expect = atol(optarg); break;
-        case 'N': c->name = optarg; break;
-        case 's': c->samples = optarg; break;
-        case 'T': c->expect_text = optarg; break;
-        case 'X': c->method = optarg; break;
-        case 'd': c->body = optarg; break;
-        case 'c': c->clients = atoi(optarg); break;
-        case 't': c->seconds = atof(optarg); break;
-        case 'n': c->per_client = atoi(optarg); break;
-        case 'o': c->timeout_ms = atof(optarg) * 1e3; break;
-        default: return -1;
+        case 'u':
+            c->url = optarg;
+            break;
+        case 'a':
+            c->ca = optarg;
+            break;
+        case 'C':
+            c->cert = optarg;
+            break;
+        case 'K':
+            c->key = optarg;
+            break;
+        case 'b':
+            c->bearer = optarg;
+            break;
+        case 'f':
+            c->fresh = 1;
+            break;
+        case 'e':
+            c->expect = atol(optarg);
+            break;
+        case 'N':
+            c->name = optarg;
+            break;
+        case 's':
+            c->samples = optarg;
+            break;
+        case 'T':
+            c->expect_text = optarg;
+            break;
+        case 'X':
+            c->method = optarg;
+            break;
+        case 'd':
+            c->body = optarg;
+            break;
+        case 'c':
+            c->clients = atoi(optarg);
+            break;
+        case 't':
+            c->seconds = atof(optarg);
+            break;
+        case 'n':
+            c->per_client = atoi(optarg);
+            break;
+        case 'o':
+            c->timeout_ms = atof(optarg) * 1e3;
+            break;
+        default:
+            return -1;
         }
     }
     return c->url && c->ca && c->clients > 0 && c->clients <= MAX_CLIENTS &&

@@ -96,8 +96,7 @@ static void *run_job(void *arg)
         if (one_login(j, t0, j->phases + (size_t)j->done * PH_N) == 0) {
             double *ph = j->phases + (size_t)j->done * PH_N;
             j->lat[j->done++] = j->pad_only ? ph[PH_AUTH] - ph[PH_KEX] : bench_now_ms() - t0;
-        }
-        else
+        } else
             j->errors++;
     }
     return NULL;
@@ -128,19 +127,35 @@ int main(int argc, char **argv)
 
     while ((o = getopt(argc, argv, "p:i:n:c:s:t:P")) != -1) {
         switch (o) {
-        case 'p': port = atoi(optarg); break;
-        case 'i': keyfile = optarg; break;
-        case 'n': n = atoi(optarg); break;
-        case 'c': clients = atoi(optarg); break;
-        case 's': samples = optarg; break;
-        case 't': phase_file = optarg; break;
-        case 'P': pad_only = 1; break;
-        default: return 2;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'i':
+            keyfile = optarg;
+            break;
+        case 'n':
+            n = atoi(optarg);
+            break;
+        case 'c':
+            clients = atoi(optarg);
+            break;
+        case 's':
+            samples = optarg;
+            break;
+        case 't':
+            phase_file = optarg;
+            break;
+        case 'P':
+            pad_only = 1;
+            break;
+        default:
+            return 2;
         }
     }
     if (optind + 1 != argc || port <= 0 || keyfile == NULL || n <= 0 || clients <= 0 ||
         clients > MAX_CLIENTS) {
-        fprintf(stderr, "usage: bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s FILE] [-t FILE] [-P] USER\n");
+        fprintf(stderr, "usage: bench_login -p PORT -i KEY [-n N] [-c CLIENTS] [-s FILE] [-t FILE] "
+                        "[-P] USER\n");
         return 2;
     }
     ssh_init();
@@ -153,7 +168,11 @@ int main(int argc, char **argv)
     if (all == NULL || phases == NULL)
         return 2;
     for (i = 0; i < clients; i++) {
-        jobs[i] = (struct job){.port = port, .n = n, .pad_only = pad_only, .user = argv[optind], .key = key,
+        jobs[i] = (struct job){.port = port,
+                               .n = n,
+                               .pad_only = pad_only,
+                               .user = argv[optind],
+                               .key = key,
                                .lat = all + (size_t)n * (size_t)i,
                                .phases = phases + (size_t)n * (size_t)i * PH_N};
         pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]);

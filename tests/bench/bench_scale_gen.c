@@ -17,8 +17,8 @@
 
 #include "audit_chain.h"
 
-static const char *const STATUSES[] = {"ended", "ended", "ended", "ended", "ended", "ended",
-                                       "expired", "expired", "denied", "revoked"};
+static const char *const STATUSES[] = {"ended", "ended",   "ended",   "ended",  "ended",
+                                       "ended", "expired", "expired", "denied", "revoked"};
 static const char *const ACTIONS[] = {"request_created", "request_approved", "token_issued",
                                       "session_started", "session_ended"};
 
@@ -41,13 +41,17 @@ static int add_requests(sqlite3 *db, long n, long now)
     long i, created;
     int pending, rc = 0;
 
-    sqlite3_prepare_v2(db, "INSERT INTO requests (status, requester, login, host, tenant, "
-                           "subscription, ticket, reason, duration, created, request_expiry, "
-                           "approvals_required, decided_by, decided_at, access_start, access_end,"
-                           " updated) VALUES (?,?,?,?,'contoso',?,?,'scale benchmark',14400,?,?,"
-                           "1,?,?,?,?,?)", -1, &rq, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO request_approvers (request, identity, stage) VALUES "
-                           "(?, ?, 'customer')", -1, &ap, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO requests (status, requester, login, host, tenant, "
+                       "subscription, ticket, reason, duration, created, request_expiry, "
+                       "approvals_required, decided_by, decided_at, access_start, access_end,"
+                       " updated) VALUES (?,?,?,?,'contoso',?,?,'scale benchmark',14400,?,?,"
+                       "1,?,?,?,?,?)",
+                       -1, &rq, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO request_approvers (request, identity, stage) VALUES "
+                       "(?, ?, 'customer')",
+                       -1, &ap, NULL);
     srand(42);
     for (i = 0; i < n && rc == 0; i++) {
         pending = i % 1000 == 999;
@@ -104,8 +108,10 @@ static int add_events(sqlite3 *db, long n, long now)
         snprintf(prev, sizeof(prev), "%s", (const char *)sqlite3_column_text(last, 1));
     }
     sqlite3_finalize(last);
-    sqlite3_prepare_v2(db, "INSERT INTO audit (seq, event_id, time, action, body, hash) "
-                           "VALUES (?,?,?,?,?,?)", -1, &ins, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO audit (seq, event_id, time, action, body, hash) "
+                       "VALUES (?,?,?,?,?,?)",
+                       -1, &ins, NULL);
     for (i = 0; i < n && rc == 0; i++, seq++) {
         const char *action = ACTIONS[i % 5];
 

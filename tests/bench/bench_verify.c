@@ -46,7 +46,8 @@ static int baseline_verify(const struct baseline *b)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     int ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, b->pkey) == 1 &&
-             EVP_DigestVerify(md, b->der, (size_t)b->derlen, (const unsigned char *)b->data, b->len) == 1;
+             EVP_DigestVerify(md, b->der, (size_t)b->derlen, (const unsigned char *)b->data,
+                              b->len) == 1;
 
     EVP_MD_CTX_free(md);
     return ok;
@@ -79,13 +80,19 @@ static unsigned char *raw_to_der(const char *sig64, int *derlen)
 
 int main(void)
 {
-    struct lbx_claims c = {.iss = "lockbox", .sub = "support-alice", .aud = "node-7",
-                           .jti = "G-1", .req = "LBX-42", .ticket = "123",
-                           .iat = 1700000000, .nbf = 1700000000, .exp = 1700014400};
+    struct lbx_claims c = {.iss = "lockbox",
+                           .sub = "support-alice",
+                           .aud = "node-7",
+                           .jti = "G-1",
+                           .req = "LBX-42",
+                           .ticket = "123",
+                           .iat = 1700000000,
+                           .nbf = 1700000000,
+                           .exp = 1700014400};
     struct lbx_key *key, *pub;
     struct lbx_keyring *ring;
-    struct lbx_verify_opts vo = {.iss = "lockbox", .aud = "node-7", .sub = "support-alice",
-                                 .now = 1700000100, .leeway = 30};
+    struct lbx_verify_opts vo = {
+        .iss = "lockbox", .aud = "node-7", .sub = "support-alice", .now = 1700000100, .leeway = 30};
     struct lbx_claims out;
     struct baseline base;
     double ours[ROUNDS], theirs[ROUNDS], t;
@@ -122,8 +129,9 @@ int main(void)
     }
     qsort(ours, ROUNDS, sizeof(double), cmp_double);
     qsort(theirs, ROUNDS, sizeof(double), cmp_double);
-    printf("{\"name\":\"verify\",\"ours_us\":%.2f,\"openssl_us\":%.2f,\"ratio\":%.3f,\"goal\":1.5}\n",
-           ours[ROUNDS / 2], theirs[ROUNDS / 2], ours[ROUNDS / 2] / theirs[ROUNDS / 2]);
+    printf(
+        "{\"name\":\"verify\",\"ours_us\":%.2f,\"openssl_us\":%.2f,\"ratio\":%.3f,\"goal\":1.5}\n",
+        ours[ROUNDS / 2], theirs[ROUNDS / 2], ours[ROUNDS / 2] / theirs[ROUNDS / 2]);
     OPENSSL_free(base.der);
     EVP_PKEY_free(base.pkey);
     lbx_keyring_free(ring);

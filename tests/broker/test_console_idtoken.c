@@ -51,7 +51,8 @@ static char *bn_b64(EVP_PKEY *k, const char *name, int pad)
 static json_t *make_jwks(void)
 {
     char *n = bn_b64(rsa, OSSL_PKEY_PARAM_RSA_N, 0), *e = bn_b64(rsa, OSSL_PKEY_PARAM_RSA_E, 0);
-    char *x = bn_b64(ec, OSSL_PKEY_PARAM_EC_PUB_X, 32), *y = bn_b64(ec, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
+    char *x = bn_b64(ec, OSSL_PKEY_PARAM_EC_PUB_X, 32),
+         *y = bn_b64(ec, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
     json_t *j = json_pack("{s:[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s, s:s}]}", "keys",
                           "kty", "RSA", "kid", "rsa-1", "use", "sig", "n", n, "e", e, "kty", "EC",
                           "kid", "ec-1", "use", "sig", "crv", "P-256", "x", x, "y", y);
@@ -92,7 +93,8 @@ static char *sign(const char *alg, const char *header, json_t *claims, EVP_PKEY 
     if (strcmp(alg, "RS256") == 0) {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
-        assert_int_equal(EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, strlen(input)), 1);
+        assert_int_equal(EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, strlen(input)),
+                         1);
         EVP_MD_CTX_free(md);
     } else if (strcmp(alg, "ES256") == 0) {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -136,8 +138,12 @@ static json_t *claims(void)
 
 static lbx_err verify(const char *tok)
 {
-    struct idtoken_expect x = {.issuer = ISS, .client_id = CLIENT, .nonce = NONCE, .now = NOW,
-                               .leeway = 30, .max_age = 600};
+    struct idtoken_expect x = {.issuer = ISS,
+                               .client_id = CLIENT,
+                               .nonce = NONCE,
+                               .now = NOW,
+                               .leeway = 30,
+                               .max_age = 600};
     struct lbx_error e = {0};
     json_t *out = NULL;
     lbx_err r = console_idtoken_verify(tok, strlen(tok), jwks, &x, &out, &e);
@@ -345,9 +351,9 @@ static void test_login_state_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_tokens),     cmocka_unit_test(test_forged_signature),
-        cmocka_unit_test(test_alg_confusion),   cmocka_unit_test(test_claims),
-        cmocka_unit_test(test_malformed),       cmocka_unit_test(test_cookie_parsing),
+        cmocka_unit_test(test_good_tokens),       cmocka_unit_test(test_forged_signature),
+        cmocka_unit_test(test_alg_confusion),     cmocka_unit_test(test_claims),
+        cmocka_unit_test(test_malformed),         cmocka_unit_test(test_cookie_parsing),
         cmocka_unit_test(test_sessions_and_csrf), cmocka_unit_test(test_login_state_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -40,8 +40,8 @@ static void person(struct caller *c, const char *name, const char *login, enum l
     c->roles = 1u << role;
     c->assignments = json_pack("[{s:s, s:s}]", "role", lbx_role_name(role), "scope", scope);
     sql(Q_IDENTITY_INSERT, SV_PARAMS(SV_TEXT(name), SV_TEXT(login), SV_TEXT(NULL), SV_INT(then)));
-    sql(Q_ROLE_INSERT, SV_PARAMS(SV_TEXT(name), SV_TEXT(lbx_role_name(role)), SV_TEXT(scope),
-                                 SV_INT(then)));
+    sql(Q_ROLE_INSERT,
+        SV_PARAMS(SV_TEXT(name), SV_TEXT(lbx_role_name(role)), SV_TEXT(scope), SV_INT(then)));
 }
 
 static int setup(void **state)
@@ -86,9 +86,9 @@ static int64_t audit_count(void)
     json_t *rows = NULL;
     int64_t n;
 
-    assert_int_equal(store_exec(b.store, Q_AUDIT_ALL, SV_PARAMS(SV_INT(0), SV_INT(1000000)), &rows,
-                                NULL, &e),
-                     LBX_OK);
+    assert_int_equal(
+        store_exec(b.store, Q_AUDIT_ALL, SV_PARAMS(SV_INT(0), SV_INT(1000000)), &rows, NULL, &e),
+        LBX_OK);
     n = (int64_t)json_array_size(rows);
     json_decref(rows);
     return n;
@@ -239,13 +239,13 @@ static void test_bad_input_changes_nothing(void **state)
         const struct caller *c;
         lbx_err want;
     } rows[] = {
-        {{"node-7", NULL, "T 1", "r", HOUR}, &eng, LBX_ERR_ARG},          /* space in ticket */
+        {{"node-7", NULL, "T 1", "r", HOUR}, &eng, LBX_ERR_ARG}, /* space in ticket */
         {{"node-7", NULL, "T-1", long_reason, HOUR}, &eng, LBX_ERR_TOO_LARGE},
-        {{"node-9", NULL, "T-1", "r", HOUR}, &eng, LBX_ERR_NOT_FOUND},     /* no such host */
-        {{"../etc", NULL, "T-1", "r", HOUR}, &eng, LBX_ERR_ARG},           /* not a name */
-        {{"node-7", "g", "T-1", "r", HOUR}, &eng, LBX_ERR_ARG},            /* host and group */
+        {{"node-9", NULL, "T-1", "r", HOUR}, &eng, LBX_ERR_NOT_FOUND},        /* no such host */
+        {{"../etc", NULL, "T-1", "r", HOUR}, &eng, LBX_ERR_ARG},              /* not a name */
+        {{"node-7", "g", "T-1", "r", HOUR}, &eng, LBX_ERR_ARG},               /* host and group */
         {{"node-7", NULL, "T-1", "r", 9 * HOUR}, &eng, LBX_ERR_LIFETIME_CAP}, /* over 8 h */
-        {{"node-7", NULL, "T-1", "r", HOUR}, &owner, LBX_ERR_FORBIDDEN},   /* not an engineer */
+        {{"node-7", NULL, "T-1", "r", HOUR}, &owner, LBX_ERR_FORBIDDEN},      /* not an engineer */
     };
     struct lbx_error e = {0};
     json_t *out = NULL;

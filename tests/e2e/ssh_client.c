@@ -143,13 +143,26 @@ static int parse(int argc, char **argv, struct opts *o)
     memset(o, 0, sizeof(*o));
     while ((c = getopt(argc, argv, "p:i:P:k:ts:")) != -1) {
         switch (c) {
-        case 'p': o->port = atoi(optarg); break;
-        case 'i': o->key = optarg; break;
-        case 'P': o->password = optarg; break;
-        case 'k': o->answer = optarg; break;
-        case 't': o->pty = 1; break;
-        case 's': o->subsystem = optarg; break;
-        default: return -1;
+        case 'p':
+            o->port = atoi(optarg);
+            break;
+        case 'i':
+            o->key = optarg;
+            break;
+        case 'P':
+            o->password = optarg;
+            break;
+        case 'k':
+            o->answer = optarg;
+            break;
+        case 't':
+            o->pty = 1;
+            break;
+        case 's':
+            o->subsystem = optarg;
+            break;
+        default:
+            return -1;
         }
     }
     if (optind >= argc || o->port <= 0 || (!o->key && !o->password && !o->answer))

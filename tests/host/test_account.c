@@ -46,8 +46,8 @@ static void test_no_such_entry(void **state)
 
 static void test_membership(void **state)
 {
-    struct lbx_account root = {0}, named = {.name = "lbx-not-a-member", .uid = 4000000123u,
-                                            .gid = 4000000123u};
+    struct lbx_account root = {0},
+                       named = {.name = "lbx-not-a-member", .uid = 4000000123u, .gid = 4000000123u};
     gid_t gid = 1;
 
     assert_int_equal(lbx_account_by_name("root", &root, NULL), LBX_OK);

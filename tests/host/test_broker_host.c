@@ -21,9 +21,10 @@ static void test_token_ok(void **state)
     struct lbx_broker_grant g;
     struct lbx_broker_refusal ref;
 
-    assert_int_equal(token(200, "{\"token\":\"a.b.c\",\"grant_id\":\"G-1\",\"request_id\":"
-                                "\"LBX-42\",\"ticket\":\"123\",\"approved_by\":\"carol\","
-                                "\"access_end\":1795477754}",
+    assert_int_equal(token(200,
+                           "{\"token\":\"a.b.c\",\"grant_id\":\"G-1\",\"request_id\":"
+                           "\"LBX-42\",\"ticket\":\"123\",\"approved_by\":\"carol\","
+                           "\"access_end\":1795477754}",
                            &g, &ref),
                      LBX_OK);
     assert_string_equal(g.token, "a.b.c");
@@ -38,8 +39,9 @@ static void test_token_refusal(void **state)
     struct lbx_broker_grant g;
     struct lbx_broker_refusal ref;
 
-    assert_int_equal(token(403, "{\"error\":\"pending\",\"message\":\"awaits\",\"request_id\":"
-                                "\"LBX-42\",\"awaiting\":\"subscription owner\"}",
+    assert_int_equal(token(403,
+                           "{\"error\":\"pending\",\"message\":\"awaits\",\"request_id\":"
+                           "\"LBX-42\",\"awaiting\":\"subscription owner\"}",
                            &g, &ref),
                      LBX_ERR_NO_GRANT);
     assert_string_equal(ref.code, "pending");
@@ -107,8 +109,10 @@ static void test_status(void **state)
                      LBX_ERR_HTTP);
     assert_int_equal(lbx_broker_parse_status(200, unknown, strlen(unknown), "G-1", &st, &end, NULL),
                      LBX_ERR_HTTP);
-    assert_int_equal(lbx_broker_parse_status(404, "", 0, "G-1", &st, &end, NULL), LBX_ERR_NOT_FOUND);
-    assert_int_equal(lbx_broker_parse_status(403, "", 0, "G-1", &st, &end, NULL), LBX_ERR_FORBIDDEN);
+    assert_int_equal(lbx_broker_parse_status(404, "", 0, "G-1", &st, &end, NULL),
+                     LBX_ERR_NOT_FOUND);
+    assert_int_equal(lbx_broker_parse_status(403, "", 0, "G-1", &st, &end, NULL),
+                     LBX_ERR_FORBIDDEN);
     assert_int_equal(lbx_broker_parse_status(503, "", 0, "G-1", &st, &end, NULL), LBX_ERR_HTTP);
 }
 
@@ -131,7 +135,8 @@ static void test_identity(void **state)
         "{\"host\":\"node-7\",\"issuer\":\"lockbox\"}",
         "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"short\"}",
         "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "x\"}",
-        "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"a8Zq3kT0/_LmN4pQrS7uVwXyZ012345678abcdEFGHI\"}",
+        "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"a8Zq3kT0/"
+        "_LmN4pQrS7uVwXyZ012345678abcdEFGHI\"}",
         "{\"host\":\"../etc\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
         "{\"host\":\"node 7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
         "{\"host\":7,\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
@@ -141,9 +146,9 @@ static void test_identity(void **state)
     };
     size_t i;
 
-    assert_int_equal(identity(200, "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}",
-                              &id, &e),
-                     LBX_OK);
+    assert_int_equal(
+        identity(200, "{\"host\":\"node-7\",\"issuer\":\"lockbox\",\"kid\":\"" KID "\"}", &id, &e),
+        LBX_OK);
     assert_string_equal(id.host, "node-7");
     assert_string_equal(id.issuer, "lockbox");
     assert_string_equal(id.kid, KID);
@@ -153,13 +158,17 @@ static void test_identity(void **state)
         assert_string_equal(id.kid, "");
     }
     /* Refusals carry the broker's words for the administrator. */
-    assert_int_equal(identity(401, "{\"error\":\"unauthenticated\",\"message\":\"no valid "
-                                   "host client certificate\"}", &id, &e),
+    assert_int_equal(identity(401,
+                              "{\"error\":\"unauthenticated\",\"message\":\"no valid "
+                              "host client certificate\"}",
+                              &id, &e),
                      LBX_ERR_AUTH);
     assert_string_equal(e.detail,
                         "broker answered 401 unauthenticated: no valid host client certificate");
-    assert_int_equal(identity(403, "{\"error\":\"forbidden\",\"message\":\"host 'x' is not in "
-                                   "the directory\"}", &id, &e),
+    assert_int_equal(identity(403,
+                              "{\"error\":\"forbidden\",\"message\":\"host 'x' is not in "
+                              "the directory\"}",
+                              &id, &e),
                      LBX_ERR_FORBIDDEN);
     assert_string_equal(e.detail,
                         "broker answered 403 forbidden: host 'x' is not in the directory");
@@ -187,9 +196,9 @@ static void test_ids(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_token_ok),     cmocka_unit_test(test_token_refusal),
+        cmocka_unit_test(test_token_ok),      cmocka_unit_test(test_token_refusal),
         cmocka_unit_test(test_token_hostile), cmocka_unit_test(test_status),
-        cmocka_unit_test(test_ids),          cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_ids),           cmocka_unit_test(test_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

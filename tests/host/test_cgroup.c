@@ -242,9 +242,12 @@ static void test_plan(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_mountinfo), cmocka_unit_test(test_parse_proc),
-        cmocka_unit_test(test_plan),            cmocka_unit_test(test_kill_v2),
-        cmocka_unit_test(test_kill_freezer),    cmocka_unit_test(test_kill_except_outside),
+        cmocka_unit_test(test_parse_mountinfo),
+        cmocka_unit_test(test_parse_proc),
+        cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_kill_v2),
+        cmocka_unit_test(test_kill_freezer),
+        cmocka_unit_test(test_kill_except_outside),
         cmocka_unit_test(test_kill_except_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

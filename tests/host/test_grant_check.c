@@ -51,8 +51,8 @@ static char *grant(const struct lbx_key *key, const char *iss, const char *aud, 
                    int64_t age, int64_t life)
 {
     int64_t now = (int64_t)time(NULL);
-    struct lbx_claims c = {(char *)iss, (char *)sub, (char *)aud, "G-1", NULL, NULL,
-                           now - age, now - age, now - age + life};
+    struct lbx_claims c = {(char *)iss, (char *)sub, (char *)aud, "G-1",           NULL,
+                           NULL,        now - age,   now - age,   now - age + life};
     char *tok = NULL;
 
     assert_int_equal(lbx_token_mint(key, &c, &tok, NULL), LBX_OK);
@@ -89,8 +89,7 @@ static void test_other_login_host_issuer_key(void **state)
                          LBX_OK);
     assert_int_not_equal(check(grant(fx.key, "lbx-test", "node-8", "sup", 10, 3600), "sup"),
                          LBX_OK);
-    assert_int_not_equal(check(grant(fx.key, "someone", "node-7", "sup", 10, 3600), "sup"),
-                         LBX_OK);
+    assert_int_not_equal(check(grant(fx.key, "someone", "node-7", "sup", 10, 3600), "sup"), LBX_OK);
     assert_int_not_equal(check(grant(fx.other, "lbx-test", "node-7", "sup", 10, 3600), "sup"),
                          LBX_OK);
 }

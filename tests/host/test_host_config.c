@@ -37,10 +37,10 @@ static void test_defaults_and_override(void **state)
                0644);
     assert_int_equal(lbx_host_config_load(&c, 3, argv, LBX_FILE_TRUSTED, NULL), LBX_OK);
     assert_string_equal(c.broker_url, "https://b:8443");
-    assert_int_equal(c.timeout, 1);            /* argument beats file */
+    assert_int_equal(c.timeout, 1); /* argument beats file */
     assert_string_equal(c.support_group, "ops");
-    assert_int_equal(c.poll_interval, 5);      /* default */
-    assert_int_equal(c.long_poll, 25);         /* default: revocation seen at once */
+    assert_int_equal(c.poll_interval, 5); /* default */
+    assert_int_equal(c.long_poll, 25);    /* default: revocation seen at once */
     assert_int_equal(c.leeway, 30);
     assert_string_equal(c.run_dir, "/run/lockbox");
     assert_string_equal(c.cgroup_mode, "auto");
@@ -196,10 +196,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_and_override),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_fallback_groups),
-        cmocka_unit_test(test_session_shell_paths),
+        cmocka_unit_test(test_defaults_and_override), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_fallback_groups),       cmocka_unit_test(test_session_shell_paths),
         cmocka_unit_test(test_session_shell_modes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

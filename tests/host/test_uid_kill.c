@@ -170,10 +170,8 @@ static void test_no_sigchld(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fork_bomb),
-        cmocka_unit_test(test_killer_of_its_own_uid),
-        cmocka_unit_test(test_effective_uid_only),
-        cmocka_unit_test(test_nothing_to_kill_and_root),
+        cmocka_unit_test(test_fork_bomb),          cmocka_unit_test(test_killer_of_its_own_uid),
+        cmocka_unit_test(test_effective_uid_only), cmocka_unit_test(test_nothing_to_kill_and_root),
         cmocka_unit_test(test_no_sigchld),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"ca", 1, 0, 'a'},      {"cert", 1, 0, 'c'}, {"key", 1, 0, 'k'}, {"bearer", 1, 0, 'b'},
+        {"ca", 1, 0, 'a'},      {"cert", 1, 0, 'c'}, {"key", 1, 0, 'k'},  {"bearer", 1, 0, 'b'},
         {"timeout", 1, 0, 't'}, {"max", 1, 0, 'm'},  {"keep", 0, 0, 'K'}, {"count", 1, 0, 'n'},
         {"session", 1, 0, 's'}, {0, 0, 0, 0}};
     struct lbx_http_opts o = {0};
@@ -36,16 +36,35 @@ int main(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'a': o.ca_file = optarg; break;
-        case 'c': o.cert_file = optarg; break;
-        case 'k': o.key_file = optarg; break;
-        case 'b': o.bearer = optarg; break;
-        case 't': o.timeout_ms = atol(optarg); break;
-        case 'm': o.max_response = (size_t)atol(optarg); break;
-        case 'K': keep = 1; break;
-        case 'n': count = atoi(optarg); break;
-        case 's': o.tls_session_file = optarg; break;
-        default: return 2;
+        case 'a':
+            o.ca_file = optarg;
+            break;
+        case 'c':
+            o.cert_file = optarg;
+            break;
+        case 'k':
+            o.key_file = optarg;
+            break;
+        case 'b':
+            o.bearer = optarg;
+            break;
+        case 't':
+            o.timeout_ms = atol(optarg);
+            break;
+        case 'm':
+            o.max_response = (size_t)atol(optarg);
+            break;
+        case 'K':
+            keep = 1;
+            break;
+        case 'n':
+            count = atoi(optarg);
+            break;
+        case 's':
+            o.tls_session_file = optarg;
+            break;
+        default:
+            return 2;
         }
     }
     if (argc - optind < 2 || argc - optind > 3)
@@ -53,14 +72,15 @@ int main(int argc, char **argv)
     if (keep && lbx_http_conn_new(&o.conn, NULL) != LBX_OK)
         return 2;
     if (argv[optind + 2] != NULL && argv[optind + 2][0] == '@' &&
-        lbx_file_read(argv[optind + 2] + 1, LBX_FILE_ANY, 64 << 20, &body, &body_len, NULL) != LBX_OK)
+        lbx_file_read(argv[optind + 2] + 1, LBX_FILE_ANY, 64 << 20, &body, &body_len, NULL) !=
+            LBX_OK)
         return 2;
     for (i = 0; i < count; i++) {
         memset(&e, 0, sizeof(e));
         memset(&resp, 0, sizeof(resp));
         t0 = lbx_monotonic_ms();
-        r = lbx_http_request(&o, argv[optind], argv[optind + 1], body ? body : argv[optind + 2], &resp,
-                             &e);
+        r = lbx_http_request(&o, argv[optind], argv[optind + 1], body ? body : argv[optind + 2],
+                             &resp, &e);
         if (r == LBX_OK) {
             printf("status=%ld len=%zu body=%s ", resp.status, resp.body.len,
                    resp.body.data ? resp.body.data : "");

@@ -18,7 +18,8 @@ static void test_url_ok(void **state)
 {
     struct lbx_url u;
 
-    assert_int_equal(lbx_url_parse("https://broker.example:8443/v1/host/token?x=1", &u, NULL), LBX_OK);
+    assert_int_equal(lbx_url_parse("https://broker.example:8443/v1/host/token?x=1", &u, NULL),
+                     LBX_OK);
     assert_string_equal(u.host, "broker.example");
     assert_string_equal(u.port, "8443");
     assert_string_equal(u.path, "/v1/host/token?x=1");
@@ -36,12 +37,26 @@ static void test_url_ok(void **state)
 
 static void test_url_refused(void **state)
 {
-    static const char *bad[] = {
-        "http://broker/v1", "https://", "https:///x", "https://user@broker/x",
-        "https://broker/x#frag", "https://broker/a b", "https://broker/a\r\nX-Evil: 1",
-        "https://broker:0/", "https://broker:65536/", "https://broker:/", "https://broker:12a/",
-        "https://broker:123456/", "https://[::1/", "https://[::1]x/", "https://[broker]/",
-        "https://bro$ker/", "https://broker\x7f/", "ftp://broker/", "https://\xc3\xa9t\xc3\xa9/", NULL};
+    static const char *bad[] = {"http://broker/v1",
+                                "https://",
+                                "https:///x",
+                                "https://user@broker/x",
+                                "https://broker/x#frag",
+                                "https://broker/a b",
+                                "https://broker/a\r\nX-Evil: 1",
+                                "https://broker:0/",
+                                "https://broker:65536/",
+                                "https://broker:/",
+                                "https://broker:12a/",
+                                "https://broker:123456/",
+                                "https://[::1/",
+                                "https://[::1]x/",
+                                "https://[broker]/",
+                                "https://bro$ker/",
+                                "https://broker\x7f/",
+                                "ftp://broker/",
+                                "https://\xc3\xa9t\xc3\xa9/",
+                                NULL};
     struct lbx_url u;
     struct lbx_error e = {0};
     char longurl[LBX_HTTP_PATH_MAX + 32];
@@ -153,15 +168,18 @@ static void expect_body(const char *in, long status, const char *body, int keep)
 static void test_answer_framings(void **state)
 {
     expect_body("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200, "hello", 1);
-    expect_body("HTTP/1.1 403 Forbidden\r\ncontent-length:  2 \r\nContent-Length: 2\r\n\r\n{}", 403, "{}", 1);
+    expect_body("HTTP/1.1 403 Forbidden\r\ncontent-length:  2 \r\nContent-Length: 2\r\n\r\n{}", 403,
+                "{}", 1);
     expect_body("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n"
-                "A\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n", 200, "abc0123456789", 1);
+                "A\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n",
+                200, "abc0123456789", 1);
     expect_body("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx",
                 201, "x", 1);
     expect_body("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", 204, "", 1);
     expect_body("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 200, "", 0);
     expect_body("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n1", 200, "1", 0);
-    expect_body("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n1", 200, "1", 1);
+    expect_body("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n1", 200, "1",
+                1);
     expect_body("HTTP/1.1 503\r\nContent-Length: 0\r\n\r\n", 503, "", 1);
 }
 
@@ -195,22 +213,34 @@ static void test_answer_trailing_bytes(void **state)
 static void test_answer_malformed(void **state)
 {
     static const char *bad[] = {
-        "HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20x OK\r\n\r\n", "HTTP/1.1 999 X\r\n\r\n",
-        "HTTP/1.1 099 X\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n", "http/1.1 200 OK\r\n\r\n",
-        "HTTP/1.1 200 OK\n\n", "HTTP/1.1 200 OK\r\nA: b\n\r\n", "HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", "HTTP/1.1 200 OK\r\n: empty\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nBad name: x\r\n\r\n", "HTTP/1.1 200 OK\r\nA: 1\r\n folded\r\n\r\n",
+        "HTTP/2 200 OK\r\n\r\n",
+        "HTTP/1.1 20x OK\r\n\r\n",
+        "HTTP/1.1 999 X\r\n\r\n",
+        "HTTP/1.1 099 X\r\n\r\n",
+        "HTTP/1.1 200OK\r\n\r\n",
+        "http/1.1 200 OK\r\n\r\n",
+        "HTTP/1.1 200 OK\n\n",
+        "HTTP/1.1 200 OK\r\nA: b\n\r\n",
+        "HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n: empty\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nBad name: x\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nA: 1\r\n folded\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
-        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n",
-        "HTTP/1.1 101 Switching Protocols\r\n\r\n", "HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\nx",
-        "HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n", NULL};
+        "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\nx",
+        "HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n",
+        NULL};
     struct parsed p;
     int i;
 
@@ -249,7 +279,8 @@ static void test_answer_oversized(void **state)
     assert_int_equal(p.r, LBX_ERR_TOO_LARGE);
     p = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n401\r\n", 0);
     assert_int_equal(p.r, LBX_ERR_TOO_LARGE);
-    p = parse_n("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\nabc\r\n", 61, 0, 5);
+    p = parse_n("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\nabc\r\n", 61,
+                0, 5);
     assert_int_equal(p.r, LBX_ERR_TOO_LARGE);
     p = parse_n("HTTP/1.1 200 OK\r\n\r\n123456", 25, 0, 5);
     assert_int_equal(p.r, LBX_ERR_TOO_LARGE);

@@ -50,7 +50,8 @@ static int setup(void **state)
         return -1;
     snprintf(f->path, sizeof(f->path), "%s/broker.tls-session", f->dir);
     snprintf(f->ca, sizeof(f->ca), "%s/ca.pem", f->dir);
-    if ((fd = open(f->ca, O_WRONLY | O_CREAT, 0644)) < 0 || write(fd, "ca\n", 3) != 3 || close(fd) != 0)
+    if ((fd = open(f->ca, O_WRONLY | O_CREAT, 0644)) < 0 || write(fd, "ca\n", 3) != 3 ||
+        close(fd) != 0)
         return -1;
     f->ctx = SSL_CTX_new(TLS_client_method());
     *state = f;
@@ -74,7 +75,8 @@ static void tag_of(struct fixture *f, const char *port, char *tag)
 {
     const char *files[3] = {f->ca, NULL, NULL};
 
-    assert_int_equal(lbx_tls_resume_tag("127.0.0.1", port, files, 3, tag, LBX_TLS_RESUME_TAG_MAX), 0);
+    assert_int_equal(lbx_tls_resume_tag("127.0.0.1", port, files, 3, tag, LBX_TLS_RESUME_TAG_MAX),
+                     0);
 }
 
 static void save(struct fixture *f, const char *tag, long age, long lifetime)

@@ -89,7 +89,8 @@ int getgrnam_r(const char *name, struct group *gr, char *buf, size_t len, struct
  * interposed _r functions). */
 struct passwd *getpwnam(const char *name)
 {
-    struct passwd *(*real)(const char *) = (struct passwd * (*)(const char *)) dlsym(RTLD_NEXT, "getpwnam");
+    struct passwd *(*real)(const char *) =
+        (struct passwd * (*)(const char *)) dlsym(RTLD_NEXT, "getpwnam");
     char low[256];
 
     if (listed(name)) {
@@ -101,7 +102,8 @@ struct passwd *getpwnam(const char *name)
 
 struct group *getgrnam(const char *name)
 {
-    struct group *(*real)(const char *) = (struct group * (*)(const char *)) dlsym(RTLD_NEXT, "getgrnam");
+    struct group *(*real)(const char *) =
+        (struct group * (*)(const char *)) dlsym(RTLD_NEXT, "getgrnam");
     char low[256];
 
     if (listed(name)) {

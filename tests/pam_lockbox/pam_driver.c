@@ -35,13 +35,20 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
 static const char *code_name(int rc)
 {
     switch (rc) {
-    case PAM_SUCCESS: return "PAM_SUCCESS";
-    case PAM_IGNORE: return "PAM_IGNORE";
-    case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
-    case PAM_SESSION_ERR: return "PAM_SESSION_ERR";
-    case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
-    case PAM_AUTH_ERR: return "PAM_AUTH_ERR";
-    default: return "PAM_OTHER";
+    case PAM_SUCCESS:
+        return "PAM_SUCCESS";
+    case PAM_IGNORE:
+        return "PAM_IGNORE";
+    case PAM_PERM_DENIED:
+        return "PAM_PERM_DENIED";
+    case PAM_SESSION_ERR:
+        return "PAM_SESSION_ERR";
+    case PAM_USER_UNKNOWN:
+        return "PAM_USER_UNKNOWN";
+    case PAM_AUTH_ERR:
+        return "PAM_AUTH_ERR";
+    default:
+        return "PAM_OTHER";
     }
 }
 

@@ -90,7 +90,8 @@ static void test_generate_write_load(void **state)
     assert_int_equal(lbx_key_write_pair(pub, kdir, NULL), LBX_ERR_KEY);
     assert_int_equal(lbx_key_sign_es256(priv, "abc", 3, sig), LBX_OK);
     assert_int_equal(lbx_key_verify_es256(pub, "abc", 3, sig, sizeof(sig)), LBX_OK);
-    assert_int_equal(lbx_key_verify_es256(pub, "abd", 3, sig, sizeof(sig)), LBX_ERR_TOKEN_SIGNATURE);
+    assert_int_equal(lbx_key_verify_es256(pub, "abd", 3, sig, sizeof(sig)),
+                     LBX_ERR_TOKEN_SIGNATURE);
     assert_int_equal(lbx_key_verify_es256(pub, "abc", 3, sig, sizeof(sig) - 1),
                      LBX_ERR_TOKEN_SIGNATURE);
     assert_int_equal(lbx_key_sign_es256(pub, "abc", 3, sig), LBX_ERR_CRYPTO);
@@ -292,8 +293,9 @@ static void test_garbage_and_oversized(void **state)
 
     assert_int_equal(load_text(0, "", 0644), LBX_ERR_KEY);
     assert_int_equal(load_text(0, "hello\n", 0644), LBX_ERR_KEY);
-    assert_int_equal(load_text(0, "-----BEGIN PUBLIC KEY-----\nZ2FyYmFnZQ==\n-----END PUBLIC KEY-----\n", 0644),
-                     LBX_ERR_KEY);
+    assert_int_equal(
+        load_text(0, "-----BEGIN PUBLIC KEY-----\nZ2FyYmFnZQ==\n-----END PUBLIC KEY-----\n", 0644),
+        LBX_ERR_KEY);
     assert_int_equal(load_text(1, pub_pem, 0600), LBX_ERR_KEY);  /* public given as private */
     assert_int_equal(load_text(0, priv_pem, 0644), LBX_ERR_KEY); /* private given as public */
     memset(big, '\n', sizeof(big) - 1);

@@ -48,10 +48,10 @@ struct blob {
 
 struct hostile {
     const char *name;
-    const char *header;            /* "$KID" = trusted kid, "$OKID" = the other key's; NULL = H_STD */
-    const char *payload;           /* NULL = P_STD */
+    const char *header;  /* "$KID" = trusted kid, "$OKID" = the other key's; NULL = H_STD */
+    const char *payload; /* NULL = P_STD */
     struct blob (*make)(char *tok); /* optional: rewrites (and frees) the forged token */
-    int64_t now;                   /* 0 = NOW */
+    int64_t now;                    /* 0 = NOW */
     lbx_err want;
 };
 
@@ -68,14 +68,38 @@ static struct blob with_suffix(char *tok, const char *suffix)
     return text(s);
 }
 
-static struct blob m_eq(char *t) { return with_suffix(t, "="); }
-static struct blob m_eqeq(char *t) { return with_suffix(t, "=="); }
-static struct blob m_bang(char *t) { return with_suffix(t, "!"); }
-static struct blob m_space(char *t) { return with_suffix(t, " "); }
-static struct blob m_newline(char *t) { return with_suffix(t, "\n"); }
-static struct blob m_crlf(char *t) { return with_suffix(t, "\r\n"); }
-static struct blob m_four(char *t) { return with_suffix(t, ".AAAA"); }
-static struct blob m_trailing_dot(char *t) { return with_suffix(t, "."); }
+static struct blob m_eq(char *t)
+{
+    return with_suffix(t, "=");
+}
+static struct blob m_eqeq(char *t)
+{
+    return with_suffix(t, "==");
+}
+static struct blob m_bang(char *t)
+{
+    return with_suffix(t, "!");
+}
+static struct blob m_space(char *t)
+{
+    return with_suffix(t, " ");
+}
+static struct blob m_newline(char *t)
+{
+    return with_suffix(t, "\n");
+}
+static struct blob m_crlf(char *t)
+{
+    return with_suffix(t, "\r\n");
+}
+static struct blob m_four(char *t)
+{
+    return with_suffix(t, ".AAAA");
+}
+static struct blob m_trailing_dot(char *t)
+{
+    return with_suffix(t, ".");
+}
 
 static struct blob m_leading_space(char *t)
 {
@@ -107,12 +131,30 @@ static struct blob edit_char(char *t, int seg, int i, char c)
     return text(t);
 }
 
-static struct blob m_plus(char *t) { return edit_char(t, 2, 3, '+'); }
-static struct blob m_slash(char *t) { return edit_char(t, 2, 3, '/'); }
-static struct blob m_pad_inside(char *t) { return edit_char(t, 1, -1, '='); }
-static struct blob m_sig_4k1(char *t) { return edit_char(t, 2, -1, 0); }
-static struct blob m_noncanon_sig(char *t) { return edit_char(t, 2, -1, 1); }
-static struct blob m_noncanon_header(char *t) { return edit_char(t, 0, -1, 1); }
+static struct blob m_plus(char *t)
+{
+    return edit_char(t, 2, 3, '+');
+}
+static struct blob m_slash(char *t)
+{
+    return edit_char(t, 2, 3, '/');
+}
+static struct blob m_pad_inside(char *t)
+{
+    return edit_char(t, 1, -1, '=');
+}
+static struct blob m_sig_4k1(char *t)
+{
+    return edit_char(t, 2, -1, 0);
+}
+static struct blob m_noncanon_sig(char *t)
+{
+    return edit_char(t, 2, -1, 1);
+}
+static struct blob m_noncanon_header(char *t)
+{
+    return edit_char(t, 0, -1, 1);
+}
 static struct blob m_empty_header(char *t)
 {
     char *dot = strchr(t, '.');
@@ -179,7 +221,8 @@ static struct blob replace_seg(char *t, int seg, const void *data, size_t len)
 
 static struct blob m_tamper_header(char *t)
 {
-    char *h = forge_printf("{\"typ\":\"JWT\",\"alg\":\"ES256\",\"kid\":\"%s\"}", lbx_key_kid(fx.key));
+    char *h =
+        forge_printf("{\"typ\":\"JWT\",\"alg\":\"ES256\",\"kid\":\"%s\"}", lbx_key_kid(fx.key));
     struct blob b = replace_seg(t, 0, h, strlen(h));
 
     free(h);
@@ -199,8 +242,14 @@ static struct blob flip_bit(char *t, int seg, size_t from_end)
     return b;
 }
 
-static struct blob m_tamper_payload(char *t) { return flip_bit(t, 1, 2); } /* exp ...3600 -> 3601 */
-static struct blob m_tamper_sig(char *t) { return flip_bit(t, 2, 40); }
+static struct blob m_tamper_payload(char *t)
+{
+    return flip_bit(t, 1, 2);
+} /* exp ...3600 -> 3601 */
+static struct blob m_tamper_sig(char *t)
+{
+    return flip_bit(t, 2, 40);
+}
 
 static struct blob m_der_sig(char *t)
 {
@@ -226,7 +275,10 @@ static struct blob m_zero_sig(char *t)
     return replace_seg(t, 2, zero, sizeof(zero));
 }
 
-static struct blob m_sig_65(char *t) { return with_suffix(t, "A"); } /* 87 chars: 65 bytes */
+static struct blob m_sig_65(char *t)
+{
+    return with_suffix(t, "A");
+} /* 87 chars: 65 bytes */
 
 /* Tokens made by libjwt instead of the forge (the forged token is discarded). */
 static struct blob libjwt(char *t, int alg, const char *pem, const char *kid)
@@ -235,11 +287,26 @@ static struct blob libjwt(char *t, int alg, const char *pem, const char *kid)
     return text(forge_libjwt(alg, pem, kid, P_STD));
 }
 
-static struct blob j_none(char *t) { return libjwt(t, JWT_ALG_NONE, NULL, lbx_key_kid(fx.key)); }
-static struct blob j_hs256(char *t) { return libjwt(t, JWT_ALG_HS256, fx.pub_pem, lbx_key_kid(fx.key)); }
-static struct blob j_hs384(char *t) { return libjwt(t, JWT_ALG_HS384, fx.pub_pem, lbx_key_kid(fx.key)); }
-static struct blob j_hs512(char *t) { return libjwt(t, JWT_ALG_HS512, fx.pub_pem, lbx_key_kid(fx.key)); }
-static struct blob j_hs256_nokid(char *t) { return libjwt(t, JWT_ALG_HS256, fx.pub_pem, NULL); }
+static struct blob j_none(char *t)
+{
+    return libjwt(t, JWT_ALG_NONE, NULL, lbx_key_kid(fx.key));
+}
+static struct blob j_hs256(char *t)
+{
+    return libjwt(t, JWT_ALG_HS256, fx.pub_pem, lbx_key_kid(fx.key));
+}
+static struct blob j_hs384(char *t)
+{
+    return libjwt(t, JWT_ALG_HS384, fx.pub_pem, lbx_key_kid(fx.key));
+}
+static struct blob j_hs512(char *t)
+{
+    return libjwt(t, JWT_ALG_HS512, fx.pub_pem, lbx_key_kid(fx.key));
+}
+static struct blob j_hs256_nokid(char *t)
+{
+    return libjwt(t, JWT_ALG_HS256, fx.pub_pem, NULL);
+}
 
 static struct blob j_foreign(char *t, int alg, const char *type, const char *param)
 {
@@ -253,12 +320,27 @@ static struct blob j_foreign(char *t, int alg, const char *type, const char *par
     return b;
 }
 
-static struct blob j_rs256(char *t) { return j_foreign(t, JWT_ALG_RS256, "RSA", NULL); }
-static struct blob j_es384(char *t) { return j_foreign(t, JWT_ALG_ES384, "EC", "P-384"); }
-static struct blob j_other_own_kid(char *t) { return libjwt(t, JWT_ALG_ES256, fx.other_priv_pem, lbx_key_kid(fx.other)); }
-static struct blob j_other_our_kid(char *t) { return libjwt(t, JWT_ALG_ES256, fx.other_priv_pem, lbx_key_kid(fx.key)); }
+static struct blob j_rs256(char *t)
+{
+    return j_foreign(t, JWT_ALG_RS256, "RSA", NULL);
+}
+static struct blob j_es384(char *t)
+{
+    return j_foreign(t, JWT_ALG_ES384, "EC", "P-384");
+}
+static struct blob j_other_own_kid(char *t)
+{
+    return libjwt(t, JWT_ALG_ES256, fx.other_priv_pem, lbx_key_kid(fx.other));
+}
+static struct blob j_other_our_kid(char *t)
+{
+    return libjwt(t, JWT_ALG_ES256, fx.other_priv_pem, lbx_key_kid(fx.key));
+}
 
-#define T(name, h, p, make, now, want) {name, h, p, make, now, want}
+#define T(name, h, p, make, now, want)                                                             \
+    {                                                                                              \
+        name, h, p, make, now, want                                                                \
+    }
 
 static const struct hostile hostile[] = {
     /* algorithm: pinned to ES256 before anything else looks at the token */
@@ -280,31 +362,51 @@ static const struct hostile hostile[] = {
     T("alg null", H_ALG("null"), NULL, NULL, 0, LBX_ERR_TOKEN_ALG),
     /* key id */
     T("libjwt ES256, another key, its own kid", NULL, NULL, j_other_own_kid, 0, LBX_ERR_TOKEN_KID),
-    T("libjwt ES256, another key, trusted kid", NULL, NULL, j_other_our_kid, 0, LBX_ERR_TOKEN_SIGNATURE),
+    T("libjwt ES256, another key, trusted kid", NULL, NULL, j_other_our_kid, 0,
+      LBX_ERR_TOKEN_SIGNATURE),
     T("forged ES256, another key, trusted kid", "OTHER", NULL, NULL, 0, LBX_ERR_TOKEN_SIGNATURE),
-    T("unknown kid", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"nope\"}", NULL, NULL, 0, LBX_ERR_TOKEN_KID),
+    T("unknown kid", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"nope\"}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_KID),
     T("missing kid", "{\"alg\":\"ES256\",\"typ\":\"JWT\"}", NULL, NULL, 0, LBX_ERR_TOKEN_KID),
-    T("kid as a number", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":7}", NULL, NULL, 0, LBX_ERR_TOKEN_KID),
-    T("kid as an array", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":[\"$KID\"]}", NULL, NULL, 0, LBX_ERR_TOKEN_KID),
-    T("kid with a NUL after the real one", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\\u0000x\"}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
+    T("kid as a number", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":7}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_KID),
+    T("kid as an array", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":[\"$KID\"]}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_KID),
+    T("kid with a NUL after the real one",
+      "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\\u0000x\"}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_HEADER),
     /* header members */
-    T("extra header member", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"x5u\":\"http://e\"}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
-    T("crit header", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"crit\":[\"exp\"]}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
-    T("embedded jwk header", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"jwk\":{}}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
+    T("extra header member",
+      "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"x5u\":\"http://e\"}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_HEADER),
+    T("crit header", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"crit\":[\"exp\"]}",
+      NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
+    T("embedded jwk header", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"jwk\":{}}",
+      NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
     T("missing typ", "{\"alg\":\"ES256\",\"kid\":\"$KID\"}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
-    T("wrong typ", "{\"alg\":\"ES256\",\"typ\":\"JOSE\",\"kid\":\"$KID\"}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
-    T("typ as a number", "{\"alg\":\"ES256\",\"typ\":1,\"kid\":\"$KID\"}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
-    T("duplicate alg (none then ES256)", "{\"alg\":\"none\",\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\"}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
-    T("duplicate kid", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"x\",\"kid\":\"$KID\"}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
+    T("wrong typ", "{\"alg\":\"ES256\",\"typ\":\"JOSE\",\"kid\":\"$KID\"}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_HEADER),
+    T("typ as a number", "{\"alg\":\"ES256\",\"typ\":1,\"kid\":\"$KID\"}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_HEADER),
+    T("duplicate alg (none then ES256)",
+      "{\"alg\":\"none\",\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\"}", NULL, NULL, 0,
+      LBX_ERR_TOKEN_HEADER),
+    T("duplicate kid", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"x\",\"kid\":\"$KID\"}", NULL,
+      NULL, 0, LBX_ERR_TOKEN_HEADER),
     T("header is an array", "[\"ES256\"]", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
     T("header is a string", "\"ES256\"", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
     T("header is a number", "256", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
     T("header is not json", "{alg:ES256}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
-    T("header nested deeply", "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"x\":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]}", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
+    T("header nested deeply",
+      "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"$KID\",\"x\":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]"
+      "]]]]]}",
+      NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
     T("header with trailing garbage", H_STD "x", NULL, NULL, 0, LBX_ERR_TOKEN_HEADER),
     /* tampering after signing */
-    T("tampered header (members reordered)", NULL, NULL, m_tamper_header, 0, LBX_ERR_TOKEN_SIGNATURE),
-    T("tampered payload (one bit of exp)", NULL, NULL, m_tamper_payload, 0, LBX_ERR_TOKEN_SIGNATURE),
+    T("tampered header (members reordered)", NULL, NULL, m_tamper_header, 0,
+      LBX_ERR_TOKEN_SIGNATURE),
+    T("tampered payload (one bit of exp)", NULL, NULL, m_tamper_payload, 0,
+      LBX_ERR_TOKEN_SIGNATURE),
     T("tampered signature (one bit)", NULL, NULL, m_tamper_sig, 0, LBX_ERR_TOKEN_SIGNATURE),
     T("DER-encoded signature", NULL, NULL, m_der_sig, 0, LBX_ERR_TOKEN_SIGNATURE),
     T("all-zero signature", NULL, NULL, m_zero_sig, 0, LBX_ERR_TOKEN_SIGNATURE),
@@ -321,7 +423,8 @@ static const struct hostile hostile[] = {
     T("padding inside the payload segment", NULL, NULL, m_pad_inside, 0, LBX_ERR_TOKEN_MALFORMED),
     T("two segments", NULL, NULL, m_two, 0, LBX_ERR_TOKEN_MALFORMED),
     T("four segments", NULL, NULL, m_four, 0, LBX_ERR_TOKEN_MALFORMED),
-    T("trailing dot (empty fourth segment)", NULL, NULL, m_trailing_dot, 0, LBX_ERR_TOKEN_MALFORMED),
+    T("trailing dot (empty fourth segment)", NULL, NULL, m_trailing_dot, 0,
+      LBX_ERR_TOKEN_MALFORMED),
     T("empty header segment", NULL, NULL, m_empty_header, 0, LBX_ERR_TOKEN_MALFORMED),
     T("empty payload segment", NULL, NULL, m_empty_payload, 0, LBX_ERR_TOKEN_MALFORMED),
     T("empty signature segment", NULL, NULL, m_empty_sig, 0, LBX_ERR_TOKEN_MALFORMED),
@@ -337,64 +440,113 @@ static const struct hostile hostile[] = {
     T("payload is a string", NULL, "\"lbx\"", NULL, 0, LBX_ERR_TOKEN_JSON),
     T("payload is a number", NULL, "1700003600", NULL, 0, LBX_ERR_TOKEN_JSON),
     T("payload is not json", NULL, "{" NAMES, NULL, 0, LBX_ERR_TOKEN_JSON),
-    T("payload nested deeply", NULL, P_WITH("\"lbx_ticket\":[[[[[[[[[[[[[[[[[[[[[[\"x\"]]]]]]]]]]]]]]]]]]]]]"), NULL, 0, LBX_ERR_TOKEN_JSON),
-    T("duplicate sub (second one trusted by some parsers)", NULL, "{" NAMES ",\"sub\":\"root\"," TIMES "}", NULL, 0, LBX_ERR_TOKEN_JSON),
-    T("duplicate exp", NULL, "{" NAMES "," TIMES ",\"exp\":1900000000}", NULL, 0, LBX_ERR_TOKEN_JSON),
-    T("NUL inside sub (\\u0000)", NULL, "{" ISS ",\"sub\":\"support-alice\\u0000x\"," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_JSON),
-    T("invalid UTF-8 in sub", NULL, "{" ISS ",\"sub\":\"support-\xc3\x28\"," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_JSON),
+    T("payload nested deeply", NULL,
+      P_WITH("\"lbx_ticket\":[[[[[[[[[[[[[[[[[[[[[[\"x\"]]]]]]]]]]]]]]]]]]]]]"), NULL, 0,
+      LBX_ERR_TOKEN_JSON),
+    T("duplicate sub (second one trusted by some parsers)", NULL,
+      "{" NAMES ",\"sub\":\"root\"," TIMES "}", NULL, 0, LBX_ERR_TOKEN_JSON),
+    T("duplicate exp", NULL, "{" NAMES "," TIMES ",\"exp\":1900000000}", NULL, 0,
+      LBX_ERR_TOKEN_JSON),
+    T("NUL inside sub (\\u0000)", NULL,
+      "{" ISS ",\"sub\":\"support-alice\\u0000x\"," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_JSON),
+    T("invalid UTF-8 in sub", NULL,
+      "{" ISS ",\"sub\":\"support-\xc3\x28\"," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_JSON),
     T("payload with trailing garbage", NULL, P_STD "{}", NULL, 0, LBX_ERR_TOKEN_JSON),
-    T("huge integer exp (beyond int64)", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":99999999999999999999}", NULL, 0, LBX_ERR_TOKEN_JSON),
+    T("huge integer exp (beyond int64)", NULL,
+      "{" NAMES "," IAT "," NBF ",\"exp\":99999999999999999999}", NULL, 0, LBX_ERR_TOKEN_JSON),
     /* each required claim missing */
-    T("missing iss", NULL, "{" SUB "," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
-    T("missing sub", NULL, "{" ISS "," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
-    T("missing aud", NULL, "{" ISS "," SUB "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
-    T("missing jti", NULL, "{" ISS "," SUB "," AUD "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
+    T("missing iss", NULL, "{" SUB "," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_MISSING),
+    T("missing sub", NULL, "{" ISS "," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_MISSING),
+    T("missing aud", NULL, "{" ISS "," SUB "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_MISSING),
+    T("missing jti", NULL, "{" ISS "," SUB "," AUD "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_MISSING),
     T("missing iat", NULL, "{" NAMES "," NBF "," EXP "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
     T("missing nbf", NULL, "{" NAMES "," IAT "," EXP "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
     T("missing exp", NULL, "{" NAMES "," IAT "," NBF "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
     T("empty payload object", NULL, "{}", NULL, 0, LBX_ERR_TOKEN_CLAIM_MISSING),
     /* each claim of the wrong type */
-    T("exp as a string", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":\"1700003600\"}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("iat as a float", NULL, "{" NAMES ",\"iat\":1700000000.0," NBF "," EXP "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("exp in exponent form", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":1.7e9}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("aud as an array", NULL, "{" ISS "," SUB ",\"aud\":[\"node-7\"]," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("iss as an object", NULL, "{\"iss\":{\"lbx\":1}," SUB "," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("nbf as a bool", NULL, "{" NAMES "," IAT ",\"nbf\":true," EXP "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("sub as a number", NULL, "{" ISS ",\"sub\":1000," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("jti null", NULL, "{" ISS "," SUB "," AUD ",\"jti\":null," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("exp as a string", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":\"1700003600\"}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("iat as a float", NULL, "{" NAMES ",\"iat\":1700000000.0," NBF "," EXP "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("exp in exponent form", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":1.7e9}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("aud as an array", NULL, "{" ISS "," SUB ",\"aud\":[\"node-7\"]," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("iss as an object", NULL, "{\"iss\":{\"lbx\":1}," SUB "," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("nbf as a bool", NULL, "{" NAMES "," IAT ",\"nbf\":true," EXP "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("sub as a number", NULL, "{" ISS ",\"sub\":1000," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("jti null", NULL, "{" ISS "," SUB "," AUD ",\"jti\":null," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
     T("lbx_req as a number", NULL, P_WITH("\"lbx_req\":42"), NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("empty jti", NULL, "{" ISS "," SUB "," AUD ",\"jti\":\"\"," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("empty jti", NULL, "{" ISS "," SUB "," AUD ",\"jti\":\"\"," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
     T("unknown claim", NULL, P_WITH("\"admin\":true"), NULL, 0, LBX_ERR_TOKEN_CLAIM_UNKNOWN),
-    T("unknown claim (libjwt-style scope)", NULL, P_WITH("\"scope\":\"root\""), NULL, 0, LBX_ERR_TOKEN_CLAIM_UNKNOWN),
+    T("unknown claim (libjwt-style scope)", NULL, P_WITH("\"scope\":\"root\""), NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_UNKNOWN),
     /* time */
     T("expired at exp + leeway exactly", NULL, NULL, NULL, 1700003600 + 30, LBX_ERR_TOKEN_EXPIRED),
     T("expired long ago", NULL, NULL, NULL, 1800000000, LBX_ERR_TOKEN_EXPIRED),
-    T("not yet valid (nbf = now + leeway + 1)", NULL, NULL, NULL, 1700000000 - 31, LBX_ERR_TOKEN_NOT_YET_VALID),
-    T("iat in the future", NULL, "{" NAMES ",\"iat\":1700000091,\"nbf\":1700000000,\"exp\":1700003600}", NULL, 0, LBX_ERR_TOKEN_IAT_FUTURE),
-    T("lifetime 8 h + 1 s", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":1700028801}", NULL, 0, LBX_ERR_TOKEN_LIFETIME),
-    T("exp before iat", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":1699999999}", NULL, 0, LBX_ERR_TOKEN_LIFETIME),
-    T("exp = INT64_MAX", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":9223372036854775807}", NULL, 0, LBX_ERR_TOKEN_LIFETIME),
-    T("iat = INT64_MIN, exp = INT64_MAX (overflow)", NULL, "{" NAMES ",\"iat\":-9223372036854775808," NBF ",\"exp\":9223372036854775807}", NULL, 0, LBX_ERR_TOKEN_LIFETIME),
+    T("not yet valid (nbf = now + leeway + 1)", NULL, NULL, NULL, 1700000000 - 31,
+      LBX_ERR_TOKEN_NOT_YET_VALID),
+    T("iat in the future", NULL,
+      "{" NAMES ",\"iat\":1700000091,\"nbf\":1700000000,\"exp\":1700003600}", NULL, 0,
+      LBX_ERR_TOKEN_IAT_FUTURE),
+    T("lifetime 8 h + 1 s", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":1700028801}", NULL, 0,
+      LBX_ERR_TOKEN_LIFETIME),
+    T("exp before iat", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":1699999999}", NULL, 0,
+      LBX_ERR_TOKEN_LIFETIME),
+    T("exp = INT64_MAX", NULL, "{" NAMES "," IAT "," NBF ",\"exp\":9223372036854775807}", NULL, 0,
+      LBX_ERR_TOKEN_LIFETIME),
+    T("iat = INT64_MIN, exp = INT64_MAX (overflow)", NULL,
+      "{" NAMES ",\"iat\":-9223372036854775808," NBF ",\"exp\":9223372036854775807}", NULL, 0,
+      LBX_ERR_TOKEN_LIFETIME),
     /* identity */
-    T("wrong iss", NULL, "{\"iss\":\"evil\"," SUB "," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_ISSUER),
-    T("iss case variant LBX", NULL, "{\"iss\":\"LBX\"," SUB "," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_ISSUER),
-    T("empty iss", NULL, "{\"iss\":\"\"," SUB "," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_CLAIM_TYPE),
-    T("wrong aud node-8", NULL, "{" ISS "," SUB ",\"aud\":\"node-8\"," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
-    T("aud case variant Node-7", NULL, "{" ISS "," SUB ",\"aud\":\"Node-7\"," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
-    T("aud prefix variant node-7x", NULL, "{" ISS "," SUB ",\"aud\":\"node-7x\"," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
-    T("aud prefix node-", NULL, "{" ISS "," SUB ",\"aud\":\"node-\"," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
-    T("aud with a trailing newline", NULL, "{" ISS "," SUB ",\"aud\":\"node-7\\n\"," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
-    T("wrong sub", NULL, "{" ISS ",\"sub\":\"root\"," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_SUBJECT),
-    T("sub case variant Support-alice", NULL, "{" ISS ",\"sub\":\"Support-alice\"," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_SUBJECT),
-    T("sub prefix variant support-alice2", NULL, "{" ISS ",\"sub\":\"support-alice2\"," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_SUBJECT),
-    T("sub prefix support-", NULL, "{" ISS ",\"sub\":\"support-\"," AUD "," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_SUBJECT),
+    T("wrong iss", NULL, "{\"iss\":\"evil\"," SUB "," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_ISSUER),
+    T("iss case variant LBX", NULL, "{\"iss\":\"LBX\"," SUB "," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_ISSUER),
+    T("empty iss", NULL, "{\"iss\":\"\"," SUB "," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_CLAIM_TYPE),
+    T("wrong aud node-8", NULL, "{" ISS "," SUB ",\"aud\":\"node-8\"," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_AUDIENCE),
+    T("aud case variant Node-7", NULL, "{" ISS "," SUB ",\"aud\":\"Node-7\"," JTI "," TIMES "}",
+      NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
+    T("aud prefix variant node-7x", NULL, "{" ISS "," SUB ",\"aud\":\"node-7x\"," JTI "," TIMES "}",
+      NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
+    T("aud prefix node-", NULL, "{" ISS "," SUB ",\"aud\":\"node-\"," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_AUDIENCE),
+    T("aud with a trailing newline", NULL,
+      "{" ISS "," SUB ",\"aud\":\"node-7\\n\"," JTI "," TIMES "}", NULL, 0, LBX_ERR_TOKEN_AUDIENCE),
+    T("wrong sub", NULL, "{" ISS ",\"sub\":\"root\"," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_SUBJECT),
+    T("sub case variant Support-alice", NULL,
+      "{" ISS ",\"sub\":\"Support-alice\"," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_SUBJECT),
+    T("sub prefix variant support-alice2", NULL,
+      "{" ISS ",\"sub\":\"support-alice2\"," AUD "," JTI "," TIMES "}", NULL, 0,
+      LBX_ERR_TOKEN_SUBJECT),
+    T("sub prefix support-", NULL, "{" ISS ",\"sub\":\"support-\"," AUD "," JTI "," TIMES "}", NULL,
+      0, LBX_ERR_TOKEN_SUBJECT),
 };
 
 static void run_hostile(void **state)
 {
     const struct hostile *h = *state;
-    struct lbx_verify_opts o = {.keys = fx.ring, .iss = "lbx", .aud = "node-7",
-                                .sub = "support-alice", .now = h->now ? h->now : NOW, .leeway = -1};
+    struct lbx_verify_opts o = {.keys = fx.ring,
+                                .iss = "lbx",
+                                .aud = "node-7",
+                                .sub = "support-alice",
+                                .now = h->now ? h->now : NOW,
+                                .leeway = -1};
     const struct lbx_key *signer = fx.key;
     char *header = forge_subst(h->header ? h->header : H_STD, "$KID", lbx_key_kid(fx.key));
     struct lbx_claims c;
@@ -429,8 +581,12 @@ static void test_control_token_verifies(void **state)
 {
     char *header = forge_subst(H_STD, "$KID", lbx_key_kid(fx.key));
     char *tok = forge_token(fx.key, header, P_STD);
-    struct lbx_verify_opts o = {.keys = fx.ring, .iss = "lbx", .aud = "node-7",
-                                .sub = "support-alice", .now = NOW, .leeway = -1};
+    struct lbx_verify_opts o = {.keys = fx.ring,
+                                .iss = "lbx",
+                                .aud = "node-7",
+                                .sub = "support-alice",
+                                .now = NOW,
+                                .leeway = -1};
     struct lbx_claims c;
     struct lbx_error e = {0};
 
@@ -469,7 +625,7 @@ int main(void)
 
     tests[0] = (struct CMUnitTest)cmocka_unit_test(test_control_token_verifies);
     for (i = 0; i < N; i++)
-        tests[i + 1] = (struct CMUnitTest){hostile[i].name, run_hostile, NULL, NULL,
-                                           (void *)&hostile[i]};
+        tests[i + 1] =
+            (struct CMUnitTest){hostile[i].name, run_hostile, NULL, NULL, (void *)&hostile[i]};
     return _cmocka_run_group_tests("hostile tokens", tests, N + 1, setup, teardown);
 }

@@ -27,14 +27,23 @@ static struct {
 
 static struct lbx_verify_opts opts(int64_t now, int leeway)
 {
-    return (struct lbx_verify_opts){.keys = fx.ring, .iss = "lbx", .aud = "node-7",
-                                    .sub = "support-alice", .now = now, .leeway = leeway};
+    return (struct lbx_verify_opts){.keys = fx.ring,
+                                    .iss = "lbx",
+                                    .aud = "node-7",
+                                    .sub = "support-alice",
+                                    .now = now,
+                                    .leeway = leeway};
 }
 
 static struct lbx_claims claims(int64_t iat, int64_t nbf, int64_t exp)
 {
-    return (struct lbx_claims){.iss = "lbx", .sub = "support-alice", .aud = "node-7",
-                               .jti = "g-1", .iat = iat, .nbf = nbf, .exp = exp};
+    return (struct lbx_claims){.iss = "lbx",
+                               .sub = "support-alice",
+                               .aud = "node-7",
+                               .jti = "g-1",
+                               .iat = iat,
+                               .nbf = nbf,
+                               .exp = exp};
 }
 
 static char *mint(const struct lbx_claims *c)
@@ -192,8 +201,8 @@ static void test_interop_libjwt_verifies(void **state)
     char *tok = mint(&c);
     jwt_t *jwt = NULL;
 
-    assert_int_equal(jwt_decode(&jwt, tok, (const unsigned char *)fx.pub_pem,
-                                (int)strlen(fx.pub_pem)), 0);
+    assert_int_equal(
+        jwt_decode(&jwt, tok, (const unsigned char *)fx.pub_pem, (int)strlen(fx.pub_pem)), 0);
     assert_int_equal(jwt_get_alg(jwt), JWT_ALG_ES256);
     assert_string_equal(jwt_get_header(jwt, "kid"), lbx_key_kid(fx.key));
     assert_string_equal(jwt_get_grant(jwt, "sub"), "support-alice");
@@ -239,8 +248,8 @@ static void test_key_rotation(void **state)
 
     assert_int_equal(lbx_token_mint(a, &c, &ta, NULL), LBX_OK);
     assert_int_equal(lbx_token_mint(b, &c, &tb, NULL), LBX_OK);
-    cmd = forge_printf("mkdir %s && cp %s %s/old.pub && cp %s %s/new.pub", ringdir, pa, ringdir,
-                       pb, ringdir);
+    cmd = forge_printf("mkdir %s && cp %s %s/old.pub && cp %s %s/new.pub", ringdir, pa, ringdir, pb,
+                       ringdir);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(verify_with_dir(ringdir, ta), LBX_OK);
     assert_int_equal(verify_with_dir(ringdir, tb), LBX_OK);
@@ -350,12 +359,13 @@ static void test_verify_options(void **state)
 /* Claim text quoted in a refusal reaches syslog and a terminal: no escape sequence survives. */
 static void test_refusal_detail_is_sanitized(void **state)
 {
-    char *header = forge_printf("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
-                                lbx_key_kid(fx.key));
-    char *tok = forge_token(fx.key, header,
-                            "{\"iss\":\"lbx\",\"sub\":\"support-alice\",\"aud\":\"node-7"
-                            "\\u001b]0;owned\\u0007\\n\\u009b31m\",\"jti\":\"g\",\"iat\":1700000000,"
-                            "\"nbf\":1700000000,\"exp\":1700003600}");
+    char *header =
+        forge_printf("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", lbx_key_kid(fx.key));
+    char *tok =
+        forge_token(fx.key, header,
+                    "{\"iss\":\"lbx\",\"sub\":\"support-alice\",\"aud\":\"node-7"
+                    "\\u001b]0;owned\\u0007\\n\\u009b31m\",\"jti\":\"g\",\"iat\":1700000000,"
+                    "\"nbf\":1700000000,\"exp\":1700003600}");
     struct lbx_verify_opts o = opts(T0 + 5, -1);
     struct lbx_claims c;
     struct lbx_error e = {0};

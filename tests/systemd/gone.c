@@ -171,7 +171,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "gone: %s is not UID:AT\n", argv[i + 2]);
             return 2;
         }
-        w[i] = (struct watched){(unsigned)strtoul(argv[i + 2], NULL, 10), colon + 1, -1, 0, 0, 0, -1};
+        w[i] =
+            (struct watched){(unsigned)strtoul(argv[i + 2], NULL, 10), colon + 1, -1, 0, 0, 0, -1};
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (left = n; left > 0;) {

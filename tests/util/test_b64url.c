@@ -81,10 +81,10 @@ static void test_strict_decoding(void **state)
     assert_int_equal(decode("Zm/v"), LBX_ERR_TOKEN_MALFORMED);
     assert_int_equal(decode("Zm9 v"), LBX_ERR_TOKEN_MALFORMED);
     assert_int_equal(decode("Zm9v\n"), LBX_ERR_TOKEN_MALFORMED);
-    assert_int_equal(decode("Z"), LBX_ERR_TOKEN_MALFORMED);     /* 4k+1 characters */
+    assert_int_equal(decode("Z"), LBX_ERR_TOKEN_MALFORMED); /* 4k+1 characters */
     assert_int_equal(decode("Zm9vY"), LBX_ERR_TOKEN_MALFORMED);
-    assert_int_equal(decode("Zh"), LBX_ERR_TOKEN_MALFORMED);    /* unused bits set ("f" is Zg) */
-    assert_int_equal(decode("Zm9"), LBX_ERR_TOKEN_MALFORMED);   /* "fo" is Zm8 */
+    assert_int_equal(decode("Zh"), LBX_ERR_TOKEN_MALFORMED);  /* unused bits set ("f" is Zg) */
+    assert_int_equal(decode("Zm9"), LBX_ERR_TOKEN_MALFORMED); /* "fo" is Zm8 */
     assert_int_equal(decode("Zm8"), LBX_OK);
     assert_int_equal(decode("\xc3\xa9"), LBX_ERR_TOKEN_MALFORMED);
     assert_int_equal(decode(""), LBX_OK);

@@ -61,19 +61,23 @@ static void test_valid_file(void **state)
     assert_null(c.broker_url);
     assert_int_equal(parse("", NULL), LBX_OK);
     assert_int_equal(parse("enabled = off\n", NULL), LBX_OK);
-    assert_int_equal(parse("port = 1\nport2 = 2\n", "t.conf:2: unknown key 'port2'"), LBX_ERR_CONFIG);
+    assert_int_equal(parse("port = 1\nport2 = 2\n", "t.conf:2: unknown key 'port2'"),
+                     LBX_ERR_CONFIG);
 }
 
 static void test_bad_lines(void **state)
 {
     char long_line[1100];
 
-    assert_int_equal(parse("port = 22\nbogus = 1\n", "t.conf:2: unknown key 'bogus'"), LBX_ERR_CONFIG);
+    assert_int_equal(parse("port = 22\nbogus = 1\n", "t.conf:2: unknown key 'bogus'"),
+                     LBX_ERR_CONFIG);
     assert_int_equal(parse("Port = 22\n", "t.conf:1: unknown key 'Port'"), LBX_ERR_CONFIG);
-    assert_int_equal(parse("port = 22\n\nport = 23\n", "t.conf:3: 'port' set twice"), LBX_ERR_CONFIG);
+    assert_int_equal(parse("port = 22\n\nport = 23\n", "t.conf:3: 'port' set twice"),
+                     LBX_ERR_CONFIG);
     assert_int_equal(parse("# c\nenabled\n", "t.conf:2: expected 'key = value'"), LBX_ERR_CONFIG);
     assert_int_equal(parse(" = 5\n", "t.conf:1: expected 'key = value'"), LBX_ERR_CONFIG);
-    assert_int_equal(parse("broker_url = a\x1b[2Jb\n", "t.conf:1: control character"), LBX_ERR_CONFIG);
+    assert_int_equal(parse("broker_url = a\x1b[2Jb\n", "t.conf:1: control character"),
+                     LBX_ERR_CONFIG);
     assert_int_equal(parse("broker_url = a\rb\n", "t.conf:1: control character"), LBX_ERR_CONFIG);
     memset(long_line, 'x', sizeof(long_line));
     memcpy(long_line, "broker_url=", 11);
@@ -86,10 +90,25 @@ static void test_bad_lines(void **state)
 static void test_bad_values(void **state)
 {
     static const char *bad[] = {
-        "port = 0", "port = 65536", "port = -1", "port = 12abc", "port = ", "port = 0x10",
-        "port = 99999999999999999999", "port = 1.5", "enabled = maybe", "enabled = 2",
-        "enabled = ", "enabled = yess", "timeout = 0", "timeout = 301", "timeout = 5x",
-        "timeout = -5", "timeout = ", "timeout = 1h", "timeout = 99999999999999999999s",
+        "port = 0",
+        "port = 65536",
+        "port = -1",
+        "port = 12abc",
+        "port = ",
+        "port = 0x10",
+        "port = 99999999999999999999",
+        "port = 1.5",
+        "enabled = maybe",
+        "enabled = 2",
+        "enabled = ",
+        "enabled = yess",
+        "timeout = 0",
+        "timeout = 301",
+        "timeout = 5x",
+        "timeout = -5",
+        "timeout = ",
+        "timeout = 1h",
+        "timeout = 99999999999999999999s",
     };
     size_t i;
 
@@ -99,8 +118,9 @@ static void test_bad_values(void **state)
     }
     assert_int_equal(parse("port = 70000", "t.conf:1: port must be an integer in [1, 65535]"),
                      LBX_ERR_CONFIG);
-    assert_int_equal(parse("timeout = 5m1s", "t.conf:1: timeout must be a duration between 1s and 300s"),
-                     LBX_ERR_CONFIG);
+    assert_int_equal(
+        parse("timeout = 5m1s", "t.conf:1: timeout must be a duration between 1s and 300s"),
+        LBX_ERR_CONFIG);
     assert_int_equal(parse("port = 65535\ntimeout = 300\nenabled = FALSE", NULL), LBX_OK);
 }
 
@@ -198,10 +218,10 @@ static void test_hostile_bytes(void **state)
     char line[3000], *got;
     size_t i;
     static const char *const refused[] = {
-        "broker_url = a\rb\n",       "broker_url = a\r\rb # c\n", "broker_url = \"a\rb\"\n",
-        "broker_url = a # \x1b[2J\n", "broker_url = a\x7f\n",       "broker_url = a\x01\n",
-        "broker_url = \"a\x1b\"\n",   "\x1b[1mbroker_url = a\n",    "broker_url = a\v\n",
-        "broker_url = a\f\n",        "broker_url = a\r\r\n",       "# a comment \x1b[2J\n",
+        "broker_url = a\rb\n",        "broker_url = a\r\rb # c\n", "broker_url = \"a\rb\"\n",
+        "broker_url = a # \x1b[2J\n", "broker_url = a\x7f\n",      "broker_url = a\x01\n",
+        "broker_url = \"a\x1b\"\n",   "\x1b[1mbroker_url = a\n",   "broker_url = a\v\n",
+        "broker_url = a\f\n",         "broker_url = a\r\r\n",      "# a comment \x1b[2J\n",
         "\vbroker_url = a\n",
     };
 
@@ -261,7 +281,8 @@ static void test_file_trust(void **state)
     assert_int_equal(load(dir, ok, sizeof(ok) - 1, 0644, -1, LBX_FILE_TRUSTED), LBX_OK);
     assert_int_equal(load(dir, ok, sizeof(ok) - 1, 0664, -1, LBX_FILE_TRUSTED), LBX_ERR_FILE_PERM);
     assert_int_equal(load(dir, ok, sizeof(ok) - 1, 0646, -1, LBX_FILE_TRUSTED), LBX_ERR_FILE_PERM);
-    assert_int_equal(load(dir, ok, sizeof(ok) - 1, 0644, 65534, LBX_FILE_TRUSTED), LBX_ERR_FILE_PERM);
+    assert_int_equal(load(dir, ok, sizeof(ok) - 1, 0644, 65534, LBX_FILE_TRUSTED),
+                     LBX_ERR_FILE_PERM);
     assert_int_equal(load(dir, ok, sizeof(ok) - 1, 0664, -1, LBX_FILE_ANY), LBX_OK);
     assert_int_equal(load(dir, ok, sizeof(ok) - 1, 0640, -1, LBX_FILE_SECRET), LBX_ERR_FILE_PERM);
     assert_int_equal(load(dir, "port = 22\0bogus = 1\n", 20, 0644, -1, LBX_FILE_TRUSTED),
@@ -315,14 +336,10 @@ static void test_module_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_file),
-        cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_comments_after_values),
-        cmocka_unit_test(test_quoted_values),
-        cmocka_unit_test(test_hostile_bytes),
-        cmocka_unit_test(test_file_trust),
-        cmocka_unit_test(test_module_arguments),
+        cmocka_unit_test(test_valid_file),    cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_bad_values),    cmocka_unit_test(test_comments_after_values),
+        cmocka_unit_test(test_quoted_values), cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_file_trust),    cmocka_unit_test(test_module_arguments),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -70,7 +70,7 @@ static void test_size_and_depth(void **state)
     big[sizeof(big) - 1] = '}';
     assert_int_equal(parse_len(big, sizeof(big), sizeof(big), 4), LBX_OK);
     assert_int_equal(parse_len(big, sizeof(big), sizeof(big) - 1, 4), LBX_ERR_TOO_LARGE);
-    assert_int_equal(parse("{\"a\":{\"b\":[[1]]}}"), LBX_OK);      /* depth 4 */
+    assert_int_equal(parse("{\"a\":{\"b\":[[1]]}}"), LBX_OK);         /* depth 4 */
     assert_int_equal(parse("{\"a\":{\"b\":[[[1]]]}}"), LBX_ERR_JSON); /* depth 5 */
     /* brackets inside strings, and escaped quotes, are not nesting */
     assert_int_equal(parse("{\"a\":\"[[[[[[{{{{{{\"}"), LBX_OK);
@@ -103,8 +103,9 @@ static void test_arrays(void **state)
     assert_int_equal(parse_array("[\"x\\u0000y\"]", 2), LBX_ERR_JSON);
     assert_int_equal(parse_array("[{\"a\":1,\"a\":2}]", 2), LBX_ERR_JSON);
     assert_int_equal(parse_array("[[[1]]]", 2), LBX_ERR_JSON);
-    assert_int_equal(parse_array("[\"0123456789012345678901234567890123456789012345678901234567890\"]", 2),
-                     LBX_ERR_TOO_LARGE);
+    assert_int_equal(
+        parse_array("[\"0123456789012345678901234567890123456789012345678901234567890\"]", 2),
+        LBX_ERR_TOO_LARGE);
 }
 
 static void test_getters_and_only_keys(void **state)
@@ -142,10 +143,8 @@ static void test_getters_and_only_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_objects_only),
-        cmocka_unit_test(test_duplicates_and_nul),
-        cmocka_unit_test(test_size_and_depth),
-        cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_objects_only),          cmocka_unit_test(test_duplicates_and_nul),
+        cmocka_unit_test(test_size_and_depth),        cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_getters_and_only_keys),
     };
 

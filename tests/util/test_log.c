@@ -34,7 +34,9 @@ static void test_escape_sequences(void **state)
 
 static void test_c1_controls(void **state)
 {
-    expect_clean("\xc2\x9b" "31m", "?31m"); /* CSI as a C1 control */
+    expect_clean("\xc2\x9b"
+                 "31m",
+                 "?31m"); /* CSI as a C1 control */
     expect_clean("\xc2\x80\xc2\x85\xc2\x9f", "???");
     expect_clean("\xc2\xa0", "\xc2\xa0"); /* U+00A0 is printable */
 }
@@ -42,11 +44,13 @@ static void test_c1_controls(void **state)
 /* Characters that make a terminal show text in another order than it is read. */
 static void test_bidi_and_separators(void **state)
 {
-    expect_clean("a\xe2\x80\xae" "b", "a?b");               /* U+202E RIGHT-TO-LEFT OVERRIDE */
+    expect_clean("a\xe2\x80\xae"
+                 "b",
+                 "a?b"); /* U+202E RIGHT-TO-LEFT OVERRIDE */
     expect_clean("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", "????");
     expect_clean("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "????"); /* isolates */
-    expect_clean("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "???"); /* LRM, RLM, ALM */
-    expect_clean("\xe2\x80\xa8\xe2\x80\xa9", "??");     /* line / paragraph separator */
+    expect_clean("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "???");                  /* LRM, RLM, ALM */
+    expect_clean("\xe2\x80\xa8\xe2\x80\xa9", "??"); /* line / paragraph separator */
     expect_clean("\xe2\x80\x94\xe2\x80\xa2\xe2\x81\xa0", "\xe2\x80\x94\xe2\x80\xa2\xe2\x81\xa0");
     expect_clean("\xd8\xa7\xd9\x84", "\xd8\xa7\xd9\x84"); /* Arabic letters are text */
 }
@@ -73,7 +77,7 @@ static void test_unsafe_at_and_multiline(void **state)
 
 static void test_invalid_utf8(void **state)
 {
-    expect_clean("\x80", "?");                /* lone continuation */
+    expect_clean("\x80", "?"); /* lone continuation */
     expect_clean("\xff\xfe", "??");
     expect_clean("\xc0\xaf", "??");           /* overlong '/' */
     expect_clean("\xc1\x9b", "??");           /* overlong ESC */
@@ -83,7 +87,7 @@ static void test_invalid_utf8(void **state)
     expect_clean("\xed\xa0\x80", "???");      /* UTF-16 surrogate */
     expect_clean("\xf4\x90\x80\x80", "????"); /* above U+10FFFF */
     expect_clean("\xf5\x80\x80\x80", "????");
-    expect_clean("\xe2\x82", "??");           /* truncated at the end of the input */
+    expect_clean("\xe2\x82", "??"); /* truncated at the end of the input */
     expect_clean("\xe2\x82x", "??x");
     expect_clean("caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xf4\x8f\xbf\xbf",
                  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xf4\x8f\xbf\xbf");

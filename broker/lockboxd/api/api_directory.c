@@ -13,10 +13,9 @@ static int refuse_role(struct api_req *ar, const char *message, const char *reas
 {
     struct lbx_error e = {0};
     lbx_error_set(&e, LBX_ERR_FORBIDDEN, "%s", message);
-    struct audit_event ev = {
-        .action = "access_refused",
-        .actor = ar->caller.name,
-        .detail = json_pack("{s:s, s:s}", "path", ar->path, "reason", reason)};
+    struct audit_event ev = {.action = "access_refused",
+                             .actor = ar->caller.name,
+                             .detail = json_pack("{s:s, s:s}", "path", ar->path, "reason", reason)};
     audit_note(ar->b->store, &ev);
     api_fail(ar, LBX_ERR_FORBIDDEN, &e);
     return 0;

@@ -1,5 +1,5 @@
-/* Host endpoints (mTLS): token, grant status (long-poll), session reports, identity. A host acts only for
- * the host id its certificate names. */
+/* Host endpoints (mTLS): token, grant status (long-poll), session reports, identity. A host acts
+ * only for the host id its certificate names. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -27,8 +27,7 @@ static lbx_err header_check(const char *line, size_t len, struct lbx_error *e)
         lbx_json_get_int(h, "width", &width) != LBX_OK || width < 1 || width > CAST_DIM_MAX ||
         lbx_json_get_int(h, "height", &height) != LBX_OK || height < 1 || height > CAST_DIM_MAX)
         r = lbx_error_set(e, LBX_ERR_ARG,
-                          "asciicast header needs version 2, width and height 1..%d",
-                          CAST_DIM_MAX);
+                          "asciicast header needs version 2, width and height 1..%d", CAST_DIM_MAX);
     json_decref(h);
     return r;
 }
@@ -91,13 +90,12 @@ lbx_err recording_store(struct api_req *ar, const json_t *request, const char *l
     if ((r = recording_check(cast, len, e)) != LBX_OK)
         return r;
     snprintf(actor, sizeof(actor), "host:%s", ar->caller.name);
-    struct audit_event ev = {
-        .action = "recording_stored",
-        .actor = actor,
-        .request = request,
-        .host = ar->caller.name,
-        .detail = json_pack("{s:s, s:s, s:I}", "login", login, "session", session, "size",
-                            (json_int_t)len)};
+    struct audit_event ev = {.action = "recording_stored",
+                             .actor = actor,
+                             .request = request,
+                             .host = ar->caller.name,
+                             .detail = json_pack("{s:s, s:s, s:I}", "login", login, "session",
+                                                 session, "size", (json_int_t)len)};
     if ((r = store_begin(ar->b->store, e)) != LBX_OK) {
         json_decref(ev.detail);
         return r;
@@ -180,12 +178,11 @@ int api_recording_get(struct api_req *ar)
         json_decref(rec);
         return 0;
     }
-    struct audit_event ev = {
-        .action = "recording_viewed",
-        .actor = ar->caller.name,
-        .request = req,
-        .detail = json_pack("{s:I, s:s}", "recording", (json_int_t)id, "session",
-                            row_str(rec, "session"))};
+    struct audit_event ev = {.action = "recording_viewed",
+                             .actor = ar->caller.name,
+                             .request = req,
+                             .detail = json_pack("{s:I, s:s}", "recording", (json_int_t)id,
+                                                 "session", row_str(rec, "session"))};
     /* Who watched a session is part of the record; no event, no replay. */
     if (audit_record(ar->b->store, &ev, &e) != LBX_OK) {
         json_decref(req);

@@ -10,7 +10,7 @@
 #include "requests.h"
 
 #define RECENT_WINDOW (28 * 24 * 3600) /* the seeds' "Recent" table */
-#define LIST_DEFAULT 100 /* an approver's screen; ?limit= up to LIST_MAX */
+#define LIST_DEFAULT 100               /* an approver's screen; ?limit= up to LIST_MAX */
 #define LIST_MAX 500
 
 static void audit_refused(struct api_req *ar, const char *action, const char *what,
@@ -76,8 +76,8 @@ static lbx_err list_cursor(struct api_req *ar, int64_t *before, struct lbx_error
 
 int api_request_list(struct api_req *ar)
 {
-    struct request_page want = {.status = api_query(ar, "status") ? api_query(ar, "status")
-                                                                   : "pending"};
+    struct request_page want = {.status =
+                                    api_query(ar, "status") ? api_query(ar, "status") : "pending"};
     struct lbx_error e = {0};
     json_t *out = NULL, *body;
     int64_t limit, next;

@@ -135,8 +135,7 @@ static lbx_err text_refused(const char *what, size_t at, struct lbx_error *e)
 
 /* Every string of a body, member names included, at any depth, but the value of member `own`
  * (NULL: none), which its handler checks itself. */
-static lbx_err body_text(const json_t *v, const char *member, const char *own,
-                         struct lbx_error *e)
+static lbx_err body_text(const json_t *v, const char *member, const char *own, struct lbx_error *e)
 {
     const char *key;
     char what[96];
@@ -178,8 +177,7 @@ lbx_err api_check_text(struct api_req *ar, struct lbx_error *e)
 
     if ((at = lbx_text_unsafe_at(ar->path, 0)) != (size_t)-1)
         return text_refused("the path", at, e);
-    for (kv = ar->query.tqh_first; kv != NULL; kv = kv->next.tqe_next)
-    {
+    for (kv = ar->query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
         if ((at = lbx_text_unsafe_at(kv->key, 0)) != (size_t)-1)
             return text_refused("a query parameter name", at, e);
         if ((at = lbx_text_unsafe_at(kv->value, 0)) != (size_t)-1) {
@@ -191,11 +189,10 @@ lbx_err api_check_text(struct api_req *ar, struct lbx_error *e)
      * printed (bidirectional marks, C1 characters as UTF-8) is in it, and refusing it here would
      * let a session make its own recording unstorable. recording_check reads it line by line
      * (a raw control character is malformed JSON there); the console's player draws it as text. */
-    return ar->body != NULL ? body_text(ar->body, NULL,
-                                        strcmp(ar->path, "/v1/host/recordings") == 0 ? "cast"
-                                                                                      : NULL,
-                                        e)
-                            : LBX_OK;
+    return ar->body != NULL
+               ? body_text(ar->body, NULL,
+                           strcmp(ar->path, "/v1/host/recordings") == 0 ? "cast" : NULL, e)
+               : LBX_OK;
 }
 
 lbx_err api_only_keys(struct api_req *ar, const char *const *allowed, struct lbx_error *e)

@@ -107,8 +107,8 @@ static lbx_err check_header(const json_t *h, const json_t *jwks, const json_t **
 }
 
 /* A JWK member: canonical base64url, 1..max bytes. */
-static lbx_err jwk_bytes(const json_t *k, const char *name, size_t max, uint8_t **out,
-                         size_t *len, struct lbx_error *e)
+static lbx_err jwk_bytes(const json_t *k, const char *name, size_t max, uint8_t **out, size_t *len,
+                         struct lbx_error *e)
 {
     const char *v = jwk_str(k, name);
 
@@ -238,10 +238,10 @@ static lbx_err check_signature(const struct lbx_jws *s, const json_t *jwk, enum 
         return r;
     if (lbx_b64url_decode(s->part[2], s->len[2], &sig, &siglen) != LBX_OK)
         r = lbx_error_set(e, LBX_ERR_TOKEN_MALFORMED, "signature is not canonical base64url");
-    else if ((type == KEY_RSA ? verify_rs256(pkey, s->part[0], s->len[0] + 1 + s->len[1], sig,
-                                             siglen)
-                              : lbx_pkey_verify_es256(pkey, s->part[0], s->len[0] + 1 + s->len[1],
-                                                      sig, siglen)) != LBX_OK)
+    else if ((type == KEY_RSA
+                  ? verify_rs256(pkey, s->part[0], s->len[0] + 1 + s->len[1], sig, siglen)
+                  : lbx_pkey_verify_es256(pkey, s->part[0], s->len[0] + 1 + s->len[1], sig,
+                                          siglen)) != LBX_OK)
         r = lbx_error_set(e, LBX_ERR_TOKEN_SIGNATURE, "signature does not verify");
     free(sig);
     EVP_PKEY_free(pkey);
@@ -329,14 +329,12 @@ static lbx_err check_claims(const json_t *p, const struct idtoken_expect *x, str
         return lbx_error_set(e, LBX_ERR_TOKEN_EXPIRED, "issued %lld s ago",
                              (long long)(x->now - iat));
     /* The nonce ties the token to the sign-in this browser began. */
-    if (lbx_json_get_string(p, "nonce", &nonce) != LBX_OK ||
-        !console_secret_equal(nonce, x->nonce))
+    if (lbx_json_get_string(p, "nonce", &nonce) != LBX_OK || !console_secret_equal(nonce, x->nonce))
         return lbx_error_set(e, LBX_ERR_TOKEN_CLAIM_MISSING, "nonce missing or not ours");
     return LBX_OK;
 }
 
-static lbx_err check_expect(const struct idtoken_expect *x, const json_t *jwks,
-                            struct lbx_error *e)
+static lbx_err check_expect(const struct idtoken_expect *x, const json_t *jwks, struct lbx_error *e)
 {
     if (x == NULL || x->issuer == NULL || x->client_id == NULL || x->nonce == NULL ||
         x->issuer[0] == '\0' || x->client_id[0] == '\0' || x->nonce[0] == '\0')
@@ -349,8 +347,7 @@ static lbx_err check_expect(const struct idtoken_expect *x, const json_t *jwks,
 }
 
 lbx_err console_idtoken_verify(const char *token, size_t len, const json_t *jwks,
-                               const struct idtoken_expect *x, json_t **claims,
-                               struct lbx_error *e)
+                               const struct idtoken_expect *x, json_t **claims, struct lbx_error *e)
 {
     json_t *header = NULL, *payload = NULL;
     const json_t *jwk = NULL;

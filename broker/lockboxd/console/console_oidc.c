@@ -140,8 +140,7 @@ static lbx_err discovery(struct job *j, json_t **out, struct lbx_error *e)
 }
 
 /* The provider's keys, cached; `fresh` fetches them again unless that was just done. */
-static lbx_err jwks(struct job *j, const json_t *disc, int fresh, json_t **out,
-                    struct lbx_error *e)
+static lbx_err jwks(struct job *j, const json_t *disc, int fresh, json_t **out, struct lbx_error *e)
 {
     struct console_oidc *o = j->o;
     int64_t now = (int64_t)time(NULL);

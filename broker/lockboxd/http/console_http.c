@@ -45,7 +45,7 @@ static void security_headers(struct evhttp_request *req)
 }
 
 static void answer(struct broker *b, struct evhttp_request *req, int status, const char *type,
-                 const char *body, size_t len)
+                   const char *body, size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     struct evbuffer *out = evbuffer_new();
@@ -143,8 +143,8 @@ static int plain_name(const char *name)
 {
     size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-");
 
-    return n > 0 && name[n] == '.' && strspn(name + n + 1, "abcdefghijklmnopqrstuvwxyz") ==
-                                          strlen(name + n + 1) &&
+    return n > 0 && name[n] == '.' &&
+           strspn(name + n + 1, "abcdefghijklmnopqrstuvwxyz") == strlen(name + n + 1) &&
            strlen(name) < 64 && content_type(name) != NULL;
 }
 
@@ -280,17 +280,17 @@ static int map_identity(struct broker *b, const json_t *claims, char *name, size
         *why = "the provider says the e-mail address is not verified";
         return -1;
     }
-    if (store_exec(b->store, Q_IDENTITY_LIST, NULL, &rows, NULL, &e) !=
-        LBX_OK) {
+    if (store_exec(b->store, Q_IDENTITY_LIST, NULL, &rows, NULL, &e) != LBX_OK) {
         *why = "the directory cannot be read";
         return -1;
     }
     json_array_foreach(rows, i, row)
     {
-        const char *have = strcmp(claim, "email") == 0 ? row_str(row, "email") : row_str(row, "name");
+        const char *have =
+            strcmp(claim, "email") == 0 ? row_str(row, "email") : row_str(row, "name");
 
-        if (have == NULL || (strcmp(claim, "email") == 0 ? strcasecmp(have, value)
-                                                         : strcmp(have, value)) != 0)
+        if (have == NULL ||
+            (strcmp(claim, "email") == 0 ? strcasecmp(have, value) : strcmp(have, value)) != 0)
             continue;
         if (row_int(row, "disabled") == 0 && n++ == 0)
             snprintf(name, len, "%s", row_str(row, "name"));
@@ -378,12 +378,12 @@ static void sign_in_finish(struct broker *b, struct evhttp_request *req)
 
 /* ---- the session ---- */
 
-static int current_session(struct broker *b, struct evhttp_request *req,
-                           struct console_session *s, char sid[CONSOLE_SECRET_LEN + 1])
+static int current_session(struct broker *b, struct evhttp_request *req, struct console_session *s,
+                           char sid[CONSOLE_SECRET_LEN + 1])
 {
     return console_session_of_cookies(b->console_table, header(req, "Cookie"), (int64_t)time(NULL),
-                                      b->cfg.console_idle_timeout,
-                                      b->cfg.console_session_lifetime, s, sid);
+                                      b->cfg.console_idle_timeout, b->cfg.console_session_lifetime,
+                                      s, sid);
 }
 
 static void session_info(struct broker *b, struct evhttp_request *req)

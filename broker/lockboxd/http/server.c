@@ -333,7 +333,8 @@ static int bind_one(const struct addrinfo *ai, int port)
 
 lbx_err server_bind(const char *listen, int n, int *fds, int *port, struct lbx_error *e)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     struct sockaddr_storage ss;

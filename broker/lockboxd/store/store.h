@@ -15,28 +15,79 @@
 
 #include "lbx_err.h"
 
-#define STORE_QUERIES(X)                                                                           \
-    X(TENANT_INSERT)                                                                               \
-    X(TENANT_LIST) X(TENANT_GET) X(SUB_INSERT) X(SUB_LIST) X(SUB_GET) X(HOST_INSERT) X(HOST_LIST)  \
-        X(HOST_GET) X(GROUP_INSERT) X(GROUP_LIST) X(GROUP_GET) X(GROUP_MEMBER_ADD)                 \
-            X(GROUP_MEMBERS) X(IDENTITY_INSERT) X(IDENTITY_LIST) X(IDENTITY_GET)                   \
-                X(IDENTITY_BY_LOGIN) X(IDENTITY_DISABLE) X(ROLE_INSERT) X(ROLE_LIST) X(ROLE_GET)   \
-                    X(ROLE_REMOVE) X(ROLES_OF_IDENTITY) X(ROLE_HOLDERS) X(POLICY_GET)              \
-                        X(POLICY_PUT) X(POLICY_LIST) X(TOKEN_INSERT) X(TOKEN_LIST) X(TOKEN_GET)    \
-                            X(TOKEN_BY_HASH) X(TOKEN_TOUCH) X(TOKEN_REVOKE) X(REQ_INSERT) X(REQ_GET) X(REQ_GRANT_STATE) X(REQ_PAGE)  \
-                                X(REQ_PAGE_APPROVERS) X(REQ_PAGE_APPROVALS) X(REQ_STATUS_PAGE)             \
-                                X(REQ_STATUS_PAGE_APPROVERS) X(REQ_STATUS_PAGE_APPROVALS)          \
-                                X(REQ_FOR_LOGIN_HOST) X(REQ_TRANSITION) X(REQ_TOUCH)               \
-                                    X(REQ_SET_DECISION) X(REQ_SET_ACCESS) X(REQ_SET_REVOKED)       \
-                                        X(REQ_DUE_EXPIRY) X(REQ_DUE_END) X(REQ_LIVE_OF_REQUESTER) X(APPROVER_INSERT)        \
-                                            X(APPROVERS_OF) X(APPROVAL_INSERT) X(APPROVALS_OF)     \
-                                                X(AUDIT_LAST) X(AUDIT_INSERT) X(AUDIT_LIST)        \
-                                                    X(AUDIT_ALL) X(OUTBOX_INSERT) X(OUTBOX_DUE)    \
-                                                        X(OUTBOX_CLAIM) X(OUTBOX_DONE)             \
-                                                            X(OUTBOX_RETRY) X(OUTBOX_GIVE_UP) \
-                                                                X(RECORDING_INSERT)            \
-                                                                    X(RECORDINGS_OF)           \
-                                                                        X(RECORDING_GET)
+/* One query per line: the formatter cannot lay out an X-macro list. */
+/* clang-format off */
+#define STORE_QUERIES(X) \
+    X(TENANT_INSERT) \
+    X(TENANT_LIST) \
+    X(TENANT_GET) \
+    X(SUB_INSERT) \
+    X(SUB_LIST) \
+    X(SUB_GET) \
+    X(HOST_INSERT) \
+    X(HOST_LIST) \
+    X(HOST_GET) \
+    X(GROUP_INSERT) \
+    X(GROUP_LIST) \
+    X(GROUP_GET) \
+    X(GROUP_MEMBER_ADD) \
+    X(GROUP_MEMBERS) \
+    X(IDENTITY_INSERT) \
+    X(IDENTITY_LIST) \
+    X(IDENTITY_GET) \
+    X(IDENTITY_BY_LOGIN) \
+    X(IDENTITY_DISABLE) \
+    X(ROLE_INSERT) \
+    X(ROLE_LIST) \
+    X(ROLE_GET) \
+    X(ROLE_REMOVE) \
+    X(ROLES_OF_IDENTITY) \
+    X(ROLE_HOLDERS) \
+    X(POLICY_GET) \
+    X(POLICY_PUT) \
+    X(POLICY_LIST) \
+    X(TOKEN_INSERT) \
+    X(TOKEN_LIST) \
+    X(TOKEN_GET) \
+    X(TOKEN_BY_HASH) \
+    X(TOKEN_TOUCH) \
+    X(TOKEN_REVOKE) \
+    X(REQ_INSERT) \
+    X(REQ_GET) \
+    X(REQ_GRANT_STATE) \
+    X(REQ_PAGE) \
+    X(REQ_PAGE_APPROVERS) \
+    X(REQ_PAGE_APPROVALS) \
+    X(REQ_STATUS_PAGE) \
+    X(REQ_STATUS_PAGE_APPROVERS) \
+    X(REQ_STATUS_PAGE_APPROVALS) \
+    X(REQ_FOR_LOGIN_HOST) \
+    X(REQ_TRANSITION) \
+    X(REQ_TOUCH) \
+    X(REQ_SET_DECISION) \
+    X(REQ_SET_ACCESS) \
+    X(REQ_SET_REVOKED) \
+    X(REQ_DUE_EXPIRY) \
+    X(REQ_DUE_END) \
+    X(REQ_LIVE_OF_REQUESTER) \
+    X(APPROVER_INSERT) \
+    X(APPROVERS_OF) \
+    X(APPROVAL_INSERT) \
+    X(APPROVALS_OF) \
+    X(AUDIT_LAST) \
+    X(AUDIT_INSERT) \
+    X(AUDIT_LIST) \
+    X(AUDIT_ALL) \
+    X(OUTBOX_INSERT) \
+    X(OUTBOX_DUE) \
+    X(OUTBOX_CLAIM) \
+    X(OUTBOX_DONE) \
+    X(OUTBOX_RETRY) \
+    X(OUTBOX_GIVE_UP) \
+    X(RECORDING_INSERT) \
+    X(RECORDINGS_OF) \
+    X(RECORDING_GET)
+/* clang-format on */
 
 enum store_q {
 #define STORE_Q_ENUM(name) Q_##name,

@@ -64,7 +64,8 @@ const char *const store_sqlite_migrations[] = {
     /* 4: session recordings (asciicast v2) sent by hosts, replayed in the console */
     "CREATE TABLE recordings (id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " request INTEGER NOT NULL REFERENCES requests(id), host TEXT NOT NULL, login TEXT NOT NULL,"
-    " session TEXT NOT NULL, created INTEGER NOT NULL, size INTEGER NOT NULL, cast_text TEXT NOT NULL,"
+    " session TEXT NOT NULL, created INTEGER NOT NULL, size INTEGER NOT NULL, cast_text TEXT NOT "
+    "NULL,"
     " UNIQUE (request, host, session));",
     NULL,
 };

@@ -19,11 +19,11 @@ const char *const store_query_names[Q__COUNT] = {
     "SELECT id FROM requests WHERE " filter "created >= ? AND id < ? ORDER BY id DESC LIMIT ?"
 #define REQ_BY_STATUS "status IN (?, ?) AND "
 #define REQ_PAGE_APPROVERS(filter)                                                                 \
-    "SELECT request, identity, stage FROM request_approvers WHERE request IN (" REQ_PAGE(filter)  \
-    ") ORDER BY request, stage, identity"
+    "SELECT request, identity, stage FROM request_approvers WHERE request IN (" REQ_PAGE(          \
+        filter) ") ORDER BY request, stage, identity"
 #define REQ_PAGE_APPROVALS(filter)                                                                 \
-    "SELECT request, identity, stage, time, comment FROM approvals WHERE request IN ("            \
-    REQ_PAGE(filter) ") ORDER BY request, time, identity"
+    "SELECT request, identity, stage, time, comment FROM approvals WHERE request IN (" REQ_PAGE(   \
+        filter) ") ORDER BY request, time, identity"
 
 const char *const store_sql[Q__COUNT] = {
     [Q_TENANT_INSERT] = "INSERT INTO tenants (id, name, created) VALUES (?, ?, ?)",
@@ -93,8 +93,9 @@ const char *const store_sql[Q__COUNT] = {
      * that page (the same page subquery), so a page costs three statements, not three per
      * request. Keyset paging: "id < ?" continues where the last page ended. The status form
      * is served by the requests_by_status index (status, id). */
-    [Q_REQ_PAGE] = "SELECT " REQ_COLUMNS " FROM requests WHERE id IN (" REQ_PAGE("") ") "
-                   "ORDER BY id DESC",
+    [Q_REQ_PAGE] =
+        "SELECT " REQ_COLUMNS " FROM requests WHERE id IN (" REQ_PAGE("") ") "
+                                                                          "ORDER BY id DESC",
     [Q_REQ_PAGE_APPROVERS] = REQ_PAGE_APPROVERS(""),
     [Q_REQ_PAGE_APPROVALS] = REQ_PAGE_APPROVALS(""),
     [Q_REQ_STATUS_PAGE] = "SELECT " REQ_COLUMNS " FROM requests WHERE id IN (" REQ_PAGE(
@@ -103,12 +104,13 @@ const char *const store_sql[Q__COUNT] = {
     [Q_REQ_STATUS_PAGE_APPROVALS] = REQ_PAGE_APPROVALS(REQ_BY_STATUS),
     /* A host's token question: only what the decision, the token and its audit event read
      * (a refusal that needs more loads the request whole). */
-    [Q_REQ_FOR_LOGIN_HOST] = "SELECT id, status, requester, tenant, ticket, reason, host, host_group, "
-                             "request_expiry, access_end, decided_by, revoked_by "
-                             "FROM requests WHERE login = ? AND "
-                             "(host = ? OR host_group IN "
-                             "(SELECT grp FROM host_group_members WHERE host = ?)) "
-                             "ORDER BY id DESC LIMIT 20",
+    [Q_REQ_FOR_LOGIN_HOST] =
+        "SELECT id, status, requester, tenant, ticket, reason, host, host_group, "
+        "request_expiry, access_end, decided_by, revoked_by "
+        "FROM requests WHERE login = ? AND "
+        "(host = ? OR host_group IN "
+        "(SELECT grp FROM host_group_members WHERE host = ?)) "
+        "ORDER BY id DESC LIMIT 20",
     [Q_REQ_TRANSITION] = "UPDATE requests SET status = ?, updated = ? WHERE id = ? AND status = ?",
     [Q_REQ_TOUCH] = "UPDATE requests SET updated = ? WHERE id = ? AND status = ?",
     [Q_REQ_SET_DECISION] = "UPDATE requests SET decided_by = ?, decided_at = ?, comment = ? "

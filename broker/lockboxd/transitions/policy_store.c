@@ -99,8 +99,7 @@ static lbx_err apply_scope(struct store *st, struct policy_eff *p, const char *k
         apply(p, body);
         if (json_object_get(body, "lockbox") != NULL)
             snprintf(p->lockbox_from, sizeof(p->lockbox_from), "%s", scope);
-    }
-    else
+    } else
         r = lbx_error_set(e, LBX_ERR_STORE, "stored policy for %s is unreadable", scope);
     json_decref(body);
     json_decref(row);

@@ -205,12 +205,11 @@ static lbx_err record_creation(struct broker *b, const struct caller *c, struct 
     if ((r = audit_append(b->store, &ev, e)) != LBX_OK)
         return r;
     if (!cr->p.lockbox) { /* which policy let it through, and on which engineer role */
-        ev = (struct audit_event){
-            .action = "request_auto_approved",
-            .actor = "policy:lockbox-off",
-            .request = *out,
-            .detail = json_pack("{s:s, s:s}", "policy", cr->p.lockbox_from, "engineer_scope",
-                                cr->engineer_scope)};
+        ev = (struct audit_event){.action = "request_auto_approved",
+                                  .actor = "policy:lockbox-off",
+                                  .request = *out,
+                                  .detail = json_pack("{s:s, s:s}", "policy", cr->p.lockbox_from,
+                                                      "engineer_scope", cr->engineer_scope)};
         return audit_append(b->store, &ev, e);
     }
     return notify_enqueue(b, b->store, &cr->p,

@@ -20,7 +20,7 @@ static const struct page_queries BY_STATUS = {Q_REQ_STATUS_PAGE, Q_REQ_STATUS_PA
 
 struct list_filter {
     const struct page_queries *q;
-    const char *status[2]; /* BY_STATUS only */
+    const char *status[2];       /* BY_STATUS only */
     int64_t since, before, page; /* page: rows read per statement, the list's own limit */
 };
 

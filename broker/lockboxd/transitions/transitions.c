@@ -65,7 +65,9 @@ static lbx_err audit_and_notify(struct transition *t, const char *action, const 
                                 json_t *recipients, json_t *detail, struct lbx_error *e)
 {
     struct audit_event ev = {.action = action,
-                             .actor = t->c ? t->c->name : t->actor ? t->actor : "broker",
+                             .actor = t->c       ? t->c->name
+                                      : t->actor ? t->actor
+                                                 : "broker",
                              .request = t->row,
                              .detail = detail};
     lbx_err r;
