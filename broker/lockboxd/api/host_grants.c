@@ -137,10 +137,11 @@ static void refuse_for(const json_t *row, int64_t now, struct decision *d)
         awaiting_text(row, awaiting, sizeof(awaiting));
         refuse(d, "pending", row, awaiting, "LBX-%lld awaits approval by %s", id, awaiting);
     } else if (!strcmp(st, "denied")) {
+        const char *why = row_str(row, "comment");
+
         /* The approver's reason is what the engineer reads at the door. */
-        if (row_str(row, "comment") != NULL)
-            refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s: %s", id, by ? by : "?",
-                   row_str(row, "comment"));
+        if (why != NULL && why[0] != '\0')
+            refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s: %s", id, by ? by : "?", why);
         else
             refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s", id, by ? by : "?");
     } else if (!strcmp(st, "expired")) {
