@@ -40,10 +40,10 @@ for who in quinn rita; do
     rid=$(create "$who" node-7)
     benv_api carol POST "/v1/requests/$rid/deny" "{\"comment\":\"$pad$(python3 -c 'print("\u00e9" * 500)')\"}" >/dev/null
     benv_host_api node-7 POST /v1/host/token "{\"host\":\"node-7\",\"login\":\"support-$who\"}" >"$BENV_DIR/deny-$who.json"
-    check "a long reason in two-byte characters (prefix '$pad'): the host's refusal reads it in whole characters" \
+    check "a long reason in two-byte characters (prefix '$pad'): the refusal reads it in whole characters, within what a host keeps (255 bytes)" \
         python3 -c 'import json, sys
 m = json.load(open(sys.argv[1]))["message"]
-assert m.startswith(sys.argv[2] + " was denied by carol: " + sys.argv[3] + "\u00e9") and set(m.split(": ", 1)[1].lstrip("x")) == {"\u00e9"}, m' \
+assert m.startswith(sys.argv[2] + " was denied by carol: " + sys.argv[3] + "\u00e9") and set(m.split(": ", 1)[1].lstrip("x")) == {"\u00e9"} and len(m.encode()) < 256, m' \
         "$BENV_DIR/deny-$who.json" "$rid" "$pad"
 done
 

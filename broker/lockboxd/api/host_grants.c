@@ -83,7 +83,7 @@ static void refuse(struct decision *d, const char *code, const json_t *row, cons
 static void refuse(struct decision *d, const char *code, const json_t *row, const char *awaiting,
                    const char *fmt, ...)
 {
-    char msg[300], id[32];
+    char msg[256], id[32]; /* a host keeps up to 255 bytes (struct lbx_broker_refusal) */
     va_list ap;
 
     va_start(ap, fmt);
