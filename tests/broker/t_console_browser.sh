@@ -5,9 +5,9 @@
 # Approve and Deny, Revoke, with the engineers at the door of a real host (the host-gate
 # harness: sshd, pam_lockbox, the hook and the reaper asking this lockboxd): refused before the
 # approval, let in after it, a denial's reason on the engineer's screen, and a live session ended
-# by Revoke within the revocation lag. Escaping of hostile request text, another tenant's approver, the
-# requester's own request, CSRF (no token, wrong token, foreign Origin, cross-site form),
-# sign-out, idle timeout, and the console link in notifications. Screenshots of every page are
+# by Revoke within the revocation lag. Escaping of hostile request text, another tenant's
+# approver, the requester's own request, CSRF (no token, wrong token, foreign Origin,
+# cross-site form), sign-out, idle timeout, and the console link in notifications. Screenshots of every page are
 # kept in $BUILD/test-logs/console/.
 . "$(dirname "$0")/../support/tap.sh"
 . "$(dirname "$0")/../support/broker_env.sh"
