@@ -210,6 +210,8 @@ def scenario_revoke(c, args):
     row.find_element(By.CSS_SELECTOR, "button.revoke").click()
     alert = c.wait(EC.alert_is_present())
     alert.send_keys("incident over")
+    # When the approver confirms: the shell script measures the live SSH session's end from here.
+    print("# revoke-confirmed-ms %d" % int(time.time() * 1000), flush=True)
     alert.accept()
     c.wait(EC.staleness_of(row))
     report(True, "Revoke on Active sessions removes the session from the page")

@@ -30,6 +30,22 @@ check "deny is final: approve after deny is 409" test "$(act dave "$id" approve)
 check "deny is final: status denied" test "$(status "$id")" = denied
 check "the host is told: denied" test "$(token_code node-7 support-olga)" = denied
 check "the denial is audited once" test "$(events request_denied "$id")" -eq 1
+check "the host is told the approver's reason, for the engineer's screen" \
+    test "$(benv_host_api node-7 POST /v1/host/token '{"host":"node-7","login":"support-olga"}' | field message)" = "$id was denied by carol: c"
+# A reason longer than the host's message: cut at a whole character wherever the cut falls (one
+# engineer's message ends on an odd byte, the other's on an even one).
+for who in quinn rita; do
+    benv__person "$who" "support-$who" "" engineer global
+    [ "$who" = quinn ] && pad="" || pad=x
+    rid=$(create "$who" node-7)
+    benv_api carol POST "/v1/requests/$rid/deny" "{\"comment\":\"$pad$(python3 -c 'print("\u00e9" * 500)')\"}" >/dev/null
+    benv_host_api node-7 POST /v1/host/token "{\"host\":\"node-7\",\"login\":\"support-$who\"}" >"$BENV_DIR/deny-$who.json"
+    check "a long reason in two-byte characters (prefix '$pad'): the refusal reads it in whole characters, within what a host keeps (255 bytes)" \
+        python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))["message"]
+assert m.startswith(sys.argv[2] + " was denied by carol: " + sys.argv[3] + "\u00e9") and set(m.split(": ", 1)[1].lstrip("x")) == {"\u00e9"} and len(m.encode()) < 256, m' \
+        "$BENV_DIR/deny-$who.json" "$rid" "$pad"
+done
 
 # N distinct approvals.
 check "policy: 2 approvals on prod" test "$(policy subscription:prod '{"approvals_required":2}')" = 201

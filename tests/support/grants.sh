@@ -8,6 +8,8 @@
 #   grant_exp                  GRANT_EXP
 #   grant_revoke LOGIN         the approver revokes the current grant
 #   grant_deny LOGIN           a new request, denied
+#   grants_enroll_host T SUB   HG_HOST in a running real lockboxd (tenant T, subscription SUB),
+#                              host.conf settings for it (also for tests with a broker of their own)
 #   grants_stop / grants_resume  the broker goes away / comes back on the same port
 #   grant_reported SID REASON  the broker recorded the end of session SID for REASON
 # Only when lockboxd is not built (or LBX_FAKE_GRANTS=1) the fake broker plays its part.
@@ -25,22 +27,30 @@ grants_start() {
         benv_init && benv_config && benv_start && benv_admin || return 1
         benv_api admin POST /v1/tenants "{\"id\":\"$_t\"}" >/dev/null
         benv_api admin POST /v1/subscriptions "{\"id\":\"$_sub\",\"tenant\":\"$_t\"}" >/dev/null
-        benv_api admin POST /v1/hosts "{\"id\":\"$HG_HOST\",\"tenant\":\"$_t\",\"subscription\":\"$_sub\"}" >/dev/null
+        grants_enroll_host "$_t" "$_sub"
         benv__person eng "$1" "" engineer global
         benv__person appr "" "" owner "subscription:$_sub"
-        benv_host_cert "$HG_HOST"
-        HG_BROKER_URL=$BENV_URL
-        HG_CA=$BENV_DIR/certs/ca.crt
-        HG_CERT=$BENV_DIR/certs/$HG_HOST.crt
-        HG_KEY=$BENV_DIR/certs/$HG_HOST.key
-        HG_ISSUER=lockbox-test
-        HG_KEYS=$BENV_DIR/signing/signing.pub
         diag "grants: real lockboxd at $BENV_URL"
     else
         GRANTS=fake
         diag "grants: FAKE broker (lockboxd not built here)"
         hg_fake_broker_start
     fi
+}
+
+# grants_enroll_host TENANT SUBSCRIPTION: this test's host (HG_HOST) in the running real
+# lockboxd, with a client certificate from its CA; hg_config then points host.conf at it (its
+# URL, CA, the host's certificate, its issuer and signing key).
+grants_enroll_host() {
+    benv_api admin POST /v1/hosts "{\"id\":\"$HG_HOST\",\"tenant\":\"$1\",\"subscription\":\"$2\"}" >/dev/null
+    [ "$(benv_status)" = 201 ] || [ "$(benv_status)" = 200 ] || return 1
+    benv_host_cert "$HG_HOST"
+    HG_BROKER_URL=$BENV_URL
+    HG_CA=$BENV_DIR/certs/ca.crt
+    HG_CERT=$BENV_DIR/certs/$HG_HOST.crt
+    HG_KEY=$BENV_DIR/certs/$HG_HOST.key
+    HG_ISSUER=lockbox-test
+    HG_KEYS=$BENV_DIR/signing/signing.pub
 }
 
 grants_stop() {

@@ -60,18 +60,36 @@ static lbx_err mint(struct broker *b, const char *host, const char *login, const
     return r == LBX_OK ? LBX_OK : lbx_error_set(e, r, "answer");
 }
 
+/* A message cut to its buffer may end inside a character of an approver's comment: JSON
+ * takes valid UTF-8 only, so the cut moves back to the last whole character. */
+static void cut_partial_utf8(char *msg)
+{
+    const unsigned char *s = (const unsigned char *)msg;
+    size_t len = strlen(msg), i = 0, n;
+    int incomplete;
+
+    while (i < len) {
+        n = lbx_utf8_seq_len(s + i, len - i, &incomplete);
+        if (n == 0 || incomplete)
+            break;
+        i += n;
+    }
+    msg[i] = '\0';
+}
+
 static void refuse(struct decision *d, const char *code, const json_t *row, const char *awaiting,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void refuse(struct decision *d, const char *code, const json_t *row, const char *awaiting,
                    const char *fmt, ...)
 {
-    char msg[300], id[32];
+    char msg[256], id[32]; /* a host keeps up to 255 bytes (struct lbx_broker_refusal) */
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    cut_partial_utf8(msg);
     d->status = 403;
     d->row = row;
     d->body = json_pack("{s:s, s:s}", "error", code, "message", msg);
@@ -119,7 +137,13 @@ static void refuse_for(const json_t *row, int64_t now, struct decision *d)
         awaiting_text(row, awaiting, sizeof(awaiting));
         refuse(d, "pending", row, awaiting, "LBX-%lld awaits approval by %s", id, awaiting);
     } else if (!strcmp(st, "denied")) {
-        refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s", id, by ? by : "?");
+        const char *why = row_str(row, "comment");
+
+        /* The approver's reason is what the engineer reads at the door. */
+        if (why != NULL && why[0] != '\0')
+            refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s: %s", id, by ? by : "?", why);
+        else
+            refuse(d, "denied", row, NULL, "LBX-%lld was denied by %s", id, by ? by : "?");
     } else if (!strcmp(st, "expired")) {
         refuse(d, "expired", row, NULL, "LBX-%lld expired unanswered", id);
     } else if (!strcmp(st, "cancelled")) {
