@@ -3,16 +3,17 @@
 # medians: these machines are noisy). Loopback only, fixed inputs. Prints a table and writes
 # the figures as JSON to $BUILD/bench.json.
 #   BENCH_ONLY="login broker"  run only these (names: verify login broker teardown revoke
-#                              scale refusal memory)
+#                              scale refusal memory console)
 #   BENCH_ITER=0.1             scale every iteration count (the smoke test runs tiny ones)
 #   BENCH_SCALE=1              fraction of benchmark 6's 1 M requests and 10 M audit events
-#                              (default 0.2: the full size alone takes ~6 min on 2 cores)
+#                              (default 0.2: the full size alone takes ~6 min on 2 cores);
+#                              of the console benchmark's 1 M requests, 10 k pending (default 1)
 #   BENCH_OUT=FILE             where the JSON goes (default $BUILD/bench.json)
 set -u
 BUILD=${BUILD:-build}
 export BUILD
 out=${BENCH_OUT:-$BUILD/bench.json}
-ONLY=${BENCH_ONLY:-verify login broker teardown revoke scale refusal memory}
+ONLY=${BENCH_ONLY:-verify login broker teardown revoke scale refusal memory console}
 : >"$out.lines"
 failed=0
 
@@ -38,6 +39,7 @@ run revoke "5. revocation lag (host defaults)" sh tests/bench/bench_revoke.sh
 run scale "6. scale: 1 M requests, 10 M audit events" sh tests/bench/bench_scale.sh
 run refusal "7. refusal time with the broker away" sh tests/bench/bench_refusal.sh
 run memory "8. memory (RSS)" sh tests/bench/bench_memory.sh
+run console "9. console: Pending/Recent API calls vs lockboxctl, Pending page in Chromium" sh tests/bench/bench_console.sh
 
 python3 - "$out.lines" "$out" <<'EOF'
 import json, sys

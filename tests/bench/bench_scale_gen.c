@@ -3,12 +3,13 @@
  * with prepared statements. Fixed seed: the same input gives the same rows (event ids and
  * times aside, which come from a counter).
  *
- *   bench_scale_gen DB REQUESTS EVENTS
+ *   bench_scale_gen DB REQUESTS EVENTS [PENDING]
  *
- * Requests: 1 in 1000 pending (approvers carol and dave, expiring tomorrow), the rest decided
- * and over (ended, expired, denied, revoked), spread over 5000 logins and two hosts. Audit
- * events continue the broker's own hash chain (seq, prev_hash, SHA-256 of the body text through
- * policy/audit_chain.c), so `lockboxctl audit verify --db` must pass over all of them. */
+ * Requests: 1 in 1000 pending (or PENDING of them, evenly spread: the console benchmark's 10 000)
+ * (approvers carol and dave, expiring tomorrow), the rest decided and over (ended, expired, denied,
+ * revoked), spread over 5000 logins and two hosts. Audit events continue the broker's own hash
+ * chain (seq, prev_hash, SHA-256 of the body text through policy/audit_chain.c), so `lockboxctl
+ * audit verify --db` must pass over all of them. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ static int exec(sqlite3 *db, const char *sql)
     return 0;
 }
 
-static int add_requests(sqlite3 *db, long n, long now)
+static int add_requests(sqlite3 *db, long n, long stride, long now)
 {
     sqlite3_stmt *rq, *ap;
     char login[32];
@@ -54,7 +55,7 @@ static int add_requests(sqlite3 *db, long n, long now)
                        -1, &ap, NULL);
     srand(42);
     for (i = 0; i < n && rc == 0; i++) {
-        pending = i % 1000 == 999;
+        pending = i % stride == stride - 1;
         created = now - (n - i) - 86400;
         snprintf(login, sizeof(login), "support-u%d", rand() % 5000);
         sqlite3_bind_text(rq, 1, pending ? "pending" : STATUSES[rand() % 10], -1, SQLITE_STATIC);
@@ -147,19 +148,23 @@ int main(int argc, char **argv)
 {
     long now = (long)time(NULL);
     sqlite3 *db;
+    long requests, stride = 1000;
     int rc;
 
-    if (argc != 4) {
-        fprintf(stderr, "usage: bench_scale_gen DB REQUESTS EVENTS\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: bench_scale_gen DB REQUESTS EVENTS [PENDING]\n");
         return 2;
     }
+    requests = atol(argv[2]);
+    if (argc == 5 && atol(argv[4]) > 0)
+        stride = requests / atol(argv[4]) > 1 ? requests / atol(argv[4]) : 1;
     if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
         return 1;
     /* A throw-away copy: no journal while filling it, WAL again (as the broker uses) after. */
     rc = exec(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; "
                   "PRAGMA journal_mode = OFF; PRAGMA cache_size = -262144; BEGIN");
     if (rc == 0)
-        rc = add_requests(db, atol(argv[2]), now);
+        rc = add_requests(db, requests, stride, now);
     if (rc == 0)
         rc = add_events(db, atol(argv[3]), now);
     if (rc == 0)

@@ -15,7 +15,7 @@ check "make bench ran every benchmark without a failure" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$OUT.log" | tail -20
 has() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; sys.exit(0 if any(eval(sys.argv[2]) for x in r) else 1)' "$OUT" "$1"; }
 check "bench.json is valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$OUT"
-for n in verify login issue-keepalive issue-fresh-tls teardown revocation scale audit-verify refusal refusal-sshd memory; do
+for n in verify login issue-keepalive issue-fresh-tls teardown revocation scale audit-verify refusal refusal-sshd memory console-api console-page; do
     check "figures for $n" has "x['name'] == '$n'"
 done
 check "logins with and without the module and with the script all succeeded" \
@@ -29,5 +29,9 @@ check "16 concurrent logins: the machine's CPU per login measured for each stack
 check "keep-alive token call p50 under 5 ms (TCP_NODELAY)" \
     has "x['name'] == 'issue-keepalive' and x['clients'] == 1 and 0 < x['p50_ms'] < 5"
 check "audit verify passed over the generated chain" has "x['name'] == 'audit-verify' and x['verify_ok']"
+check "the console's Pending and Recent calls and lockboxctl's measured" \
+    has "x['name'] == 'console-api' and x['mode'] == 'recent' and x['p95_ms'] > 0 and x['ctl_command_p95_ms'] > 0"
+check "the Pending page became interactive in Chromium, its request cards shown" \
+    has "x['name'] == 'console-page' and x['loads'] > 0 and x['cards'] > 0 and x['p95_ms'] > 0"
 check "a table was printed" grep -q '^benchmark' "$OUT.log"
 tap_done
