@@ -16,9 +16,10 @@
 #include <unistd.h>
 
 #define KILL_PAUSE_FIRST_NS 2000000L
-#define KILL_PAUSE_MAX_NS 16000000L
-#define LOOK_FIRST_MS 5
-#define LOOK_MAX_MS 40
+#define KILL_PAUSE_MAX_NS 64000000L
+#define KILL_WAIT_MS 2
+#define LOOK_FIRST_MS 100
+#define LOOK_MAX_MS 400
 
 static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t len)
 {
@@ -116,7 +117,7 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
     struct dirent *d;
     DIR *dir;
     char st;
-    long pid;
+    long pid, self = (long)getpid();
     int count = 0;
 
     if ((dir = opendir("/proc")) == NULL)
@@ -125,7 +126,7 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
         if (!isdigit((unsigned char)d->d_name[0]))
             continue;
         pid = strtol(d->d_name, NULL, 10);
-        if (pid <= 1 || pid == getpid() || !may_hold(dirfd(dir), d->d_name, uid) ||
+        if (pid <= 1 || pid == self || !may_hold(dirfd(dir), d->d_name, uid) ||
             !lbx_proc_has_uid((pid_t)pid, uid))
             continue;
         st = lbx_proc_state((pid_t)pid);
@@ -162,7 +163,7 @@ __attribute__((no_sanitize_address)) static int kill_as(void *arg)
             _exit(0);
         nanosleep(&pause, NULL);
         if (pause.tv_nsec < KILL_PAUSE_MAX_NS)
-            pause.tv_nsec *= 2;
+            pause.tv_nsec *= 4;
     }
     _exit(1);
 }
@@ -208,27 +209,33 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
 {
     struct timespec tick = {0, 2000000};
     char stack[16384] __attribute__((aligned(16)));
-    int waited, status, left, look_ms = LOOK_FIRST_MS;
+    int waited, status, left, look_at = LOOK_FIRST_MS, look_ms = LOOK_FIRST_MS;
     pid_t child = -1, none = -1;
 
     if (uid == 0)
         return -1;
-    /* The looks at /proc cost more than the kills (a host of thousands of processes, several
-     * accounts ending in the same second): they start soon and grow apart. */
-    for (waited = 0; waited <= timeout_ms; waited += look_ms) {
+    /* The killer says when nothing the uid may signal is left (zombies included): waiting for
+     * it costs nothing. A look at /proc costs more than the kills on a host of thousands of
+     * processes, several accounts ending in the same second, and takes the CPU the dying need:
+     * only a few, growing apart, for what the killer cannot tell (the rest are zombies whose
+     * parents are slow to reap them). */
+    for (waited = 0; waited <= timeout_ms; waited += KILL_WAIT_MS) {
         /* A process of the uid may kill the killer before the killer kills it: start another. */
         if (child <= 0)
             child = start_killer(&uid, stack, sizeof(stack));
-        if (count_except(uid, child) == 0)
-            break;
         if (child > 0 && waitpid(child, &status, WNOHANG | __WCLONE) == child) {
             child = -1;
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 break; /* nothing the uid may signal is left: the rest is root's to kill */
         }
-        if (waited > 0 && look_ms < LOOK_MAX_MS)
-            look_ms *= 2;
-        nanosleep(&(struct timespec){0, look_ms * 1000000L}, NULL);
+        if (waited >= look_at) {
+            if (count_except(uid, child) == 0)
+                break;
+            if (look_ms < LOOK_MAX_MS)
+                look_ms *= 2;
+            look_at = waited + look_ms;
+        }
+        nanosleep(&(struct timespec){0, KILL_WAIT_MS * 1000000L}, NULL);
     }
     if (child > 0) {
         kill(child, SIGKILL);
@@ -238,5 +245,5 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
      * not reach them): one by one, as root. */
     for (waited = 0; waited < 20 && (left = lbx_proc_for_uid(uid, kill_pid, &none)) > 0; waited++)
         nanosleep(&tick, NULL);
-    return lbx_proc_for_uid(uid, NULL, NULL);
+    return waited == 0 ? 0 : lbx_proc_for_uid(uid, NULL, NULL);
 }

@@ -1,21 +1,25 @@
-/* gone SECS UID:AT ... — run as root inside the systemd lane's container: watches several
- * accounts' ends at once and prints, for each UID, one line:
+/* gone [-e EARLY] SECS UID:AT ... — run as root inside the systemd lane's container: watches
+ * several accounts' ends at once and prints, for each UID, one line:
  *   UID LAG STOPPED
- *              LAG: ms from AT to the end of the first look at or after AT that found no live
+ *              LAG: ms from AT to the end of the first look at or after AT - EARLY (negative:
+ *              the account was gone before AT) that found no live
  *              (non-zombie) process with UID as real, effective, saved or filesystem uid:
  *              an upper bound of the teardown's lag. STOPPED: the same for the first look
  *              that found none that could still run an instruction of its own (every one
  *              gone, a zombie, exiting, or with SIGKILL pending): what is left then is the
  *              kernel tearing processes down
- *   UID early  a look before AT found nothing of UID running any more
+ *   UID early  a look before AT - EARLY found nothing of UID running any more (EARLY: how
+ *              long before AT an end may begin, the reaper's lead before exp; default 0)
  *   UID never  something of UID still ran SECS seconds after AT
  *   UID none   AT is "none": that end never came (the test could not start the session)
  * AT is the moment the end is due, in ms since the epoch, or the path of a file that will
  * hold it (written when the end is asked for). Looks start half a second before the first
- * known AT, one pass over /proc each 10 ms (a stat per process): one process that forks
+ * known AT - EARLY, one pass over /proc each 10 ms (a stat per process): one process that forks
  * nothing, so that the watching takes little from the teardowns it measures on a small
  * machine (ps in a shell loop, one per account, did). */
 #include <dirent.h>
+#include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +30,14 @@
 #define MAX_WATCHED 64
 #define LEAD_MS 500
 #define LOOK_EVERY_MS 10
+#define NOT_YET LLONG_MIN
 
 struct watched {
     unsigned uid;
     const char *at;  /* digits, "none", or a path */
     long long at_ms; /* -1 while unknown */
     int alive, running, done;
-    long long stopped; /* ms from at_ms to the first look that found nothing running; -1 */
+    long long stopped; /* ms from at_ms to the first look that found nothing running */
 };
 
 static long long now_ms(void)
@@ -158,12 +163,18 @@ static void look(struct watched *w, int n)
 int main(int argc, char **argv)
 {
     struct watched w[MAX_WATCHED];
-    long long t, first, secs;
-    int n = argc - 2, i, left;
+    long long t, first, secs, early = 0;
+    int n, i, left;
     char *colon;
 
+    if (argc > 2 && strcmp(argv[1], "-e") == 0) {
+        early = atoll(argv[2]);
+        argc -= 2;
+        argv += 2;
+    }
+    n = argc - 2;
     if (argc < 3 || n > MAX_WATCHED || (secs = atoll(argv[1])) <= 0) {
-        fprintf(stderr, "usage: gone SECS UID:AT ...\n");
+        fprintf(stderr, "usage: gone [-e EARLY_MS] SECS UID:AT ...\n");
         return 2;
     }
     for (i = 0; i < n; i++) {
@@ -171,10 +182,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "gone: %s is not UID:AT\n", argv[i + 2]);
             return 2;
         }
-        w[i] =
-            (struct watched){(unsigned)strtoul(argv[i + 2], NULL, 10), colon + 1, -1, 0, 0, 0, -1};
+        w[i] = (struct watched){
+            (unsigned)strtoul(argv[i + 2], NULL, 10), colon + 1, -1, 0, 0, 0, NOT_YET};
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* The looks run only on a CPU nothing else wants: they take nothing from the teardowns
+     * they measure, and a look that waits for the CPU makes a lag larger, never smaller. */
+    sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){0});
     for (left = n; left > 0;) {
         first = -1;
         for (i = 0; i < n; i++) {
@@ -187,7 +201,7 @@ int main(int argc, char **argv)
             } else if (w[i].at_ms >= 0 && (first < 0 || w[i].at_ms < first))
                 first = w[i].at_ms;
         }
-        if (first < 0 || now_ms() < first - LEAD_MS) {
+        if (first < 0 || now_ms() < first - early - LEAD_MS) {
             sleep_ms(LOOK_EVERY_MS * 5);
             continue;
         }
@@ -196,9 +210,9 @@ int main(int argc, char **argv)
         for (i = 0; i < n; i++) {
             if (w[i].done || w[i].at_ms < 0)
                 continue;
-            if (t >= w[i].at_ms && !w[i].running && w[i].stopped < 0)
+            if (t >= w[i].at_ms - early && !w[i].running && w[i].stopped == NOT_YET)
                 w[i].stopped = t - w[i].at_ms;
-            if (t < w[i].at_ms) {
+            if (t < w[i].at_ms - early) {
                 if (w[i].alive)
                     continue;
                 printf("%u early\n", w[i].uid);
