@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define KILL_PAUSE_FIRST_NS 2000000L
-#define KILL_PAUSE_MAX_NS 64000000L
+#define KILL_PAUSE_MAX_NS 16000000L
 #define KILL_WAIT_MS 2
 #define LOOK_FIRST_MS 100
 #define LOOK_MAX_MS 400
@@ -145,9 +145,15 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg)
  * in one pass the kernel makes atomic against fork (a parent with a pending SIGKILL cannot
  * finish a fork). Raw syscalls: glibc's setresuid would try to signal threads the copy does
  * not have. */
+struct killer {
+    uid_t uid;
+    int passes;
+};
+
 __attribute__((no_sanitize_address)) static int kill_as(void *arg)
 {
-    uid_t uid = *(const uid_t *)arg;
+    const struct killer *k = arg;
+    uid_t uid = k->uid;
     struct timespec pause = {0, KILL_PAUSE_FIRST_NS};
     int round;
 
@@ -158,21 +164,23 @@ __attribute__((no_sanitize_address)) static int kill_as(void *arg)
      * processes at once takes its init a while: the pause between passes grows, so that the
      * passes leave the CPU to the dying and their reapers, and the parent stops this process
      * once nothing of the uid lives. */
-    for (round = 0; round < 5000; round++) {
+    for (round = 0; round < k->passes; round++) {
         if (kill(-1, SIGKILL) != 0 && errno == ESRCH)
             _exit(0);
+        if (round + 1 == k->passes)
+            break;
         nanosleep(&pause, NULL);
         if (pause.tv_nsec < KILL_PAUSE_MAX_NS)
-            pause.tv_nsec *= 4;
+            pause.tv_nsec *= 2;
     }
     _exit(1);
 }
 
 /* A copy of this process that raises no SIGCHLD when it ends (the caller may be sshd, whose
  * handler must never see a child of ours), waited for with __WCLONE. */
-static pid_t start_killer(uid_t *uid, char *stack, size_t len)
+static pid_t start_killer(struct killer *k, char *stack, size_t len)
 {
-    return clone(kill_as, stack + len, 0, uid);
+    return clone(kill_as, stack + len, 0, k);
 }
 
 static void kill_pid(pid_t pid, void *arg)
@@ -210,6 +218,7 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
     struct timespec tick = {0, 2000000};
     char stack[16384] __attribute__((aligned(16)));
     int waited, status, left, look_at = LOOK_FIRST_MS, look_ms = LOOK_FIRST_MS;
+    struct killer k = {uid, 5000};
     pid_t child = -1, none = -1;
 
     if (uid == 0)
@@ -222,7 +231,7 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
     for (waited = 0; waited <= timeout_ms; waited += KILL_WAIT_MS) {
         /* A process of the uid may kill the killer before the killer kills it: start another. */
         if (child <= 0)
-            child = start_killer(&uid, stack, sizeof(stack));
+            child = start_killer(&k, stack, sizeof(stack));
         if (child > 0 && waitpid(child, &status, WNOHANG | __WCLONE) == child) {
             child = -1;
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -246,4 +255,17 @@ int lbx_proc_kill_uid(uid_t uid, int timeout_ms)
     for (waited = 0; waited < 20 && (left = lbx_proc_for_uid(uid, kill_pid, &none)) > 0; waited++)
         nanosleep(&tick, NULL);
     return waited == 0 ? 0 : lbx_proc_for_uid(uid, NULL, NULL);
+}
+
+void lbx_proc_kill_uid_once(uid_t uid)
+{
+    char stack[16384] __attribute__((aligned(16)));
+    struct killer k = {uid, 1};
+    int status;
+    pid_t child;
+
+    if (uid == 0 || (child = start_killer(&k, stack, sizeof(stack))) <= 0)
+        return;
+    while (waitpid(child, &status, __WCLONE) < 0 && errno == EINTR)
+        ;
 }

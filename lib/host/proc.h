@@ -26,5 +26,9 @@ int lbx_proc_for_uid(uid_t uid, void (*fn)(pid_t pid, void *arg), void *arg);
  * against fork: a fork loop cannot outrun it), then root kills one by one whatever holds the uid
  * only as its effective or filesystem uid. Returns how many live processes are left. */
 int lbx_proc_kill_uid(uid_t uid, int timeout_ms);
+/* One kill(-1, SIGKILL) pass as uid (never uid 0), nothing waited for: every process whose real
+ * or saved uid is uid at that moment dies, and nothing started after it is touched (a login of
+ * the same user that begins while a logout's sweep runs). */
+void lbx_proc_kill_uid_once(uid_t uid);
 
 #endif

@@ -143,7 +143,22 @@ static void kill_session(struct lbx_session_end *s, int monitor_alive)
         say(s, LOG_ERR, "session %s: %s", rec->sid, e.detail);
 }
 
-/* 1 when everything of the uid is to go: no other live session of it holds a grant. */
+static int any_path(const char *path, void *arg)
+{
+    return 1;
+}
+
+/* 1 when a login of uid has passed its account phase and not yet opened its session. */
+static int login_under_way(struct lbx_session_end *s)
+{
+    char path[4352];
+
+    return lbx_run_path(s->cfg, LBX_RUN_PENDING, path, sizeof(path)) != NULL &&
+           lbx_handoff_each_live(path, s->rec->uid, any_path, NULL) != 0;
+}
+
+/* 1 when everything of the uid is to go: no other live session of it holds a grant, and at a
+ * logout no other login of it is under way (its grant still holds; the grant's end sweeps). */
 static int uid_to_sweep(struct lbx_session_end *s, const char *reason)
 {
     /* A revoked grant is revoked in every session that holds it. */
@@ -153,10 +168,16 @@ static int uid_to_sweep(struct lbx_session_end *s, const char *reason)
     if (s->rec->uid == 0)
         return 0; /* never, whatever a record says */
     holding = lbx_session_grants_held(s->sessions_dir, s->rec->uid, s->rec->sid, revoked);
-    if (holding > 0)
+    if (holding > 0) {
         say(s, LOG_INFO, "uid %u: %d other session(s) hold a grant; no sweep",
             (unsigned)s->rec->uid, holding);
-    return holding == 0;
+        return 0;
+    }
+    if (strcmp(reason, "exited") == 0 && login_under_way(s)) {
+        say(s, LOG_INFO, "uid %u: another login is under way; no sweep", (unsigned)s->rec->uid);
+        return 0;
+    }
+    return 1;
 }
 
 /* One kill(-1) as the uid ends every process of it in the session and outside at once: done
@@ -169,8 +190,13 @@ static void sweep_uid(struct lbx_session_end *s, const char *reason)
     /* The grant itself ended: tokens accepted by account phases whose sessions have not opened
      * yet must not open one now (the session phase checks signature and exp only). A logout
      * ends no grant: another login of the uid under way keeps its token. */
-    if (strcmp(reason, "exited") != 0 &&
-        lbx_run_path(s->cfg, LBX_RUN_PENDING, path, sizeof(path)) != NULL)
+    if (strcmp(reason, "exited") == 0) {
+        /* A logout: what the session left behind dies in one pass; a login of the same user
+         * that begins meanwhile is not touched (its grant holds). */
+        lbx_proc_kill_uid_once(s->rec->uid);
+        return;
+    }
+    if (lbx_run_path(s->cfg, LBX_RUN_PENDING, path, sizeof(path)) != NULL)
         lbx_handoff_sweep(path, s->rec->uid);
     if ((left = lbx_proc_kill_uid(s->rec->uid, SWEEP_TIMEOUT_MS)) > 0)
         say(s, LOG_ERR, "uid %u: %d process(es) survived the sweep", (unsigned)s->rec->uid, left);

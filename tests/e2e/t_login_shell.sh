@@ -99,6 +99,18 @@ check "the hook is not listed in /etc/shells" sh -c "! grep -qxF '$HOOK' /etc/sh
 U=$(id -u "$S")
 setpriv --reuid="$U" --regid="$(id -g "$S")" --init-groups chsh -s /bin/bash </dev/null >"$HG/chsh.out" 2>&1
 check "chsh by the user: refused" sh -c "[ $? -ne 0 ] && [ \"\$(getent passwd '$S' | cut -d: -f7)\" = '$HOOK' ]"
+# -- a logout ends what its session left behind (no other session of the user holds a grant),
+# and never a login of the same user that begins while that end runs: twenty logins back to back
+# (the benchmark's client), each leaving a nohup process for the next one's logout to sweep
+out=$(hg_ssh "$S" 'nohup sleep 1077 >/dev/null 2>&1 & echo planted' 2>&1 </dev/null)
+check "logout: a leftover planted" sh -c "echo '$out' | grep -qx planted"
+check "logout: the leftover ended with its session" hg_wait "! pgrep -u '$U' -f 'sleep 1077' >/dev/null" 3
+"$BUILD_ABS/tests/bench/bench_login" -p "$HG_PORT" -i "$HG/id_user" -n 20 -s "$HG/b2b.ms" "$S" \
+    >"$HG/b2b.out" 2>&1
+check "back-to-back logins: all 20 let in while the previous logout's end runs ($(grep -c . "$HG/b2b.ms" 2>/dev/null) ran)" \
+    test "$(grep -c . "$HG/b2b.ms" 2>/dev/null)" -eq 20
+sed 's/^/# bench_login: /' "$HG/b2b.out" | grep -v '^# bench_login: *$' | head -5
+
 # -- an account whose shell went back to bash still meets the hook through ForceCommand, and
 # there ~/.bashrc runs before it (what the login shell above avoids; the marker sees it)
 usermod -s /bin/bash "$S"

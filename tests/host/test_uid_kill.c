@@ -38,6 +38,15 @@ static void wait_for(uid_t uid, int at_least)
         usleep(2000);
 }
 
+/* Dying processes need a moment to leave /proc. */
+static void wait_for_none(uid_t uid)
+{
+    int i;
+
+    for (i = 0; i < 500 && lbx_proc_for_uid(uid, NULL, NULL) > 0; i++)
+        usleep(2000);
+}
+
 /* A child of ours that becomes uid and runs body; reaped by the caller. */
 static pid_t spawn_as(uid_t uid, void (*body)(void))
 {
@@ -167,12 +176,43 @@ static void test_no_sigchld(void **state)
     assert_int_equal(sigchld_seen, 0);
 }
 
+static void sleeper(void)
+{
+    pause();
+}
+
+/* A logout's one pass: a fork bomb of the uid dies whole (the pass is atomic against fork),
+ * and a process of the uid that starts after the pass is not touched; root never is. */
+static void test_one_pass(void **state)
+{
+    uid_t uid = test_uid() + 5;
+    pid_t bomb, later;
+
+    if (geteuid() != 0)
+        skip();
+    bomb = spawn_as(uid, fork_bomb);
+    wait_for(uid, 50);
+    lbx_proc_kill_uid_once(uid);
+    waitpid(bomb, NULL, 0);
+    reap_all();
+    wait_for_none(uid);
+    assert_int_equal(lbx_proc_for_uid(uid, NULL, NULL), 0);
+    later = spawn_as(uid, sleeper);
+    wait_for(uid, 1);
+    usleep(50000);
+    assert_int_equal(lbx_proc_for_uid(uid, NULL, NULL), 1);
+    kill(later, SIGKILL);
+    waitpid(later, NULL, 0);
+    lbx_proc_kill_uid_once(0); /* refused: nothing happens to root */
+    assert_int_equal(kill(getpid(), 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fork_bomb),          cmocka_unit_test(test_killer_of_its_own_uid),
         cmocka_unit_test(test_effective_uid_only), cmocka_unit_test(test_nothing_to_kill_and_root),
-        cmocka_unit_test(test_no_sigchld),
+        cmocka_unit_test(test_no_sigchld),         cmocka_unit_test(test_one_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
