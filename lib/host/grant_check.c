@@ -28,7 +28,7 @@ lbx_err lbx_grant_check(const struct lbx_host_config *cfg, const struct lbx_keyr
     o.leeway = (int)cfg->leeway;
     if ((r = lbx_token_verify(token, strlen(token), &o, claims, e)) != LBX_OK)
         goto out;
-    if (o.now >= claims->exp) {
+    if (lbx_grant_over(claims->exp)) {
         lbx_claims_free(claims);
         r = lbx_error_set(e, LBX_ERR_TOKEN_EXPIRED, "grant ended");
     }

@@ -1,10 +1,12 @@
 /* The host's one check of a grant token, for the module's account and session phases and for
  * the reaper: ES256 by a trusted key, issuer and audience from host.conf, subject the login,
  * the time window with host.conf's leeway (policy/token.h), and, stricter than the window,
- * exp not yet reached: a session never starts, or goes on, past its grant. */
+ * the grant not yet over (LBX_END_LEAD_MS before exp): a session never starts, or goes on,
+ * past its grant. */
 #ifndef LBX_GRANT_CHECK_H
 #define LBX_GRANT_CHECK_H
 
+#include "grant_end.h"
 #include "host_config.h"
 #include "keys.h"
 #include "token.h"

@@ -5,7 +5,7 @@
  * record is written: the module does its own part while this one loads), reads the session
  * record, checks that it names this process and checks the token once more, arms its timer
  * and marks the session armed (<sid>.armed: lockbox-session waits for it), then waits for the
- * first of: END_LEAD_MS before the token's exp (timerfd on CLOCK_REALTIME, re-armed when the
+ * first of: LBX_END_LEAD_MS before the token's exp (timerfd on CLOCK_REALTIME, re-armed when the
  * clock is set), a broker answer that the grant is revoked or ended, the session ending by
  * itself, SIGTERM.
  * A record that names this process is the module's; if it cannot be armed, the session it
@@ -39,10 +39,6 @@
 #define GO_TIMEOUT_MS 5000 /* the module writes a file or two before its go */
 #define REAPER_STARTUP_NICE 10
 #define SCOPE_TIMEOUT_MS 2000
-/* The end begins this long before exp: ending a few thousand processes takes a small host most
- * of a second (the kernel's own exit work), and no session may outlive its grant by more than a
- * second. Three quarters of a second of an hours-long grant is the engineer's loss. */
-#define END_LEAD_MS 750
 
 struct args {
     const char *sid;
@@ -108,25 +104,9 @@ static int wait_go(int fd)
     return rc;
 }
 
-/* Whether the end of a grant that ends at end_s (epoch seconds) is due: END_LEAD_MS before it.
- * Not time(): that reads the coarse clock, which can still say "a second ago" when the timer
- * for that moment has already fired. */
-static int64_t end_begins_ms(int64_t end_s)
-{
-    return end_s * 1000 - END_LEAD_MS;
-}
-
-static int end_due(int64_t end_s)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= end_begins_ms(end_s);
-}
-
 static int arm_timer(int tfd, int64_t end_s)
 {
-    int64_t at = end_begins_ms(end_s);
+    int64_t at = lbx_grant_end_ms(end_s);
     struct itimerspec its = {{0, 0}, {(time_t)(at / 1000), (long)(at % 1000) * 1000000L}};
 
     return timerfd_settime(tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL);
@@ -156,14 +136,14 @@ static const char *on_watch(struct lbx_reaper *rp, int wfd, int tfd, int64_t *en
         *end = m.access_end;
         arm_timer(tfd, *end);
     }
-    return end_due(*end) ? "expired" : NULL;
+    return lbx_grant_over(*end) ? "expired" : NULL;
 }
 
 static const char *on_tick(struct lbx_reaper *rp, int64_t end)
 {
     int procs;
 
-    if (end_due(end))
+    if (lbx_grant_over(end))
         return "expired";
     if (!record_present(rp) || lbx_session_end_claimed(rp->sessions_dir, rp->rec.sid))
         return ""; /* pam_close_session is ending it, or has: the session is over */

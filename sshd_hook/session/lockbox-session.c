@@ -22,6 +22,7 @@
 #include "account.h"
 #include "cgroup.h"
 #include "duration.h"
+#include "grant_end.h"
 #include "hook.h"
 #include "proc.h"
 #include "run_dir.h"
@@ -87,7 +88,7 @@ static const char *unguarded_reason(const struct lbx_hook *h)
         return "the session record names another user";
     if (h->rec.ended != NULL)
         return "the grant has ended";
-    if (time(NULL) >= h->rec.exp)
+    if (lbx_grant_over(h->rec.exp))
         return "the grant has expired";
     if (h->rec.reaper_pid <= 1 || !reaper_armed(h) ||
         !lbx_proc_is(h->rec.reaper_pid, h->rec.reaper_start))

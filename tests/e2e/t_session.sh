@@ -187,7 +187,8 @@ check "expiry: nothing ended before the end's lead ($HG_END_LEAD_MS ms before ex
 hg_uid_procs "$U" | sed 's/^/# left: /'
 check "expiry: the untouched interactive client saw the last line" hg_wait "grep -q 'lockbox: grant .* expired' '$HG/s2.out' '$HG/s3.out' '$HG/s4.out'" 3
 check "expiry: connections closed" hg_wait "hg_gone $c1 && hg_gone $c2 && hg_gone $c3 && hg_gone $c4" 5
-check "expiry: no session cgroup left" test -z "$(ls -d /sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-* 2>/dev/null)"
+check "expiry: no session cgroup left" \
+    hg_wait "test -z \"\$(ls -d /sys/fs/cgroup/unified/lockbox-test-$HG_ID/s-* 2>/dev/null)\"" 2
 # The end began before exp (the reaper's lead): the login comes after exp itself.
 while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.1; done
 out=$(hg_ssh "$S" true 2>&1 </dev/null)

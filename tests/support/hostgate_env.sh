@@ -31,8 +31,8 @@ PYTHON=/usr/bin/python3
 # make asan: the module is built with AddressSanitizer, so the stock sshd that loads it needs the
 # ASan runtime preloaded (its own leaks are not ours: leak checking stays with pam_driver).
 HG_ASAN=""
-# How long before exp the reaper begins an end (END_LEAD_MS): an end that early is not early.
-HG_END_LEAD_MS=$(sed -n 's/^#define END_LEAD_MS \([0-9]*\)$/\1/p' "$TOP/sshd_hook/reaper/lockbox-reaper.c")
+# How long before exp the host ends a grant (LBX_END_LEAD_MS): an end that early is not early.
+HG_END_LEAD_MS=$(sed -n 's/^#define LBX_END_LEAD_MS \([0-9]*\)$/\1/p' "$TOP/lib/host/grant_end.h")
 if nm -D "$BUILD_ABS/pam_lockbox.so" 2>/dev/null | grep -q __asan_init; then
     HG_ASAN="LD_PRELOAD=$(cc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0"
 fi

@@ -36,8 +36,8 @@ BUILD_ABS=$(cd "$BUILD" && pwd)
 SD_CACHE=$BUILD_ABS/systemd-lane
 SD_SSH_CLIENT=$BUILD_ABS/tests/e2e/ssh_client
 SD_GONE=$BUILD_ABS/tests/systemd/gone
-# How long before exp the reaper begins an end (END_LEAD_MS): an end that early is not early.
-SD_END_LEAD_MS=$(sed -n 's/^#define END_LEAD_MS \([0-9]*\)$/\1/p' "$SD_TOP/sshd_hook/reaper/lockbox-reaper.c")
+# How long before exp the host ends a grant (LBX_END_LEAD_MS): an end that early is not early.
+SD_END_LEAD_MS=$(sed -n 's/^#define LBX_END_LEAD_MS \([0-9]*\)$/\1/p' "$SD_TOP/lib/host/grant_end.h")
 
 # The root's recipe: its hash names the cached root, so any change here builds a new one.
 SD_SUITE=bookworm
