@@ -12,6 +12,9 @@ make -s BUILD="$BUILD" $(for s in tests/bench/bench_*.c; do b=${s%.c}; echo "$BU
 BENCH_FAVORDYNMODS=found BENCH_ITER=0.02 BENCH_SCALE=0.0005 BENCH_OUT=$OUT sh scripts/bench.sh >"$OUT.log" 2>&1
 rc=$?
 check "make bench ran every benchmark without a failure" test "$rc" -eq 0
+# On a failure, the lines that say what failed first (the table at the end says only what ran).
+[ "$rc" -eq 0 ] || grep -n -i -E 'fail|error|not ok|traceback|timed? ?out|refused' "$OUT.log" |
+    head -30 | sed 's/^/# /'
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$OUT.log" | tail -20
 has() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; sys.exit(0 if any(eval(sys.argv[2]) for x in r) else 1)' "$OUT" "$1"; }
 check "bench.json is valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$OUT"
