@@ -17,7 +17,7 @@ NET_LIB   := $(BUILD)/liblbxnet.a
 NET_LIBS  := $(call pkg_libs,libssl)
 HOST_SRCS := $(wildcard lib/host/*.c)
 HOST_LIB  := $(BUILD)/liblbxhost.a
-HOST_LIBS := $(call pkg_libs,libsystemd)
+HOST_LIBS :=
 CFLAGS_lib := $(call pkg_cflags,openssl jansson libsystemd)
 
 $(UTIL_LIB): $(UTIL_SRCS:%.c=$(BUILD)/%.o)

@@ -144,7 +144,7 @@ show "(the engineer's terminal, last lines)"
 hg_wait "[ -z \"\$(hg_uid_procs $uid)\" ]" 2
 ended_after=$(($(date +%s%N) / 1000000 - exp * 1000))
 out=$(hg_uid_procs "$uid")
-show "ps -u $ENG   (${ended_after} ms after the grant's exp; the host ends it 750 ms before)"
+show "ps -u $ENG   (${ended_after} ms after the grant's exp; the host ends it $HG_END_LEAD_MS ms before)"
 expect "no process of $ENG is left" test -z "$out"
 out=$(hg_ssh "$ENG" 'echo should-not-run' 2>&1 </dev/null)
 show "ssh $ENG@127.0.0.1 -p $HG_PORT 'echo should-not-run'"

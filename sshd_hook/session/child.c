@@ -1,6 +1,8 @@
 /* The user's side of the fork: the shell or command runs as the user with the user's own
  * group only — the recording group the hook holds (setgid) must not reach it. */
 #include <errno.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,45 @@ void lbx_exec_user(const struct lbx_hook *h, int login)
     }
     fprintf(stderr, "lockbox: %s: %s\r\n", h->shell, strerror(errno));
     _exit(127);
+}
+
+extern char **environ;
+
+/* The command without a terminal, its standard streams on fds[0..2]. posix_spawn copies no page
+ * of the hook (a fork would, only to exec), which a login's exec phase feels on a virtual
+ * machine. POSIX_SPAWN_RESETIDS makes the effective group the real one before the exec, and the
+ * exec then makes the saved one the same: the recording group is gone, as setresgid leaves it
+ * in lbx_exec_user. 0 or an errno value. */
+int lbx_spawn_user(const struct lbx_hook *h, const int fds[3], pid_t *pid)
+{
+    const char *base = strrchr(h->shell, '/');
+    char *argv[4];
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t pipe_only;
+    int rc, i;
+
+    base = base ? base + 1 : h->shell;
+    argv[0] = (char *)base;
+    argv[1] = h->command != NULL ? (char *)"-c" : NULL;
+    argv[2] = (char *)h->command;
+    argv[3] = NULL;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE); /* the hook ignores it; the command must not */
+    if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+        return rc;
+    if ((rc = posix_spawnattr_init(&at)) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        return rc;
+    }
+    for (i = 0; i < 3 && rc == 0; i++)
+        rc = posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+    if (rc == 0 && (rc = posix_spawnattr_setsigdefault(&at, &pipe_only)) == 0 &&
+        (rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_RESETIDS)) == 0)
+        rc = posix_spawn(pid, h->shell, &fa, &at, argv, environ);
+    posix_spawnattr_destroy(&at);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
 }
 
 static int basename_is(const char *word, size_t n, const char *name)

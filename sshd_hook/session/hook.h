@@ -50,6 +50,8 @@ double lbx_now(void);
 
 /* child.c: in a forked child, drops the recording group and execs the shell or command. */
 void lbx_exec_user(const struct lbx_hook *h, int login) __attribute__((noreturn));
+/* The same without a terminal: spawned with its standard streams on fds[0..2]; 0 or errno. */
+int lbx_spawn_user(const struct lbx_hook *h, const int fds[3], pid_t *pid);
 /* 1 when the command is a file transfer (sftp-server, internal-sftp, scp, rsync --server). */
 int lbx_is_file_transfer(const char *command);
 

@@ -76,21 +76,22 @@ static void relay_loop(struct relay *r)
 
 static int start_child(struct lbx_hook *h, struct relay *r, pid_t *pid)
 {
-    int in[2], out[2], err[2];
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, rc;
 
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
-        return -1;
-    if ((*pid = fork()) < 0)
-        return -1;
-    if (*pid == 0) {
-        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
-            _exit(126);
-        signal(SIGPIPE, SIG_DFL);
-        lbx_exec_user(h, 0);
-    }
+        rc = errno;
+    else
+        rc = lbx_spawn_user(h, (int[3]){in[0], out[1], err[1]}, pid);
     close(in[0]);
     close(out[1]);
     close(err[1]);
+    if (rc != 0) {
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        errno = rc;
+        return -1;
+    }
     r->src[IN] = STDIN_FILENO;
     r->dst[IN] = in[1];
     r->src[OUT] = out[0];

@@ -23,6 +23,10 @@ home=$(getent passwd "$S" | cut -d: -f6)
 # ~30 libraries cost ~5 ms per process; the broker client is libssl directly)
 check "the hook links neither libcrypto nor libcurl" sh -c "! ldd '$BUILD_ABS/lockbox-session' | grep -q 'libcrypto\|libcurl'"
 check "the reaper does not link libcurl" sh -c "! ldd '$BUILD_ABS/lockbox-reaper' | grep -q libcurl"
+# libsystemd (and its chain of compression and crypto libraries) is opened only on a host booted
+# with systemd, at the first bus call (lib/host/systemd_unit.c)
+check "the reaper and the module do not link libsystemd" \
+    sh -c "! ldd '$BUILD_ABS/lockbox-reaper' '$BUILD_ABS/pam_lockbox.so' | grep -q libsystemd"
 
 # -- the request lifecycle as the engineer sees it at the door
 grant_request "$S"
@@ -70,6 +74,19 @@ check_fails "recording: the user cannot open its own recording" sh -c "setpriv -
 log=$(ls -t "$HG/rec/"*.json | head -1)
 check "command log: mode 0640, group $HG_RECGROUP" test "$(stat -c '%a %G' "$log")" = "640 $HG_RECGROUP"
 check "command log: command line and byte counts recorded" sh -c "grep -q '\"command\":\"echo only\"' '$log' && grep -q '\"stdout_bytes\":5' '$log'"
+# -- a command without a terminal: the hook's recording group (setgid) reaches none of its ids,
+# and SIGPIPE, which the hook ignores, is the command's again
+ids=$(hg_ssh "$S" 'grep -E "^(Gid|Groups):" /proc/self/status' 2>/dev/null </dev/null | tr -s ' \t' ' ')
+g=$(id -g "$S")
+check "no pty: real, effective, saved and fs gid are the user's own" \
+    sh -c "echo '$ids' | grep -qx 'Gid: $g $g $g $g'"
+check "no pty: the recording group is not among its groups" \
+    sh -c "! echo '$ids' | grep '^Groups:' | grep -qw '$(getent group "$HG_RECGROUP" | cut -d: -f3)'"
+ign=$(hg_ssh "$S" 'grep "^SigIgn:" /proc/self/status' 2>/dev/null </dev/null | awk '{ print $2 }')
+check "no pty: SIGPIPE is not ignored in the command (SigIgn ${ign:-none})" \
+    sh -c "[ -n '$ign' ] && [ \$(( 0x$ign & 0x1000 )) -eq 0 ]"
+out=$(hg_ssh "$S" 'exit 7' 2>&1 </dev/null)
+check "no pty: the command's exit status comes back" test $? -eq 7
 
 # -- sftp works and its bytes are untouched; tunnels do not
 head -c 300000 /dev/urandom >"$HG/blob"

@@ -185,8 +185,7 @@ for kind in expiry revocation; do
         test ! -s "$SD_RUN/bad.$kind" -a "$(grep -c . "$SD_RUN/lag.$kind")" -eq $sessions
 done
 max=$(sort -n "$SD_RUN/lag.expiry" | tail -1)
-check_todo "five accounts of ~370 processes ending at once take the kernel 1.2-1.8 s on 2 cores; the end begins 0.75 s early" \
-    "expiry: every process of the account gone within 1 s of exp ($(stats <"$SD_RUN/lag.expiry"))" \
+check "expiry: every process of the account gone within 1 s of exp ($(stats <"$SD_RUN/lag.expiry"))" \
     test "${max:-9999}" -le 1000
 diag "teardown lag at expiry on the systemd host: $(stats <"$SD_RUN/lag.expiry");" \
     "nothing of the account able to run an instruction of its own (gone, zombie, exiting or" \
