@@ -47,7 +47,10 @@ static int sd_loaded;
 static char sd_load_error[256];
 static pthread_once_t sd_once = PTHREAD_ONCE_INIT;
 
-#define SD_SYM(field, name) {name, offsetof(struct sd_api, field)}
+#define SD_SYM(field, name)                                                                        \
+    {                                                                                              \
+        name, offsetof(struct sd_api, field)                                                       \
+    }
 static const struct {
     const char *name;
     size_t offset;
@@ -76,7 +79,10 @@ static void sd_load(void)
     size_t i;
 
     if (lib == NULL) {
-        snprintf(sd_load_error, sizeof(sd_load_error), "%s", dlerror());
+        const char *why = dlerror();
+
+        snprintf(sd_load_error, sizeof(sd_load_error), "%s",
+                 why != NULL ? why : "libsystemd.so.0 cannot be opened");
         return;
     }
     for (i = 0; i < sizeof(sd_symbols) / sizeof(sd_symbols[0]); i++) {
@@ -144,9 +150,9 @@ static lbx_err start_scope(sd_bus *bus, const char *unit, const char *descriptio
     if (r >= 0)
         r = sd.message_open_container(m, 'a', "(sv)");
     if (r >= 0)
-        r = sd.message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", description, "PIDs",
-                                  "au", 1, (uint32_t)getpid(), "Slice", "s", "system.slice",
-                                  "CollectMode", "s", "inactive-or-failed");
+        r = sd.message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", description, "PIDs", "au",
+                              1, (uint32_t)getpid(), "Slice", "s", "system.slice", "CollectMode",
+                              "s", "inactive-or-failed");
     if (r >= 0)
         r = sd.message_close_container(m);
     if (r >= 0)
@@ -228,7 +234,7 @@ lbx_err lbx_systemd_forget_user_manager(uid_t uid, int timeout_ms, struct lbx_er
             break;
         if (strcmp(state, "failed") == 0) {
             if ((r = sd.call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", &err,
-                                        NULL, "s", unit)) < 0)
+                                    NULL, "s", unit)) < 0)
                 ret = bus_failed("ResetFailedUnit", r, &err, e);
             break;
         }

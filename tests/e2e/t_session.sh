@@ -211,13 +211,15 @@ while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.1; done
 out=$(hg_ssh "$S" true 2>&1 </dev/null)
 check "after expiry: refused" sh -c "echo '$out' | grep -q 'auth: denied'"
 
-# -- a login one second before the end gets one second
-grant_approve "$S" 3s
+# -- a login shortly before the end runs until the end, and not past it
+grant_approve "$S" 5s
 exp=$(grant_exp)
-while [ "$(date +%s)" -lt $((exp - 2)) ]; do sleep 0.1; done
-t0=$(now_ms)
-hg_ssh "$S" 'sleep 100' >/dev/null 2>&1 </dev/null
-check "late login: ended at the grant's end ($(($(now_ms) - exp * 1000)) ms after exp)" test $(($(now_ms) - exp * 1000)) -le 1000
+while [ $(($(now_ms) + HG_END_LEAD_MS + 1500)) -lt $((exp * 1000)) ]; do sleep 0.05; done
+out=$(hg_ssh "$S" 'echo up; sleep 100' 2>&1 </dev/null)
+end=$(($(now_ms) - exp * 1000))
+check "late login: it ran" sh -c "echo '$out' | grep -qx up"
+check "late login: ended at the grant's end ($end ms after exp; the end begins $HG_END_LEAD_MS ms before)" \
+    sh -c "[ $end -le 1000 ] && [ $end -ge -$HG_END_LEAD_MS ]"
 
 # -- revocation: nothing left after the poll interval (1 s) + 1 s
 grant_approve "$S" 1h
