@@ -17,7 +17,6 @@ NET_LIB   := $(BUILD)/liblbxnet.a
 NET_LIBS  := $(call pkg_libs,libssl)
 HOST_SRCS := $(wildcard lib/host/*.c)
 HOST_LIB  := $(BUILD)/liblbxhost.a
-HOST_LIBS :=
 CFLAGS_lib := $(call pkg_cflags,openssl jansson libsystemd)
 
 $(UTIL_LIB): $(UTIL_SRCS:%.c=$(BUILD)/%.o)
@@ -29,4 +28,4 @@ $(UTIL_LIB) $(NET_LIB) $(HOST_LIB):
 
 # What a program on the host links, in link order (a library before the ones it uses).
 HOST_RUNTIME      = $(HOST_LIB) $(NET_LIB) $(POLICY_LIB) $(UTIL_LIB)
-HOST_RUNTIME_LIBS = $(HOST_LIBS) $(NET_LIBS) $(POLICY_LIBS) $(UTIL_LIBS)
+HOST_RUNTIME_LIBS = $(NET_LIBS) $(POLICY_LIBS) $(UTIL_LIBS)

@@ -10,29 +10,34 @@
 
 #include "hook.h"
 
-void lbx_exec_user(const struct lbx_hook *h, int login)
+/* The shell's argv, one for both ways of starting it: `base -c COMMAND`, or `[-]base` alone (a
+ * leading '-' makes it a login shell, as sshd would have started it). argv0 holds the name. */
+static void user_argv(const struct lbx_hook *h, int login, char *argv0, size_t len, char *argv[4])
 {
     const char *base = strrchr(h->shell, '/');
-    char argv0[256];
+
+    snprintf(argv0, len, "%s%s", login && h->command == NULL ? "-" : "",
+             base ? base + 1 : h->shell);
+    argv[0] = argv0;
+    argv[1] = h->command != NULL ? (char *)"-c" : NULL;
+    argv[2] = (char *)h->command;
+    argv[3] = NULL;
+}
+
+void lbx_exec_user(const struct lbx_hook *h, int login)
+{
+    char argv0[256], *argv[4];
     gid_t gid = getgid();
 
     if (setresgid(gid, gid, gid) != 0 || getegid() != gid) {
         fprintf(stderr, "lockbox: cannot drop the recording group: %s\r\n", strerror(errno));
         _exit(126);
     }
-    base = base ? base + 1 : h->shell;
-    if (h->command != NULL) {
-        execl(h->shell, base, "-c", h->command, (char *)NULL);
-    } else {
-        /* A leading '-' makes it a login shell, as sshd would have started it. */
-        snprintf(argv0, sizeof(argv0), "%s%s", login ? "-" : "", base);
-        execl(h->shell, argv0, (char *)NULL);
-    }
+    user_argv(h, login, argv0, sizeof(argv0), argv);
+    execv(h->shell, argv);
     fprintf(stderr, "lockbox: %s: %s\r\n", h->shell, strerror(errno));
     _exit(127);
 }
-
-extern char **environ;
 
 /* The command without a terminal, its standard streams on fds[0..2]. posix_spawn copies no page
  * of the hook (a fork would, only to exec), which a login's exec phase feels on a virtual
@@ -41,18 +46,13 @@ extern char **environ;
  * in lbx_exec_user. 0 or an errno value. */
 int lbx_spawn_user(const struct lbx_hook *h, const int fds[3], pid_t *pid)
 {
-    const char *base = strrchr(h->shell, '/');
-    char *argv[4];
+    char argv0[256], *argv[4];
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     sigset_t pipe_only;
     int rc, i;
 
-    base = base ? base + 1 : h->shell;
-    argv[0] = (char *)base;
-    argv[1] = h->command != NULL ? (char *)"-c" : NULL;
-    argv[2] = (char *)h->command;
-    argv[3] = NULL;
+    user_argv(h, 0, argv0, sizeof(argv0), argv);
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE); /* the hook ignores it; the command must not */
     if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
