@@ -42,7 +42,7 @@ static lbx_err accept_token(struct lbx_pam *p, const struct lbx_broker_grant *g)
     time_t exp;
     lbx_err r;
 
-    if ((r = lbx_grant_check(&p->cfg, NULL, g->token, p->user, &claims, &e)) != LBX_OK) {
+    if ((r = lbx_pam_grant_check(p, g->token, &claims, &e)) != LBX_OK) {
         lbx_pam_log(p, LOG_WARNING, "token for %s refused: %s (%s)", p->user, lbx_strerror(r),
                     e.detail);
         error_reason(p, r);

@@ -68,6 +68,10 @@ lbx_err lbx_pam_reaper_spawn(const struct lbx_pam *p, const char *sid, struct lb
 lbx_err lbx_pam_reaper_go(struct lbx_reaper_launch *l, struct lbx_error *e);
 void lbx_pam_reaper_abandon(struct lbx_reaper_launch *l);
 
+/* pam_keys.c: lbx_grant_check for this login, with the trusted keys read once per process */
+lbx_err lbx_pam_grant_check(struct lbx_pam *p, const char *token, struct lbx_claims *claims,
+                            struct lbx_error *e);
+
 /* pam_user_manager.c: the PAM service of systemd's user manager (user@UID.service) */
 int lbx_pam_is_user_manager(const struct lbx_pam *p);
 lbx_err lbx_pam_user_manager_account(struct lbx_pam *p);

@@ -122,7 +122,7 @@ static lbx_err open_session(struct lbx_pam *p, struct lbx_session_record *rec, c
     rec->reaper_pid = reaper.pid;
     rec->reaper_start = reaper.start;
     if ((r = lbx_pam_handoff_take(&p->cfg, p->uid, &token, &approved_by, e)) != LBX_OK ||
-        (r = lbx_grant_check(&p->cfg, NULL, token, p->user, &claims, e)) != LBX_OK ||
+        (r = lbx_pam_grant_check(p, token, &claims, e)) != LBX_OK ||
         (r = group_gid(p->cfg.record_group, &view_gid, e)) != LBX_OK ||
         (r = fill_record(p, rec, &claims, &token, &approved_by, e)) != LBX_OK ||
         (r = confine(rec, dir, view_gid, &reaper, e)) != LBX_OK)

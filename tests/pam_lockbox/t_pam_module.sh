@@ -151,7 +151,21 @@ hg_grant "$S" 2s
 out=$(pam lbx "$S" account sleep:2100 open)
 check "open after the grant's exp (inside the leeway): session error" test "$(result "$out" open)" = PAM_SESSION_ERR
 hg_grant "$S" 1h
-# sshd does not wait for the reaper to arm itself; lockbox-session does. A reaper that exits at
+# The module reads its trusted keys once per process and keeps them for the session phase; a
+# session line naming other trusted keys reads those, and a token they did not sign opens no
+# session.
+{
+    printf 'account required %s config=%s\n' "$BUILD_ABS/pam_lockbox.so" "$HG/host.conf"
+    printf 'session required %s config=%s trusted_keys=%s\n' "$BUILD_ABS/pam_lockbox.so" \
+        "$HG/host.conf" "$HG/k2/signing.pub"
+} >"$HG/pam/otherkeys"
+out=$(pam otherkeys "$S" account open close)
+check "session line with other trusted keys: account allowed, session refused" \
+    test "$(result "$out" account)$(result "$out" open)" = PAM_SUCCESSPAM_SESSION_ERR
+out=$(pam lbx "$S" account open close)
+check "control: the same keys in both phases open the session" \
+    test "$(result "$out" account)$(result "$out" open)$(result "$out" close)" = PAM_SUCCESSPAM_SUCCESSPAM_SUCCESS
+ A reaper that exits at
 # once (/bin/false) is gone before the module can name it (session error) or never arms; one
 # that exits after a while, or hangs, never arms: lockbox-session refuses the session (a hung
 # one after 5 s). Either way close leaves nothing behind, and sshd's SIGCHLD is never touched.

@@ -306,6 +306,117 @@ static void test_garbage_and_oversized(void **state)
     assert_null(k);
 }
 
+/* pub_pem as DER (SubjectPublicKeyInfo), in a buffer of its own. */
+static unsigned char *pub_der(long *len)
+{
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL, *copy;
+    BIO *bio = BIO_new_mem_buf(pub_pem, -1);
+
+    assert_int_equal(PEM_read_bio(bio, &name, &header, &der, len), 1);
+    assert_int_equal(*len, 91); /* the uncompressed P-256 form */
+    copy = malloc((size_t)*len);
+    memcpy(copy, der, (size_t)*len);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    BIO_free(bio);
+    return copy;
+}
+
+static char *as_pem(const char *name, const unsigned char *der, long len)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data, *pem;
+    long n;
+
+    assert_true(PEM_write_bio(bio, name, "", der, len) > 0); /* bytes written */
+    n = BIO_get_mem_data(bio, &data);
+    pem = forge_printf("%.*s", (int)n, data);
+    BIO_free(bio);
+    return pem;
+}
+
+static char *kid_of(const char *pem)
+{
+    struct lbx_key *k = NULL;
+    char *kid;
+
+    assert_int_equal(lbx_key_from_pem(pem, strlen(pem), 0, &k, NULL), LBX_OK);
+    kid = forge_printf("%s", lbx_key_kid(k));
+    lbx_key_free(k);
+    return kid;
+}
+
+/* The usual form of a public key is imported directly, any other form goes through OpenSSL's
+ * decoders: both give the same key, and the direct import refuses what the decoders refuse. */
+static void test_public_key_forms(void **state)
+{
+    long len;
+    unsigned char *der = pub_der(&len), *bad = malloc((size_t)len);
+    char *pem, *kid = kid_of(pub_pem), *other;
+    EVP_PKEY *pkey;
+    BIO *bio;
+
+    /* the same key with a compressed point: the decoders' path, the same kid */
+    bio = BIO_new_mem_buf(pub_pem, -1);
+    pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    assert_non_null(pkey);
+    assert_int_equal(EVP_PKEY_set_utf8_string_param(
+                         pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"),
+                     1);
+    bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PUBKEY(bio, pkey), 1);
+    BIO_write(bio, "", 1);
+    {
+        char *data;
+        BIO_get_mem_data(bio, &data);
+        pem = forge_printf("%s", data);
+    }
+    BIO_free(bio);
+    EVP_PKEY_free(pkey);
+    assert_true(strlen(pem) < strlen(pub_pem)); /* really another form */
+    other = kid_of(pem);
+    assert_string_equal(other, kid);
+    free(other);
+    free(pem);
+
+    /* the direct form with a point moved off the curve */
+    memcpy(bad, der, (size_t)len);
+    bad[len - 1] ^= 0x01;
+    pem = as_pem("PUBLIC KEY", bad, len);
+    assert_int_equal(load_text(0, pem, 0644), LBX_ERR_KEY);
+    free(pem);
+    /* not an uncompressed point (its first byte) */
+    memcpy(bad, der, (size_t)len);
+    bad[26] = 0x05;
+    pem = as_pem("PUBLIC KEY", bad, len);
+    assert_int_equal(load_text(0, pem, 0644), LBX_ERR_KEY);
+    free(pem);
+    /* another curve's OID at the same length */
+    memcpy(bad, der, (size_t)len);
+    bad[22] ^= 0x01;
+    pem = as_pem("PUBLIC KEY", bad, len);
+    assert_int_equal(load_text(0, pem, 0644), LBX_ERR_KEY);
+    free(pem);
+    /* the right bytes under another PEM label, and cut short */
+    pem = as_pem("CERTIFICATE", der, len);
+    assert_int_equal(load_text(0, pem, 0644), LBX_ERR_KEY);
+    free(pem);
+    pem = as_pem("PUBLIC KEY", der, len - 1);
+    assert_int_equal(load_text(0, pem, 0644), LBX_ERR_KEY);
+    free(pem);
+    /* headers before the data: not the usual form, still the decoders' answer */
+    pem = forge_printf("-----BEGIN PUBLIC KEY-----\nProc-Type: 4,ENCRYPTED\n\n%s",
+                       strchr(pub_pem, '\n') + 1);
+    assert_int_equal(load_text(0, pem, 0644), LBX_ERR_KEY);
+    free(pem);
+    free(kid);
+    free(bad);
+    free(der);
+}
+
 /* A keyring directory named name, holding n fresh public keys (written as k<i>.pub). */
 static char *ring_dir(const char *name, int n)
 {
@@ -430,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_foreign_keys_refused),
         cmocka_unit_test(test_encrypted_key_refused_without_prompt),
         cmocka_unit_test(test_garbage_and_oversized),
+        cmocka_unit_test(test_public_key_forms),
         cmocka_unit_test(test_keyrings),
     };
 
