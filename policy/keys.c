@@ -259,10 +259,9 @@ lbx_err lbx_pem_private_key(const char *pem, size_t len, struct evp_pkey_st **ou
 
 /* A P-256 public key as every tool writes it: SubjectPublicKeyInfo, id-ecPublicKey, prime256v1,
  * uncompressed point. This is its DER up to the point's 65 bytes. */
-static const unsigned char p256_spki_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a,
-                                                 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
-                                                 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03,
-                                                 0x01, 0x07, 0x03, 0x42, 0x00};
+static const unsigned char p256_spki_prefix[] = {
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
 #define P256_POINT_LEN 65
 
 /* Even told the type, the decoders cost ~0.5 ms the first time in a process; a trusted key in
@@ -284,8 +283,8 @@ static EVP_PKEY *p256_public_direct(const char *pem, size_t len)
         strcmp(name, PEM_STRING_PUBLIC) == 0 && header[0] == '\0' &&
         derlen == (long)sizeof(p256_spki_prefix) + P256_POINT_LEN &&
         memcmp(der, p256_spki_prefix, sizeof(p256_spki_prefix)) == 0) {
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                                     (char *)"prime256v1", 0);
+        params[0] =
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0);
         params[1] = OSSL_PARAM_construct_octet_string(
             OSSL_PKEY_PARAM_PUB_KEY, der + sizeof(p256_spki_prefix), P256_POINT_LEN);
         params[2] = OSSL_PARAM_construct_end();
