@@ -53,8 +53,8 @@ lbx_err lbx_pam_grant_check(struct lbx_pam *p, const char *token, struct lbx_cla
     lbx_err r;
 
     memset(claims, 0, sizeof(*claims));
-    if (pam_get_data(p->pamh, PAM_DATA_KEYS, (const void **)&kept) == PAM_SUCCESS &&
-        kept != NULL && strcmp(kept->path, p->cfg.trusted_keys) == 0)
+    if (pam_get_data(p->pamh, PAM_DATA_KEYS, (const void **)&kept) == PAM_SUCCESS && kept != NULL &&
+        strcmp(kept->path, p->cfg.trusted_keys) == 0)
         ring = kept->ring;
     else if ((r = load_keys(p, &ring, e)) != LBX_OK)
         return r;
