@@ -18,14 +18,18 @@
 
 enum phase { PHASE_ACCOUNT, PHASE_SESSION };
 
-/* OpenSSL's first TLS context of a process costs ~1 ms (its algorithm tables). libpam loads this
- * module at the client's first authentication request, the "none" probe, whose failure sshd
- * pads to a per-user minimum of 5-9 ms: made here (and kept for the account phase's connection,
- * lib/net/tls_conn.c), the context fits in that wait and costs no login anything. (Loading must
- * stay well under 5 ms: beyond the pad, sshd doubles it.) */
+/* OpenSSL builds its tables lazily: the first TLS context of a process (~2 ms on a small VM)
+ * and the first public key or certificate decoded (~0.5 ms: the account phase's saved TLS
+ * session holds the broker's certificate). libpam loads this module when sshd's monitor starts
+ * PAM, at the client's first authentication request (the "none" probe). sshd's network child
+ * does not wait for that: it answers the probe, sleeps out the pad sshd puts on every failed
+ * attempt (5-9 ms per user) and only then asks the monitor for anything. Done here, both fit in
+ * that sleep and cost no login anything. They must stay well inside it: past it the next
+ * request waits for the monitor. */
 __attribute__((constructor)) static void preload_http_client(void)
 {
     lbx_http_init();
+    (void)lbx_key_warm(); /* a failure only leaves the cost where it was */
 }
 
 /* The only place that decides what PAM hears. */

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,24 @@ static EVP_PKEY *p256_public_direct(const char *pem, size_t len)
     OPENSSL_free(der);
     BIO_free(bio);
     return pkey;
+}
+
+int lbx_key_warm(void)
+{
+    unsigned char der[sizeof(p256_spki_prefix) + P256_POINT_LEN];
+    const unsigned char *p = der;
+    EC_GROUP *group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    EVP_PKEY *pkey = NULL;
+
+    memcpy(der, p256_spki_prefix, sizeof(p256_spki_prefix));
+    if (group != NULL &&
+        EC_POINT_point2oct(group, EC_GROUP_get0_generator(group), POINT_CONVERSION_UNCOMPRESSED,
+                           der + sizeof(p256_spki_prefix), P256_POINT_LEN, NULL) == P256_POINT_LEN)
+        pkey = d2i_PUBKEY(NULL, &p, (long)sizeof(der));
+    EC_GROUP_free(group);
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    return pkey != NULL;
 }
 
 lbx_err lbx_key_from_pem(const char *pem, size_t len, int is_private, struct lbx_key **out,

@@ -22,6 +22,12 @@ lbx_err lbx_key_write_pair(const struct lbx_key *key, const char *dir, struct lb
 lbx_err lbx_key_load_private(const char *path, struct lbx_key **out, struct lbx_error *e);
 /* Refuses a file writable by group/others or owned by someone other than root or us. */
 lbx_err lbx_key_load_public(const char *path, struct lbx_key **out, struct lbx_error *e);
+/* OpenSSL 3 builds its decoder tables the first time a process decodes a public key (a
+ * certificate's included: ~0.5 ms on a small VM). This decodes P-256's generator as a public key,
+ * so that a caller with time to spare (pam_lockbox.so's constructor) pays that, not the first
+ * key file or saved TLS session (it holds the broker's certificate) read on a login's path.
+ * 1 when the key decoded (the tables are built). */
+int lbx_key_warm(void);
 lbx_err lbx_key_from_pem(const char *pem, size_t len, int is_private, struct lbx_key **out,
                          struct lbx_error *e);
 /* Any PEM private key as an OpenSSL EVP_PKEY (for a TLS client certificate's key, which need

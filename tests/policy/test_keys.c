@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -417,6 +418,21 @@ static void test_public_key_forms(void **state)
     free(der);
 }
 
+/* The warm-up decodes its key (else it builds nothing), leaves no error behind for the next
+ * OpenSSL call to trip on, and changes nothing a key load sees. */
+static void test_warm_up(void **state)
+{
+    char *kid = kid_of(pub_pem), *again;
+
+    assert_int_equal(lbx_key_warm(), 1);
+    assert_int_equal(lbx_key_warm(), 1);
+    assert_int_equal(ERR_peek_error(), 0);
+    again = kid_of(pub_pem);
+    assert_string_equal(again, kid);
+    free(again);
+    free(kid);
+}
+
 /* A keyring directory named name, holding n fresh public keys (written as k<i>.pub). */
 static char *ring_dir(const char *name, int n)
 {
@@ -542,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_encrypted_key_refused_without_prompt),
         cmocka_unit_test(test_garbage_and_oversized),
         cmocka_unit_test(test_public_key_forms),
+        cmocka_unit_test(test_warm_up),
         cmocka_unit_test(test_keyrings),
     };
 
