@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,16 +295,44 @@ static void sleep_ms(long ms)
         ;
 }
 
+#define EMPTY_LOOK_MS 10
+
+static long monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Until no process is left in cg, looking at least every EMPTY_LOOK_MS. A v2 cgroup also says
+ * when it empties: a change of its cgroup.events ("populated 0") wakes a poll for POLLPRI, so
+ * the last exit is seen when it happens, not up to EMPTY_LOOK_MS later. Where there is no such
+ * file (the v1 freezer and name=systemd hierarchies) it only looks. */
 static int wait_empty(const struct lbx_cgroup *cg, int timeout_ms)
 {
-    int waited;
+    char p[LBX_CGROUP_PATH_MAX * 2 + 32], events[256];
+    long deadline = monotonic_ms() + timeout_ms, left;
+    struct pollfd pf = {-1, POLLPRI, 0};
+    int empty;
 
-    for (waited = 0; waited <= timeout_ms; waited += 10) {
-        if (lbx_cgroup_procs(cg, NULL, 0) <= 0)
-            return 1;
-        sleep_ms(10);
+    if (cg->kind != LBX_CGROUP_FREEZER && full_path(p, sizeof(p), cg, cg->path, "cgroup.events"))
+        pf.fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    for (;;) {
+        /* read before looking: the poll then wakes for any change after this point */
+        if (pf.fd >= 0 && pread(pf.fd, events, sizeof(events), 0) < 0) {
+            close(pf.fd);
+            pf.fd = -1;
+        }
+        if ((empty = lbx_cgroup_procs(cg, NULL, 0) <= 0) || (left = deadline - monotonic_ms()) <= 0)
+            break;
+        left = left < EMPTY_LOOK_MS ? left : EMPTY_LOOK_MS;
+        if (pf.fd < 0 || poll(&pf, 1, (int)left) < 0)
+            sleep_ms(left);
     }
-    return 0;
+    if (pf.fd >= 0)
+        close(pf.fd);
+    return empty;
 }
 
 static int is_frozen(const struct lbx_cgroup *cg)
