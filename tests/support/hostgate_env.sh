@@ -311,14 +311,30 @@ hg_kill_uid() {
     for _p in $(ps -u "$1" -o pid= 2>/dev/null); do kill -KILL "$_p" 2>/dev/null; done
 }
 
+# hg_remove_user NAME: deletes a test account, killing what still runs as it first. userdel
+# refuses an account with a live process, and a killed process can take a while to exit on a
+# busy machine: it retries for up to 5 s, then says on stderr that the account is left.
+hg_remove_user() {
+    _tries=0
+    while id -u "$1" >/dev/null 2>&1; do
+        hg_kill_uid "$(id -u "$1")"
+        userdel -r "$1" >/dev/null 2>&1 && return 0
+        _tries=$((_tries + 1))
+        if [ "$_tries" -ge 50 ]; then
+            echo "hg_teardown: account $1 left behind: $(userdel -r "$1" 2>&1 | head -1)" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
 hg_teardown() {
     [ -n "${HG_SSHD_PID:-}" ] && kill "$HG_SSHD_PID" 2>/dev/null && wait "$HG_SSHD_PID" 2>/dev/null
     hg_fake_broker_stop
     for _u in $HG_USERS; do
         _uid=$(id -u "$_u" 2>/dev/null) && hg_kill_uid "$_uid"
     done
-    sleep 0.2
-    for _u in $HG_USERS; do userdel -r "$_u" >/dev/null 2>&1; done
+    for _u in $HG_USERS; do hg_remove_user "$_u"; done
     for _r in $(ls "$HG/run/sessions" 2>/dev/null | sed -n 's/\.json$//p'); do
         _p=$($PYTHON -c "import json; print(json.load(open('$HG/run/sessions/$_r.json'))['reaper_pid'])" 2>/dev/null)
         [ -n "$_p" ] && [ "$_p" -gt 1 ] && kill -KILL "$_p" 2>/dev/null
