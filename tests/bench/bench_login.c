@@ -33,21 +33,45 @@ struct job {
  * user's side), EXEC = exit status received (ForceCommand hook and the command). */
 enum { PH_KEX, PH_AUTH, PH_OPEN, PH_EXEC, PH_N };
 
-static int run_true(ssh_session s, double t0, double *ph)
+/* Why a login failed, on stderr, so that a failed benchmark says more than "failed": the step,
+ * libssh's error, or the command's exit status and the first line it wrote on stderr (where
+ * lockbox-session says why it refused). */
+static void say_failure(const struct job *j, const char *step, ssh_session s, int status,
+                        const char *err)
+{
+    if (status >= 0)
+        fprintf(stderr, "bench_login: %s: %s: exit status %d: %.*s\n", j->user, step, status,
+                (int)strcspn(err, "\n"), err);
+    else
+        fprintf(stderr, "bench_login: %s: %s failed: %s\n", j->user, step, ssh_get_error(s));
+}
+
+static int run_true(const struct job *j, ssh_session s, double t0, double *ph)
 {
     ssh_channel ch = ssh_channel_new(s);
-    char buf[256];
-    int rc = -1;
+    char buf[256], err[256] = "";
+    int rc = -1, n, got = 0;
 
-    if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK)
+    if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK) {
+        say_failure(j, "session channel", s, -1, NULL);
         goto out;
+    }
     ph[PH_OPEN] = bench_now_ms() - t0;
-    if (ssh_channel_request_exec(ch, "true") != SSH_OK)
+    if (ssh_channel_request_exec(ch, "true") != SSH_OK) {
+        say_failure(j, "exec", s, -1, NULL);
         goto out;
+    }
     while (ssh_channel_read(ch, buf, sizeof(buf), 0) > 0)
         ;
     rc = ssh_channel_get_exit_status(ch);
     ph[PH_EXEC] = bench_now_ms() - t0;
+    if (rc != 0) {
+        while (got < (int)sizeof(err) - 1 &&
+               (n = ssh_channel_read(ch, err + got, sizeof(err) - 1 - (size_t)got, 1)) > 0)
+            got += n;
+        err[got] = '\0';
+        say_failure(j, "true", s, rc, err);
+    }
     ssh_channel_send_eof(ch);
     ssh_channel_close(ch);
 out:
@@ -77,9 +101,13 @@ static int one_login(const struct job *j, double t0, double *ph)
             rc = 0;
         } else if (ssh_userauth_publickey(s, NULL, j->key) == SSH_AUTH_SUCCESS) {
             ph[PH_AUTH] = bench_now_ms() - t0;
-            rc = run_true(s, t0, ph);
+            rc = run_true(j, s, t0, ph);
+        } else {
+            say_failure(j, "publickey authentication", s, -1, NULL);
         }
         ssh_disconnect(s);
+    } else {
+        say_failure(j, "connect", s, -1, NULL);
     }
     ssh_free(s);
     return rc;
