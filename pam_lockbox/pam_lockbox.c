@@ -24,7 +24,7 @@ enum phase { PHASE_ACCOUNT, PHASE_SESSION };
  * PAM, at the client's first authentication request (the "none" probe). sshd's network child
  * does not wait for that: it answers the probe, sleeps out the pad sshd puts on every failed
  * attempt (5-9 ms per user) and only then asks the monitor for anything. Done here, both fit in
- * that sleep and cost no login anything. They must stay well inside it: past it the next
+ * that sleep and hold no login up. They must stay well inside it: past it the next
  * request waits for the monitor. */
 __attribute__((constructor)) static void preload_http_client(void)
 {
